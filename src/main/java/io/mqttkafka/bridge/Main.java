@@ -1,0 +1,1 @@
+package io.mqttkafka.bridge; public final class Main { public static void main(String[] a) {} }
