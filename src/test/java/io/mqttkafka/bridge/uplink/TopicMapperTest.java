@@ -1,0 +1,241 @@
+package io.mqttkafka.bridge.uplink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import io.mqttkafka.bridge.uplink.TopicMapper.Mapping;
+import io.mqttkafka.bridge.uplink.TopicMapper.Rule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TopicMapperTest {
+
+  private static Rule rule(int index, String regex, String topic, String key) {
+    return new Rule(index, "rule" + index, Pattern.compile(regex), topic, key);
+  }
+
+  private static TopicMapper mapper(Rule... rules) {
+    return new TopicMapper(List.of(rules));
+  }
+
+  @Test
+  void firstMatchingRuleWins() {
+    Rule special = rule(0, "^UL/ALARM/(.+)$", "cs.alarm", null);
+    Rule general = rule(1, "^UL/(.+)$", "cs.uplink", null);
+
+    TopicMapper mapper = mapper(special, general);
+    assertThat(mapper.map("UL/ALARM/fire", "car1").rule()).isSameAs(special);
+    assertThat(mapper.map("UL/POS", "car1").rule()).isSameAs(general);
+
+    TopicMapper reversed = mapper(general, special);
+    assertThat(reversed.map("UL/ALARM/fire", "car1").rule()).isSameAs(general);
+    assertThat(reversed.map("UL/ALARM/fire", "car1").kafkaTopic()).isEqualTo("cs.uplink");
+  }
+
+  @Test
+  void aRegexMustMatchTheWholeTopic() {
+    TopicMapper mapper = mapper(rule(0, "UL/[A-Z]+", "cs.uplink", null));
+    assertThat(mapper.map("UL/POS", "car1")).isNotNull();
+    assertThat(mapper.map("UL/POS/extra", "car1")).isNull(); // a prefix match is not enough
+    assertThat(mapper.map("x/UL/POS", "car1")).isNull(); // nor a match inside
+    assertThat(mapper(rule(0, "UL", "cs.uplink", null)).map("UL/POS", "car1")).isNull();
+  }
+
+  @Test
+  void unmatchedTopicMapsToNull() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(.+)$", "cs.uplink", null));
+    assertThat(mapper.map("TELEMETRY/POS", "car1")).isNull();
+    assertThat(mapper.map("UL/", "car1")).isNull();
+    assertThat(mapper().map("UL/POS", "car1")).isNull();
+  }
+
+  @Test
+  void severalMqttTopicsMapToOneKafkaTopic() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(.+)$", "cs.uplink", null));
+    for (String topic : List.of("UL/POS", "UL/SPEED", "UL/a/b/c", "UL/ü")) {
+      assertThat(mapper.map(topic, "car1").kafkaTopic()).isEqualTo("cs.uplink");
+    }
+  }
+
+  @Test
+  void groupsFillTopicAndKey() {
+    TopicMapper mapper = mapper(rule(0, "^UL/([^/]+)/([^/]+)$", "cs.$1", "$2:$1"));
+    Mapping mapping = mapper.map("UL/POS/gps", "car1");
+    assertThat(mapping.kafkaTopic()).isEqualTo("cs.POS");
+    assertThat(mapping.key()).isEqualTo("gps:POS");
+  }
+
+  @Test
+  void aTemplateThatIsOneReferenceRendersTheValue() {
+    TopicMapper mapper = mapper(rule(0, "^(.+)/(.+)$", "$2", "$1"));
+    Mapping mapping = mapper.map("dev/events", "car1");
+    assertThat(mapping.kafkaTopic()).isEqualTo("events");
+    assertThat(mapping.key()).isEqualTo("dev");
+  }
+
+  @Test
+  void clientIdFillsTopicAndKey() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(.+)$", "uplink.${clientId}", "${clientId}/$1"));
+    Mapping mapping = mapper.map("UL/POS", "car-7");
+    assertThat(mapping.kafkaTopic()).isEqualTo("uplink.car-7");
+    assertThat(mapping.key()).isEqualTo("car-7/POS");
+  }
+
+  @Test
+  void defaultKeyIsTheClientId() {
+    Rule rule = rule(0, "^UL/(.+)$", "cs.uplink", null);
+    assertThat(rule.keyTemplate()).isEqualTo(TopicMapper.DEFAULT_KEY_TEMPLATE).isEqualTo("${clientId}");
+    assertThat(mapper(rule).map("UL/POS", "car1").key()).isEqualTo("car1");
+    assertThat(mapper(rule).map("UL/POS", "car2").key()).isEqualTo("car2");
+  }
+
+  @Test
+  void doubleDollarIsALiteralDollar() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(.+)$", "cs.uplink", "$$1=$1$$"));
+    assertThat(mapper.map("UL/POS", "car1").key()).isEqualTo("$1=POS$");
+    assertThat(mapper(rule(0, "^UL/(.+)$", "cs.uplink", "$$$$")).map("UL/x", "c").key()).isEqualTo("$$");
+  }
+
+  @Test
+  void constantTemplateRendersOneSharedString() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(.+)$", "cs.uplink", "fixed"));
+    Mapping first = mapper.map("UL/POS", "car1");
+    Mapping second = mapper.map("UL/SPEED", "car2");
+    assertThat(first.kafkaTopic()).isEqualTo("cs.uplink").isSameAs(second.kafkaTopic());
+    assertThat(first.key()).isEqualTo("fixed").isSameAs(second.key());
+  }
+
+  @Test
+  void groupThatDidNotParticipateRendersEmpty() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(?:(vin)-)?([^/]+)$", "cs.$1x$2", "[$1]"));
+    Mapping without = mapper.map("UL/POS", "car1");
+    assertThat(without.kafkaTopic()).isEqualTo("cs.xPOS");
+    assertThat(without.key()).isEqualTo("[]");
+    assertThat(mapper.map("UL/vin-POS", "car1").key()).isEqualTo("[vin]");
+  }
+
+  @Test
+  void groupZeroIsTheWholeTopic() {
+    assertThat(mapper(rule(0, "^UL/.+$", "cs.uplink", "$0")).map("UL/a/b", "car1").key()).isEqualTo("UL/a/b");
+  }
+
+  /** $12 is group 12 when the regex has 12 groups, else group 1 then "2" (Matcher.appendReplacement's rule). */
+  @Test
+  void multiDigitGroupReferenceTakesTheLongestExistingGroup() {
+    String twelve = "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)";
+    TopicMapper many = mapper(rule(0, twelve, "t.$12", "$12|$123|$1|$10|$13"));
+    Mapping mapping = many.map("abcdefghijkl", "car1");
+    assertThat(mapping.kafkaTopic()).isEqualTo("t.l");
+    assertThat(mapping.key()).isEqualTo("l|l3|a|j|a3");
+
+    TopicMapper two = mapper(rule(0, "(a)(b)", "t.$12", "$21|$2$1|$20"));
+    Mapping fewer = two.map("ab", "car1");
+    assertThat(fewer.kafkaTopic()).isEqualTo("t.a2");
+    assertThat(fewer.key()).isEqualTo("b1|ba|b0");
+  }
+
+  @Test
+  void renderedTopicThatKafkaRefusesIsDetectable() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(.+)$", "cs.$1", null));
+    Mapping slash = mapper.map("UL/a/b", "car1");
+    assertThat(slash.kafkaTopic()).isEqualTo("cs.a/b");
+    assertThat(TopicMapper.isValidKafkaTopic(slash.kafkaTopic())).isFalse();
+    assertThat(TopicMapper.isValidKafkaTopic(mapper.map("UL/POS", "car1").kafkaTopic())).isTrue();
+    assertThat(TopicMapper.isValidKafkaTopic(mapper.map("UL/" + "x".repeat(247), "car1").kafkaTopic())).isFalse();
+
+    TopicMapper byClient = mapper(rule(0, "^UL/.+$", "uplink.${clientId}", null));
+    assertThat(TopicMapper.isValidKafkaTopic(byClient.map("UL/POS", "car 1").kafkaTopic())).isFalse();
+    assertThat(TopicMapper.isValidKafkaTopic(byClient.map("UL/POS", "car_1").kafkaTopic())).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "cs.uplink", "A-Z_a-z.0-9", "...", "_", "-"})
+  void legalKafkaTopics(String name) {
+    assertThat(TopicMapper.isValidKafkaTopic(name)).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", ".", "..", "a/b", "a b", "a$", "ä", "a:b", "a\u0000", "a\n"})
+  void illegalKafkaTopics(String name) {
+    assertThat(TopicMapper.isValidKafkaTopic(name)).isFalse();
+  }
+
+  @Test
+  void kafkaTopicLengthLimitIs249() {
+    assertThat(TopicMapper.isValidKafkaTopic("x".repeat(249))).isTrue();
+    assertThat(TopicMapper.isValidKafkaTopic("x".repeat(250))).isFalse();
+    assertThat(TopicMapper.isValidKafkaTopic(null)).isFalse();
+  }
+
+  @Test
+  void kafkaTopicAllowsOnlyAsciiLettersDigitsDotUnderscoreAndDash() {
+    for (char c = 0; c < 0x300; c++) {
+      boolean legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '.' || c == '_' || c == '-';
+      assertThat(TopicMapper.isValidKafkaTopic("a" + c)).as("U+%04X", (int) c).isEqualTo(legal);
+    }
+  }
+
+  @Test
+  void referenceToAMissingGroupIsRejectedNamingTheRule() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> mapper(new Rule(3, "positions", Pattern.compile("^UL/(.+)/(.+)$"), "cs.$3", null)))
+        .withMessageContaining("mapping rule 3 'positions'")
+        .withMessageContaining("$3")
+        .withMessageContaining("2 group(s)");
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> mapper(rule(0, "^UL/.+$", "cs.uplink", "$1")))
+        .withMessageContaining("mapping rule 0 'rule0'")
+        .withMessageContaining("key template");
+  }
+
+  @Test
+  void laterRuleErrorsAreReportedToo() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> mapper(rule(0, "^UL/(.+)$", "cs.$1", null), rule(1, "^X/(.+)$", "cs.$2", null)))
+        .withMessageContaining("mapping rule 1 'rule1'");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"${clientid}", "${username}", "${foo}", "${clientId", "${}", "x${1}"})
+  void unknownPlaceholderIsRejected(String key) {
+    assertThatIllegalArgumentException().isThrownBy(() -> mapper(rule(0, "^UL/(.+)$", "cs.uplink", key)))
+        .withMessageContaining("mapping rule 0")
+        .withMessageContaining("unknown placeholder");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"$", "key$", "$x", "$-1", "$ 1"})
+  void loneDollarIsRejected(String key) {
+    assertThatIllegalArgumentException().isThrownBy(() -> mapper(rule(0, "^UL/(.+)$", "cs.uplink", key)))
+        .withMessageContaining("mapping rule 0")
+        .withMessageContaining("write $$ for a literal '$'");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "cs/uplink", "cs.$1/x", "cs uplink", "$$", ".", "..", "cs:${clientId}"})
+  void topicTemplateThatCanNeverBeALegalKafkaTopicIsRejected(String topic) {
+    assertThatIllegalArgumentException().isThrownBy(() -> mapper(rule(2, "^UL/(.+)$", topic, null)))
+        .withMessageContaining("mapping rule 2 'rule2'")
+        .withMessageContaining("cannot render a legal Kafka topic");
+  }
+
+  @Test
+  void topicTemplateLongerThanKafkaAllowsIsRejected() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> mapper(rule(0, "^UL/(.+)$", "x".repeat(250), null)))
+        .withMessageContaining("cannot render a legal Kafka topic");
+  }
+
+  @Test
+  void rulesAreCopiedAtConstruction() {
+    List<Rule> rules = new ArrayList<>(List.of(rule(0, "^UL/(.+)$", "cs.uplink", null)));
+    TopicMapper mapper = new TopicMapper(rules);
+    rules.clear();
+    assertThat(mapper.map("UL/POS", "car1")).isNotNull();
+  }
+}
