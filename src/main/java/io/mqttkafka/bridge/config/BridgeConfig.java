@@ -1,0 +1,325 @@
+package io.mqttkafka.bridge.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The bridge configuration: immutable and validated, built once at start-up by {@link ConfigLoader}
+ * and handed to verticles through their constructors. The only home of defaults and validation.
+ */
+public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Mappings mappings, Cluster cluster,
+                           Logging logging) {
+
+  /** Never empty: an empty configured id becomes the host name plus "-" and 6 random hex digits. */
+  public record Bridge(String id) {}
+
+  /** {@code clientIdPattern} must match the whole client id; {@code instances} 0 = one per CPU core. */
+  public record Mqtt(String host, int port, int maxMessageSize, Duration connectTimeout, int maxClientIdLength,
+                     Pattern clientIdPattern, int receiveMaximum, int instances) {}
+
+  /** Management endpoints; {@code port} 0 = pick a free port. */
+  public record Http(String host, int port) {}
+
+  /** {@code producer} and {@code consumer} are Kafka client properties, passed through as-is. */
+  public record Kafka(String bootstrapServers, Map<String, String> producer, Map<String, String> consumer,
+                      Topics topics, InternalTopics internalTopics, Embedded embedded) {
+    public Kafka {
+      producer = Map.copyOf(producer);
+      consumer = Map.copyOf(consumer);
+    }
+
+    /** No bootstrap servers configured: run the embedded single-node Kafka (dev mode). */
+    public boolean embeddedMode() {
+      return bootstrapServers.isBlank();
+    }
+
+    /** Masks secrets, so that logging this record (or the whole configuration) is safe. */
+    @Override
+    public String toString() {
+      return "Kafka[" + (embeddedMode() ? "embedded " + embedded : "bootstrapServers=" + bootstrapServers)
+          + ", producer=" + masked(producer) + ", consumer=" + masked(consumer) + ", " + topics + ", "
+          + internalTopics + "]";
+    }
+  }
+
+  public record Topics(String subscriptions, String downlink, String receipts, String deadLetter) {}
+
+  /** {@code replicationFactor} -1 = the broker's default. */
+  public record InternalTopics(int partitions, short replicationFactor) {}
+
+  public record Embedded(Path dataDir, int port, int controllerPort) {}
+
+  public record Mappings(List<UplinkRule> uplink, Unmatched unmatched, Downlink downlink) {
+    public Mappings {
+      uplink = List.copyOf(uplink);
+    }
+  }
+
+  /** Entry {@code index} of {@code mappings.uplink}; {@code topic} and {@code key} may use $1..$n and ${clientId}. */
+  public record UplinkRule(int index, String name, Pattern match, String topic, String key) {}
+
+  /** What happens to an uplink message that no rule matches. */
+  public enum Unmatched { REJECT, DEADLETTER, DROP }
+
+  /** {@code filters}: the topic filters devices may subscribe to; a level may contain ${clientId}. */
+  public record Downlink(List<String> filters, Duration ackTimeout) {
+    public Downlink {
+      filters = List.copyOf(filters);
+    }
+  }
+
+  /** Hazelcast TCP-IP join: {@code members} are "host" or "host:port". */
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members) {
+    public Cluster {
+      members = List.copyOf(members);
+    }
+  }
+
+  /** {@code levels}: logger name to level. */
+  public record Logging(boolean json, String level, Map<String, String> levels) {
+    public Logging {
+      levels = Map.copyOf(levels);
+    }
+  }
+
+  /**
+   * Built-in defaults. Also the schema: the file may set only these keys (and any name inside the
+   * maps kafka.producer, kafka.consumer and logging.levels), and the environment variable names are
+   * derived from them.
+   */
+  static final String DEFAULTS_YAML = """
+      bridge: { id: "" }
+      mqtt: { host: 0.0.0.0, port: 1883, maxMessageSize: 1048576, connectTimeout: 10s, maxClientIdLength: 128,
+              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, instances: 0 }
+      http: { host: 0.0.0.0, port: 9090 }
+      kafka:
+        bootstrapServers: ""
+        producer: {}
+        consumer: {}
+        topics: { subscriptions: mqtt.subscriptions, downlink: mqtt.downlink, receipts: mqtt.receipts,
+                  deadLetter: mqtt.deadletter }
+        internalTopics: { partitions: 12, replicationFactor: -1 }
+        embedded: { dataDir: ./data, port: 9092, controllerPort: 9093 }
+      mappings:
+        uplink:
+          - { match: "^UL/(.+)$", topic: cs.uplink, key: "${clientId}" }
+        unmatched: reject
+        downlink: { filters: ["DL/#"], ackTimeout: 30s }
+      cluster: { enabled: false, name: mqtt-kafka-bridge, host: 127.0.0.1, port: 5701, members: [] }
+      logging: { json: false, level: INFO, levels: {} }
+      """;
+
+  /** The largest packet MQTT can express: the limit of its four-byte remaining length. */
+  private static final int MAX_PACKET_SIZE = 268_435_455;
+  private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+  private static final List<String> RULE_KEYS = List.of("name", "match", "topic", "key");
+  private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+  private static final Pattern KAFKA_TOPIC_CHARS = Pattern.compile("[a-zA-Z0-9._-]*");
+  private static final Pattern GROUP_REF = Pattern.compile("\\$(\\d{1,9})");
+  private static final Pattern NAMED_PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
+  private static final Pattern SECRET = Pattern.compile("password|secret|jaas|token", Pattern.CASE_INSENSITIVE);
+
+  /** The configuration with nothing overridden. */
+  public static BridgeConfig defaults() {
+    try {
+      return ConfigLoader.load(null, Map.of());
+    } catch (ConfigException e) {
+      throw new IllegalStateException("the built-in defaults are invalid: " + e.getMessage(), e);
+    }
+  }
+
+  /** A summary for the start-up log, one line per section; secrets masked. */
+  public String describe() {
+    return String.join("\n", bridge.toString(), mqtt.toString(), http.toString(), kafka.toString(),
+        mappings.toString(), cluster.toString(), logging.toString());
+  }
+
+  /** Builds and validates the configuration from a tree that holds every key of {@link #DEFAULTS_YAML}. */
+  static BridgeConfig from(JsonNode t) throws ConfigException {
+    return new BridgeConfig(
+        new Bridge(resolveId(at(t, "bridge.id").string())),
+        new Mqtt(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535),
+            at(t, "mqtt.maxMessageSize").integer(1, MAX_PACKET_SIZE), at(t, "mqtt.connectTimeout").duration(),
+            at(t, "mqtt.maxClientIdLength").integer(23, 65535), at(t, "mqtt.clientIdPattern").regex(),
+            at(t, "mqtt.receiveMaximum").integer(1, 65535), at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE)),
+        new Http(at(t, "http.host").nonBlank(), at(t, "http.port").integer(0, 65535)),
+        new Kafka(at(t, "kafka.bootstrapServers").string(), at(t, "kafka.producer").stringMap(),
+            at(t, "kafka.consumer").stringMap(),
+            new Topics(kafkaTopic(at(t, "kafka.topics.subscriptions")), kafkaTopic(at(t, "kafka.topics.downlink")),
+                kafkaTopic(at(t, "kafka.topics.receipts")), kafkaTopic(at(t, "kafka.topics.deadLetter"))),
+            new InternalTopics(at(t, "kafka.internalTopics.partitions").integer(1, Integer.MAX_VALUE),
+                replicationFactor(at(t, "kafka.internalTopics.replicationFactor"))),
+            new Embedded(at(t, "kafka.embedded.dataDir").path(), at(t, "kafka.embedded.port").integer(0, 65535),
+                at(t, "kafka.embedded.controllerPort").integer(0, 65535))),
+        new Mappings(uplinkRules(at(t, "mappings.uplink")), unmatched(at(t, "mappings.unmatched")),
+            new Downlink(topicFilters(at(t, "mappings.downlink.filters")),
+                at(t, "mappings.downlink.ackTimeout").duration())),
+        new Cluster(at(t, "cluster.enabled").bool(), at(t, "cluster.name").nonBlank(),
+            at(t, "cluster.host").nonBlank(), at(t, "cluster.port").integer(1, 65535),
+            nonBlankList(at(t, "cluster.members"))),
+        new Logging(at(t, "logging.json").bool(), logLevel(at(t, "logging.level")),
+            logLevels(at(t, "logging.levels"))));
+  }
+
+  private static ConfigValue at(JsonNode root, String key) {
+    return new ConfigValue(root.at("/" + key.replace('.', '/')), key);
+  }
+
+  private static String resolveId(String configured) {
+    if (!configured.isBlank()) {
+      return configured;
+    }
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "bridge";
+    }
+    return host + "-" + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
+  }
+
+  private static short replicationFactor(ConfigValue v) throws ConfigException {
+    String expected = "must be -1 (the broker's default) or an integer between 1 and " + Short.MAX_VALUE;
+    int factor = v.integer(-1, Short.MAX_VALUE, expected);
+    if (factor == 0) {
+      throw v.wrong(expected);
+    }
+    return (short) factor;
+  }
+
+  private static Unmatched unmatched(ConfigValue v) throws ConfigException {
+    try {
+      return Unmatched.valueOf(v.string().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw v.wrong("must be one of reject, deadletter, drop");
+    }
+  }
+
+  private static List<UplinkRule> uplinkRules(ConfigValue list) throws ConfigException {
+    List<UplinkRule> rules = new ArrayList<>();
+    for (ConfigValue rule : list.items()) {
+      if (!rule.node().isObject()) {
+        throw rule.wrong("must be a map with match, topic and optionally name and key");
+      }
+      for (String name : rule.entries().keySet()) {
+        if (!RULE_KEYS.contains(name)) {
+          throw new ConfigException(rule.key() + "." + name, "unknown key (a rule has: name, match, topic, key)");
+        }
+      }
+      Pattern match = rule.field("match").regex();
+      int groups = match.matcher("").groupCount();
+      ConfigValue topic = rule.field("topic");
+      checkTemplate(topic, topic.nonBlank(), match, groups);
+      String literal = NAMED_PLACEHOLDER.matcher(GROUP_REF.matcher(topic.string()).replaceAll("")).replaceAll("");
+      if (!KAFKA_TOPIC_CHARS.matcher(literal).matches()) {
+        throw topic.wrong("must be a Kafka topic name (letters, digits, '.', '_', '-') apart from placeholders");
+      }
+      ConfigValue key = rule.field("key");
+      String keyTemplate = key.absent() ? "${clientId}" : key.string();
+      checkTemplate(key, keyTemplate, match, groups);
+      ConfigValue name = rule.field("name");
+      int index = rules.size();
+      rules.add(new UplinkRule(index, name.absent() ? "rule-" + index : name.nonBlank(), match, topic.string(),
+          keyTemplate));
+    }
+    return rules;
+  }
+
+  /** A topic or key template may use $n up to the match's group count and ${clientId}, nothing else. */
+  private static void checkTemplate(ConfigValue v, String template, Pattern match, int groups) throws ConfigException {
+    Matcher ref = GROUP_REF.matcher(template);
+    while (ref.find()) {
+      if (Integer.parseInt(ref.group(1)) > groups) {
+        throw v.fail("uses " + ref.group() + " but match \"" + match + "\" has " + groups + " group(s)");
+      }
+    }
+    onlyClientIdPlaceholder(v, template);
+  }
+
+  private static void onlyClientIdPlaceholder(ConfigValue v, String text) throws ConfigException {
+    Matcher named = NAMED_PLACEHOLDER.matcher(text);
+    while (named.find()) {
+      if (!named.group(1).equals("clientId")) {
+        throw v.fail("has unknown placeholder " + named.group() + " (the only named one is ${clientId})");
+      }
+    }
+  }
+
+  private static List<String> topicFilters(ConfigValue list) throws ConfigException {
+    List<String> filters = new ArrayList<>();
+    for (ConfigValue v : list.items()) {
+      String filter = v.string();
+      if (filter.isEmpty()) {
+        throw v.fail("must not be empty"); // [MQTT-4.7.3-1]
+      }
+      if (filter.indexOf('\u0000') >= 0) {
+        throw v.fail("must not contain the null character"); // [MQTT-4.7.3-2]
+      }
+      String[] levels = filter.split("/", -1);
+      for (int i = 0; i < levels.length; i++) {
+        if (levels[i].contains("#") && (!levels[i].equals("#") || i < levels.length - 1)) {
+          throw v.wrong("must be an MQTT topic filter: '#' only as the whole last level"); // [MQTT-4.7.1-2]
+        }
+        if (levels[i].contains("+") && !levels[i].equals("+")) {
+          throw v.wrong("must be an MQTT topic filter: '+' only as a whole level"); // [MQTT-4.7.1-3]
+        }
+      }
+      onlyClientIdPlaceholder(v, filter);
+      filters.add(filter);
+    }
+    return filters;
+  }
+
+  private static List<String> nonBlankList(ConfigValue list) throws ConfigException {
+    List<String> values = new ArrayList<>();
+    for (ConfigValue v : list.items()) {
+      values.add(v.nonBlank());
+    }
+    return values;
+  }
+
+  private static Map<String, String> logLevels(ConfigValue map) throws ConfigException {
+    Map<String, String> levels = new LinkedHashMap<>();
+    for (Map.Entry<String, ConfigValue> e : map.entries().entrySet()) {
+      levels.put(e.getKey(), logLevel(e.getValue()));
+    }
+    return levels;
+  }
+
+  private static String kafkaTopic(ConfigValue v) throws ConfigException {
+    String topic = v.string();
+    if (!KAFKA_TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+      throw v.wrong("must be a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-'");
+    }
+    return topic;
+  }
+
+  private static String logLevel(ConfigValue v) throws ConfigException {
+    String level = v.string().toUpperCase(Locale.ROOT);
+    if (level.equals("FALSE")) {
+      level = "OFF"; // YAML 1.1 reads a bare `off` as false
+    }
+    if (!LOG_LEVELS.contains(level)) {
+      throw v.wrong("must be one of " + String.join(", ", LOG_LEVELS));
+    }
+    return level;
+  }
+
+  private static Map<String, String> masked(Map<String, String> properties) {
+    Map<String, String> shown = new TreeMap<>();
+    properties.forEach((name, value) -> shown.put(name, SECRET.matcher(name).find() ? "****" : value));
+    return shown;
+  }
+}

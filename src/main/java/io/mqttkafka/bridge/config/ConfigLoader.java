@@ -1,0 +1,239 @@
+package io.mqttkafka.bridge.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the {@link BridgeConfig}: built-in defaults, then the YAML file, then the environment.
+ *
+ * <p>Each key has an environment variable {@code MQTT_BRIDGE_} + the key in upper snake case
+ * ({@link #envName}). Its value is read as YAML ({@code 1884}, {@code [a:5701, b:5701]},
+ * {@code [{match: "^A/(.+)$", topic: t}]}), except for keys whose default is a string, which take the
+ * value verbatim (a regex such as {@code [a-z]+} is not YAML, and {@code 007} should stay {@code 007}).
+ * {@code MQTT_BRIDGE_KAFKA_PRODUCER_LINGER_MS=5} sets the producer property {@code linger.ms}, and
+ * likewise for the consumer. Other {@code MQTT_BRIDGE_*} variables are ignored.
+ */
+public final class ConfigLoader {
+
+  private static final String ENV_PREFIX = "MQTT_BRIDGE_";
+  private static final YAMLMapper YAML =
+      YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  /** Maps with free-form names (flattened to "a.b" -> "value") instead of keys from the defaults. */
+  private static final Set<String> OPEN_MAPS = Set.of("kafka.producer", "kafka.consumer", "logging.levels");
+  /** Kafka property names are lower-case and dotted, so LINGER_MS -> linger.ms loses nothing; logger names are not. */
+  private static final Set<String> PROPERTY_ENV_MAPS = Set.of("kafka.producer", "kafka.consumer");
+  private static final ObjectNode DEFAULTS = parseDefaults();
+  /** Every settable key: the leaves, lists and open maps of the defaults. */
+  private static final List<String> KEYS = leafKeys(DEFAULTS, "");
+
+  private ConfigLoader() {}
+
+  /**
+   * Loads the configuration.
+   *
+   * @param fileOrNull a YAML file, or null for none
+   * @param env the environment, usually {@code System.getenv()}
+   * @throws ConfigException naming the first wrong key, or {@code config} if the file cannot be read
+   */
+  public static BridgeConfig load(Path fileOrNull, Map<String, String> env) throws ConfigException {
+    ObjectNode tree = DEFAULTS.deepCopy();
+    if (fileOrNull != null) {
+      merge(tree, readFile(fileOrNull), "");
+    }
+    applyEnv(tree, env);
+    return BridgeConfig.from(tree);
+  }
+
+  /** The variable for a key: {@code kafka.bootstrapServers} -> {@code MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS}. */
+  public static String envName(String key) {
+    return ENV_PREFIX + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(Locale.ROOT);
+  }
+
+  private static ObjectNode parseDefaults() {
+    try {
+      return (ObjectNode) YAML.readTree(BridgeConfig.DEFAULTS_YAML);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("the built-in defaults are not valid YAML", e);
+    }
+  }
+
+  private static List<String> leafKeys(JsonNode node, String path) {
+    List<String> keys = new ArrayList<>();
+    node.properties().forEach(field -> {
+      String key = join(path, field.getKey());
+      if (field.getValue().isObject() && !OPEN_MAPS.contains(key)) {
+        keys.addAll(leafKeys(field.getValue(), key));
+      } else {
+        keys.add(key);
+      }
+    });
+    return keys;
+  }
+
+  private static JsonNode readFile(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config", file + ": no such file");
+    } catch (AccessDeniedException e) {
+      throw new ConfigException("config", file + ": permission denied");
+    } catch (IOException e) {
+      throw new ConfigException("config", file + ": cannot read: " + e);
+    }
+    JsonNode root;
+    try {
+      root = YAML.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("config", file + ": not valid YAML: " + problem(e));
+    }
+    if (root.isMissingNode() || root.isNull()) {
+      return YAML.createObjectNode();
+    }
+    if (!root.isObject()) {
+      throw new ConfigException("config", file + ": must be a YAML map of keys, was " + ConfigValue.shown(root));
+    }
+    return root;
+  }
+
+  /** The parser's message without its source excerpts, and where the problem is. */
+  private static String problem(JsonProcessingException e) {
+    String message = e.getOriginalMessage().lines()
+        .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
+        .collect(Collectors.joining(": "));
+    JsonLocation at = e.getLocation();
+    return at == null ? message : message + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+  }
+
+  /** Overlays {@code source} on {@code target}, which holds every known key below {@code path}. */
+  private static void merge(ObjectNode target, JsonNode source, String path) throws ConfigException {
+    if (!source.isObject()) {
+      throw new ConfigException(path, "must be a map, was " + ConfigValue.shown(source));
+    }
+    for (Map.Entry<String, JsonNode> field : source.properties()) {
+      String name = field.getKey();
+      String key = join(path, name);
+      JsonNode value = field.getValue();
+      JsonNode current = target.get(name);
+      if (current == null) {
+        throw new ConfigException(key, "unknown key (" + (path.isEmpty() ? "top-level keys" : path + " has") + ": "
+            + String.join(", ", fieldNames(target)) + ")");
+      }
+      if (value.isNull()) {
+        continue; // `key:` with nothing after it keeps the default
+      }
+      if (OPEN_MAPS.contains(key)) {
+        flatten((ObjectNode) current, value, key, "");
+      } else if (current.isObject()) {
+        merge((ObjectNode) current, value, key);
+      } else {
+        target.set(name, value);
+      }
+    }
+  }
+
+  /** Adds a nested YAML map as dotted names: {@code linger: {ms: 5}} and {@code linger.ms: 5} both give "linger.ms". */
+  private static void flatten(ObjectNode target, JsonNode source, String key, String prefix) throws ConfigException {
+    if (!source.isObject()) {
+      throw new ConfigException(key, "must be a map of names to values, was " + ConfigValue.shown(source));
+    }
+    for (Map.Entry<String, JsonNode> field : source.properties()) {
+      String name = prefix + field.getKey();
+      JsonNode value = field.getValue();
+      if (value.isObject()) {
+        flatten(target, value, key, name + ".");
+      } else if (value.isArray()) {
+        target.put(name, commaSeparated(value, key + "." + name));
+      } else if (!value.isNull()) {
+        target.put(name, value.asText());
+      }
+    }
+  }
+
+  /** Kafka takes lists as comma-separated strings. */
+  private static String commaSeparated(JsonNode list, String key) throws ConfigException {
+    List<String> items = new ArrayList<>();
+    for (JsonNode item : list) {
+      if (!item.isValueNode()) {
+        throw new ConfigException(key, "must be a value or a list of values");
+      }
+      items.add(item.asText());
+    }
+    return String.join(",", items);
+  }
+
+  private static void applyEnv(ObjectNode tree, Map<String, String> env) throws ConfigException {
+    for (String key : KEYS) {
+      String name = envName(key);
+      String raw = env.get(name);
+      if (raw != null) {
+        boolean verbatim = DEFAULTS.at(pointer(key)).isTextual();
+        merge(tree, nested(key, verbatim ? TextNode.valueOf(raw) : parseEnv(key, name, raw)), "");
+      }
+      if (PROPERTY_ENV_MAPS.contains(key)) {
+        ObjectNode properties = YAML.createObjectNode();
+        new TreeMap<>(env).forEach((variable, value) -> {
+          if (variable.startsWith(name + "_") && variable.length() > name.length() + 1) {
+            String property = variable.substring(name.length() + 1).toLowerCase(Locale.ROOT).replace('_', '.');
+            properties.put(property, value);
+          }
+        });
+        merge(tree, nested(key, properties), "");
+      }
+    }
+  }
+
+  private static JsonNode parseEnv(String key, String name, String raw) throws ConfigException {
+    if (raw.isEmpty()) {
+      return TextNode.valueOf("");
+    }
+    try {
+      JsonNode value = YAML.readTree(raw);
+      return value.isMissingNode() ? NullNode.getInstance() : value;
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(key, "environment variable " + name + " is not valid YAML: " + problem(e));
+    }
+  }
+
+  /** {@code "a.b.c", v} -> {@code {a: {b: {c: v}}}}. */
+  private static ObjectNode nested(String key, JsonNode value) {
+    JsonNode node = value;
+    String[] parts = key.split("\\.");
+    for (int i = parts.length - 1; i >= 0; i--) {
+      node = YAML.createObjectNode().set(parts[i], node);
+    }
+    return (ObjectNode) node;
+  }
+
+  private static String pointer(String key) {
+    return "/" + key.replace('.', '/');
+  }
+
+  private static String join(String path, String name) {
+    return path.isEmpty() ? name : path + "." + name;
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+}
