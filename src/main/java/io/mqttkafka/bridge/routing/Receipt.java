@@ -1,0 +1,72 @@
+package io.mqttkafka.bridge.routing;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * The value of a record in {@code mqtt.receipts} (key: the client id): the outcome of one downlink
+ * record, found again by its partition and offset in {@code mqtt.downlink} and by its correlation id.
+ *
+ * <p>Part of the public Kafka contract: the JSON field names are the component names, statuses are
+ * lower-case strings, {@code null} fields are left out, unknown fields are ignored when reading.
+ *
+ * @param clientId the downlink record's key; {@code null} when it had none
+ * @param mqttTopic the downlink record's {@code mqtt.topic} header; {@code null} when it had none
+ * @param instanceId the instance that holds (or held) the connection; {@code null} when there is none
+ * @param correlationId the downlink record's {@code correlation.id} header, if any
+ * @param detail a short human reason for a failure, e.g. {@code "missing header mqtt.topic"}
+ * @param timestamp when the outcome was known, in epoch milliseconds
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Receipt(
+    @JsonProperty(required = true) Status status,
+    String clientId,
+    String mqttTopic,
+    String instanceId,
+    @JsonProperty(required = true) int partition,
+    @JsonProperty(required = true) long offset,
+    String correlationId,
+    String detail,
+    @JsonProperty(required = true) long timestamp) {
+
+  public enum Status {
+    /** Handed to the device's connection as a PUBLISH. */
+    @JsonProperty("delivered") DELIVERED,
+    /** The device acknowledged the PUBLISH (QoS 1 PUBACK). */
+    @JsonProperty("acked") ACKED,
+    /** The client has no connection. */
+    @JsonProperty("offline") OFFLINE,
+    /** The client is connected but subscribed to no filter that matches the topic. */
+    @JsonProperty("not_subscribed") NOT_SUBSCRIBED,
+    /** Its {@code ttl.ms} had passed before it could be delivered. */
+    @JsonProperty("expired") EXPIRED,
+    /** The downlink record itself is invalid; {@code detail} says why. */
+    @JsonProperty("rejected") REJECTED,
+    /** The owning instance or the device did not answer in time. */
+    @JsonProperty("timeout") TIMEOUT
+  }
+
+  /**
+   * @throws IllegalArgumentException when the status is missing or the position is negative
+   */
+  public Receipt {
+    if (status == null) {
+      throw new IllegalArgumentException("status is missing");
+    }
+    if (partition < 0 || offset < 0) {
+      throw new IllegalArgumentException(
+          "partition and offset must not be negative, got " + partition + " and " + offset);
+    }
+  }
+
+  public byte[] toJson() {
+    return PresenceRecord.write(this);
+  }
+
+  /**
+   * @throws IllegalArgumentException when {@code json} is not JSON or a field is missing or invalid
+   */
+  public static Receipt fromJson(byte[] json) {
+    return PresenceRecord.read(json, Receipt.class, "receipt");
+  }
+}
