@@ -1,0 +1,67 @@
+package io.mqttkafka.bridge.kafka;
+
+import io.mqttkafka.bridge.config.BridgeConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates the bridge's own topics when they are missing and checks the contract between them:
+ * {@code mqtt.subscriptions} (compacted) and {@code mqtt.downlink} must have the same partition count,
+ * as the router reads partition n of both together. Runs once at start-up, before any verticle.
+ */
+public final class InternalTopics {
+
+  private static final long TIMEOUT_SECONDS = 30;
+
+  private InternalTopics() {
+  }
+
+  /** Creates missing internal topics; fails with a message naming both counts when they differ. */
+  public static void ensure(Admin admin, BridgeConfig.Kafka kafka)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    BridgeConfig.Topics topics = kafka.topics();
+    int partitions = kafka.internalTopics().partitions();
+    Optional<Short> replication = kafka.internalTopics().replicationFactor() < 1
+        ? Optional.empty() : Optional.of(kafka.internalTopics().replicationFactor());
+    Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    List<NewTopic> missing = new ArrayList<>();
+    for (String name : List.of(topics.subscriptions(), topics.downlink(), topics.receipts(), topics.deadLetter())) {
+      if (!existing.contains(name)) {
+        NewTopic topic = new NewTopic(name, Optional.of(partitions), replication);
+        if (name.equals(topics.subscriptions())) {
+          topic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        }
+        missing.add(topic);
+      }
+    }
+    if (!missing.isEmpty()) {
+      try {
+        admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    }
+    Map<String, TopicDescription> described = admin.describeTopics(List.of(topics.subscriptions(), topics.downlink()))
+        .allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    int subscriptionPartitions = described.get(topics.subscriptions()).partitions().size();
+    int downlinkPartitions = described.get(topics.downlink()).partitions().size();
+    if (subscriptionPartitions != downlinkPartitions) {
+      throw new IllegalStateException("Kafka topics " + topics.subscriptions() + " (" + subscriptionPartitions
+          + " partitions) and " + topics.downlink() + " (" + downlinkPartitions
+          + " partitions) must have the same partition count: the router reads both by partition number");
+    }
+  }
+}
