@@ -1,0 +1,273 @@
+package io.mqttkafka.bridge;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.http.ManagementServer;
+import io.mqttkafka.bridge.kafka.EmbeddedKafka;
+import io.mqttkafka.bridge.kafka.InternalTopics;
+import io.mqttkafka.bridge.kafka.KafkaHealth;
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.mqtt.DeviceSession;
+import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
+import io.mqttkafka.bridge.mqtt.SessionRegistry;
+import io.mqttkafka.bridge.mqtt.SessionServices;
+import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
+import io.mqttkafka.bridge.routing.PresenceWriter;
+import io.mqttkafka.bridge.routing.ReceiptWriter;
+import io.mqttkafka.bridge.routing.RouterVerticle;
+import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.mqttkafka.bridge.uplink.ProducerVerticle;
+import io.mqttkafka.bridge.uplink.TopicMapper;
+import io.mqttkafka.bridge.uplink.UplinkPublisher;
+import io.netty.handler.codec.DecoderException;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running bridge instance: the embedded broker in dev mode, Vert.x, the verticles, and the order
+ * in which they start and stop. {@link Main} runs one; tests run several in one JVM.
+ */
+public final class Bridge {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+  private static final long STOP_TIMEOUT_SECONDS = 60;
+  private static final String VERTX_MQTT_PACKAGE = "io.vertx.mqtt.";
+
+  private final BridgeConfig config;
+  private final EmbeddedKafka embeddedKafka;
+  private final String bootstrapServers;
+  private final Vertx vertx;
+  private final Admin admin;
+  private final KafkaHealth kafkaHealth;
+  private final SessionRegistry sessions;
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private ProducerVerticle producerVerticle;
+  private String producerDeployment;
+  private String mqttDeployment;
+  private String dispatcherDeployment;
+  private String routerDeployment;
+  private RouterVerticle router;
+  private int mqttPort;
+  private int httpPort;
+
+  private Bridge(BridgeConfig config, EmbeddedKafka embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin) {
+    this.config = config;
+    this.embeddedKafka = embeddedKafka;
+    this.bootstrapServers = bootstrapServers;
+    this.vertx = vertx;
+    this.admin = admin;
+    this.kafkaHealth = new KafkaHealth(vertx, admin);
+    this.sessions = new SessionRegistry(config.bridge().id());
+  }
+
+  /** Starts a bridge and returns once it listens; blocks the calling thread (not an event loop). */
+  public static Bridge start(BridgeConfig config) throws Exception {
+    long startNanos = System.nanoTime();
+    EmbeddedKafka embedded = null;
+    String bootstrap = config.kafka().bootstrapServers();
+    if (config.kafka().embeddedMode()) {
+      BridgeConfig.Embedded e = config.kafka().embedded();
+      LOG.info("No kafka.bootstrapServers configured: starting the embedded single-node Kafka (dev mode, data in {})",
+          e.dataDir().toAbsolutePath());
+      embedded = EmbeddedKafka.start(e.dataDir(), e.port(), e.controllerPort());
+      bootstrap = embedded.bootstrapServers();
+    }
+    try {
+      Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config, bootstrap);
+      Map<String, Object> adminProperties = new LinkedHashMap<>(config.kafka().producer());
+      adminProperties.keySet().retainAll(AdminClientConfig.configNames());
+      adminProperties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-admin-" + config.bridge().id());
+      Admin admin = Admin.create(adminProperties);
+      try {
+        InternalTopics.ensure(admin, config.kafka());
+      } catch (Exception e) {
+        admin.close(Duration.ofSeconds(5));
+        throw e;
+      }
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      Vertx vertx = Vertx.builder()
+          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+          .withMetrics(new MicrometerMetricsFactory(registry))
+          .build();
+      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin);
+      try {
+        bridge.deploy(producerProperties, registry);
+      } catch (Exception e) {
+        bridge.stop();
+        throw e;
+      }
+      LOG.info("mqtt-kafka-bridge {} started in {} ms: MQTT on {}:{}, HTTP on {}:{}, Kafka at {}",
+          config.bridge().id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
+          config.mqtt().host(), bridge.mqttPort, config.http().host(), bridge.httpPort, bootstrap);
+      return bridge;
+    } catch (Exception e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
+    BridgeMetrics metrics = new BridgeMetrics(registry);
+    vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
+    metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
+        () -> producerVerticle.sender().inFlightBytes());
+    TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
+        .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
+    Set<String> staticTopics = new TreeSet<>();
+    config.mappings().uplink().stream().map(BridgeConfig.UplinkRule::topic)
+        .filter(t -> !t.contains("$")).forEach(staticTopics::add);
+    BridgeConfig.Topics topics = config.kafka().topics();
+    staticTopics.addAll(List.of(topics.deadLetter(), topics.subscriptions(), topics.receipts()));
+
+    ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);
+    producerDeployment = await(vertx.deployVerticle(producerVerticle));
+    this.producerVerticle = producerVerticle;
+    KafkaSender sender = producerVerticle.sender();
+    String instanceId = config.bridge().id();
+    UplinkPublisher uplink = new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(),
+        metrics);
+    PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
+    ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
+    SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
+        presence, receipts, metrics, sessions);
+
+    ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
+        this::readiness);
+    await(vertx.deployVerticle(management));
+    httpPort = management.actualPort();
+    dispatcherDeployment = await(vertx.deployVerticle(new DownlinkDispatcher(instanceId, sessions)));
+
+    // mqtt.port 0: a negative port makes vert.x share one randomly chosen port between the instances.
+    int port = config.mqtt().port() == 0 ? -1 : config.mqtt().port();
+    int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
+        : Runtime.getRuntime().availableProcessors();
+    List<MqttBridgeVerticle> listeners = new CopyOnWriteArrayList<>();
+    mqttDeployment = await(vertx.deployVerticle(() -> {
+      MqttBridgeVerticle listener = new MqttBridgeVerticle(port, services, draining::get);
+      listeners.add(listener);
+      return listener;
+    }, new DeploymentOptions().setInstances(instances)));
+    mqttPort = listeners.get(0).actualPort();
+
+    router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
+        instanceId), topics.subscriptions(), topics.downlink(), receipts, presence, metrics);
+    routerDeployment = await(vertx.deployVerticle(router));
+    metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
+        router::partitionsOwned);
+    metrics.gauge("router.clients", "Connected clients known to this instance's router partitions",
+        router::clients);
+    metrics.gauge("sessions", "Device sessions on this instance", sessions::size);
+    kafkaHealth.start();
+  }
+
+  /**
+   * Failures no connection handler saw: vert.x reports bad input from a connection that has not
+   * completed CONNECT here (a malformed first packet, any packet before CONNECT). The device's fault:
+   * counted and logged at DEBUG. Anything else is ours and logged as an error.
+   */
+  private static void onUnhandled(Throwable failure, BridgeMetrics metrics) {
+    StackTraceElement[] origin = failure.getStackTrace();
+    if (failure instanceof DecoderException) {
+      metrics.protocolError("malformed_packet");
+      LOG.debug("Bad input before CONNECT, connection closed: {}", failure.toString());
+    } else if (failure instanceof IllegalArgumentException && origin.length > 0
+        && origin[0].getClassName().startsWith(VERTX_MQTT_PACKAGE)) {
+      metrics.protocolError("not_connected");
+      LOG.debug("Packet from a connection without accepted CONNECT, connection closed: {}", failure.toString());
+    } else {
+      LOG.error("Unhandled exception", failure);
+    }
+  }
+
+  private Map<String, Boolean> readiness() {
+    Map<String, Boolean> checks = new LinkedHashMap<>();
+    checks.put("mqtt", !draining.get() && mqttDeployment != null);
+    checks.put("kafka", kafkaHealth.reachable());
+    checks.put("router", router != null && router.ready());
+    return checks;
+  }
+
+  public int mqttPort() {
+    return mqttPort;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public BridgeConfig config() {
+    return config;
+  }
+
+  public SessionRegistry sessions() {
+    return sessions;
+  }
+
+  /**
+   * Stops in the order that loses nothing: refuse new connections, close the open ones (MQTT 5:
+   * DISCONNECT 0x8B), stop the listeners, flush and close the producer, then Vert.x and the
+   * embedded broker. Blocks the calling thread.
+   */
+  public void stop() {
+    if (!draining.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info("Stopping: closing {} MQTT connections", sessions.size());
+    try {
+      kafkaHealth.stop();
+      // Leave the router group first, so that other instances take its partitions over while this
+      // one still delivers to its devices.
+      undeploy(routerDeployment);
+      for (DeviceSession session : sessions.all()) {
+        session.shutdown();
+      }
+      undeploy(mqttDeployment);
+      undeploy(dispatcherDeployment);
+      undeploy(producerDeployment);
+      await(vertx.close());
+    } catch (Exception e) {
+      LOG.warn("Unclean stop: {}", e.toString());
+    } finally {
+      admin.close(Duration.ofSeconds(5));
+      if (embeddedKafka != null) {
+        embeddedKafka.close();
+      }
+    }
+    LOG.info("Stopped");
+  }
+
+  private void undeploy(String deployment) throws Exception {
+    if (deployment != null) {
+      await(vertx.undeploy(deployment));
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,163 @@
+package io.mqttkafka.bridge.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.uplink.OverloadedException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Every bridge meter, in one place. Names share the prefix {@code mqtt.bridge} (Prometheus:
+ * {@code mqtt_bridge_...}); tags are low-cardinality only: never a client id or a topic.
+ * Per-message meters are looked up once and cached, so the hot path only increments.
+ */
+public final class BridgeMetrics {
+
+  private static final String PREFIX = "mqtt.bridge.";
+  private static final String[] QOS = {"0", "1", "2"};
+
+  private final MeterRegistry registry;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final Counter connectionsOpened;
+  private final Counter[] produced = new Counter[3];
+  private final Counter[] rejected = new Counter[3];
+  private final Counter[] deadLettered = new Counter[3];
+  private final Counter[] failed = new Counter[3];
+  private final Counter[] overloaded = new Counter[3];
+  private final DistributionSummary uplinkBytes;
+  private final Timer uplinkLatency;
+  private final Counter[] downlink = new Counter[Receipt.Status.values().length];
+  private final Timer downlinkLatency;
+  private final Timer rebuild;
+  private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
+  private final Map<String, Counter> byKey = new ConcurrentHashMap<>();
+
+  public BridgeMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder(PREFIX + "connections", connections, AtomicInteger::get)
+        .description("MQTT connections currently open on this instance").register(registry);
+    connectionsOpened = Counter.builder(PREFIX + "connections.opened")
+        .description("MQTT connections accepted").register(registry);
+    for (int q = 0; q < 3; q++) {
+      produced[q] = uplink(q, "produced");
+      rejected[q] = uplink(q, "rejected");
+      deadLettered[q] = uplink(q, "deadlettered");
+      failed[q] = uplink(q, "failed");
+      overloaded[q] = uplink(q, "overloaded");
+    }
+    uplinkBytes = DistributionSummary.builder(PREFIX + "uplink.bytes").baseUnit("bytes")
+        .description("Payload bytes written to Kafka").register(registry);
+    uplinkLatency = Timer.builder(PREFIX + "uplink.latency")
+        .description("PUBLISH received to Kafka acknowledgement").publishPercentileHistogram()
+        .register(registry);
+    for (Receipt.Status status : Receipt.Status.values()) {
+      downlink[status.ordinal()] = Counter.builder(PREFIX + "downlink.messages")
+          .tag("outcome", status.name().toLowerCase(java.util.Locale.ROOT))
+          .description("Downlink records by outcome (the status of their receipt)").register(registry);
+    }
+    downlinkLatency = Timer.builder(PREFIX + "downlink.latency")
+        .description("Downlink record timestamp in Kafka to PUBLISH written to the device")
+        .publishPercentileHistogram().register(registry);
+    rebuild = Timer.builder(PREFIX + "router.rebuild")
+        .description("Time to rebuild one partition's subscription state from Kafka").register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Registers a gauge read from the given supplier (for state owned elsewhere). */
+  public void gauge(String name, String description, Supplier<Number> value) {
+    Gauge.builder(PREFIX + name, value).description(description).register(registry);
+  }
+
+  public void connectionOpened() {
+    connections.incrementAndGet();
+    connectionsOpened.increment();
+  }
+
+  /**
+   * A connection ended. Reasons: {@code disconnect} (the client sent DISCONNECT), {@code takeover},
+   * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure}, and {@code lost}:
+   * closed without DISCONNECT (network, keep-alive expiry, or a violation vert.x handles itself, such
+   * as a second CONNECT).
+   */
+  public void connectionClosed(String reason) {
+    connections.decrementAndGet();
+    counter("connections.closed", "reason", reason, "MQTT connections closed, by reason").increment();
+  }
+
+  /** A CONNECT refused; reason is a fixed word such as {@code client_id_invalid}. */
+  public void connectionRefused(String reason) {
+    counter("connections.refused", "reason", reason, "CONNECT packets refused").increment();
+  }
+
+  /** A connection closed because the client broke the protocol or sent bad input. */
+  public void protocolError(String type) {
+    counter("protocol.errors", "type", type, "Connections closed for bad input or protocol violations")
+        .increment();
+  }
+
+  public void uplinkProduced(int qos, int ruleIndex, int bytes, long latencyNanos) {
+    produced[qos].increment();
+    uplinkBytes.record(bytes);
+    uplinkLatency.record(latencyNanos, TimeUnit.NANOSECONDS);
+    Counter rule = ruleMessages.get(ruleIndex);
+    if (rule == null) {
+      rule = ruleMessages.computeIfAbsent(ruleIndex, i -> Counter.builder(PREFIX + "uplink.rule.messages")
+          .tag("rule", Integer.toString(i)).description("Uplink messages produced per mapping rule (index)")
+          .register(registry));
+    }
+    rule.increment();
+  }
+
+  public void uplinkRejected(int qos) {
+    rejected[qos].increment();
+  }
+
+  public void uplinkDeadLettered(int qos) {
+    deadLettered[qos].increment();
+  }
+
+  /** A message dropped on purpose: by the unmatched policy or, for QoS 0, under overload. */
+  public void uplinkDropped(int qos, String reason) {
+    counter("uplink.dropped", "reason", reason, "Uplink messages dropped on purpose", "qos", QOS[qos]).increment();
+  }
+
+  public void uplinkFailed(int qos, Throwable failure) {
+    (failure instanceof OverloadedException ? overloaded : failed)[qos].increment();
+  }
+
+  public void downlink(Receipt.Status outcome) {
+    downlink[outcome.ordinal()].increment();
+  }
+
+  public void downlinkLatency(long millis) {
+    downlinkLatency.record(Math.max(0, millis), TimeUnit.MILLISECONDS);
+  }
+
+  public void routerRebuilt(long nanos) {
+    rebuild.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Counter uplink(int qos, String outcome) {
+    return Counter.builder(PREFIX + "uplink.messages").tag("qos", QOS[qos]).tag("outcome", outcome)
+        .description("Uplink messages by QoS and outcome").register(registry);
+  }
+
+  private Counter counter(String name, String tag, String value, String description, String... more) {
+    StringBuilder key = new StringBuilder(name).append('|').append(value);
+    for (String m : more) {
+      key.append('|').append(m);
+    }
+    return byKey.computeIfAbsent(key.toString(), k -> Counter.builder(PREFIX + name).tag(tag, value)
+        .tags(more).description(description).register(registry));
+  }
+}

@@ -1,0 +1,325 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.downlink.DeviceDelivery;
+import io.mqttkafka.bridge.downlink.DownlinkMessage;
+import io.mqttkafka.bridge.routing.PresenceRecord;
+import io.mqttkafka.bridge.routing.PresenceRecord.Event;
+import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttWill;
+import io.vertx.mqtt.messages.MqttDisconnectMessage;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.MqttSubscribeMessage;
+import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One accepted device connection. Uplink: PUBLISH to Kafka, acknowledged only after Kafka has the
+ * record, QoS 2 de-duplication, the Will. Downlink: SUBSCRIBE/UNSUBSCRIBE and presence records in
+ * {@code mqtt.subscriptions}, PUBLISH of routed messages ({@link DeviceDelivery}). Takeover and
+ * shutdown. Lives on the connection's event loop; other threads call only the public methods, which
+ * hop onto it.
+ */
+public final class DeviceSession {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeviceSession.class);
+  private static final int NO_RECEIVE_MAXIMUM = 65_535;
+
+  /** State of a QoS 2 packet id between PUBLISH and PUBREL. */
+  private enum Qos2State { WRITING, RECEIVED }
+
+  private final MqttEndpoint endpoint;
+  private final Context context;
+  private final SessionServices services;
+  private final String clientId;
+  private final String connectionId;
+  private final boolean v5;
+  private final AckQueue acks = new AckQueue(this::sendAck);
+  private final Subscriptions subscriptions;
+  private final DeviceDelivery delivery;
+  private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
+  private boolean closed;
+  /** Why the bridge closed the connection; null while the client or the network ends it. */
+  private String closeReason;
+  /** True once the close needs no Will: a normal DISCONNECT, a takeover or a server shutdown. */
+  private boolean willCancelled;
+  private boolean failureLogged;
+
+  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services) {
+    this.endpoint = endpoint;
+    this.context = vertx.getOrCreateContext();
+    this.services = services;
+    this.clientId = endpoint.clientIdentifier();
+    this.connectionId = services.registry().newConnectionId();
+    this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
+    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId,
+        endpoint.auth() == null ? null : endpoint.auth().getUsername(), v5);
+    this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
+        clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis());
+  }
+
+  public String clientId() {
+    return clientId;
+  }
+
+  public String connectionId() {
+    return connectionId;
+  }
+
+  /** Installs the packet handlers; called on the connection's event loop before CONNACK is sent. */
+  void start() {
+    endpoint.publishAutoAck(false);
+    endpoint.publishHandler(this::onPublish);
+    endpoint.publishReleaseHandler(this::onPublishRelease);
+    endpoint.publishAcknowledgeHandler(delivery::onPuback);
+    endpoint.subscribeHandler(this::onSubscribe);
+    endpoint.unsubscribeHandler(this::onUnsubscribe);
+    endpoint.disconnectMessageHandler(this::onDisconnect);
+    endpoint.exceptionHandler(this::onException);
+    endpoint.closeHandler(v -> onClose());
+    writePresence(Event.CONNECTED);
+  }
+
+  /** Publishes a routed downlink message to the device, if this connection is still open. */
+  public void deliver(DownlinkMessage message) {
+    context.runOnContext(v -> delivery.deliver(message));
+  }
+
+  /** Closes this connection because the same client id connected again [MQTT-3.1.4-3]. */
+  public void takeOver() {
+    context.runOnContext(v -> {
+      willCancelled = true;
+      disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, "takeover");
+    });
+  }
+
+  /** Closes this connection because the bridge is shutting down (MQTT 5: DISCONNECT 0x8B). */
+  public void shutdown() {
+    context.runOnContext(v -> {
+      willCancelled = true;
+      disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown");
+    });
+  }
+
+  /** Writes this connection's presence record again: the router saw a stale record after it. */
+  public void refreshPresence() {
+    context.runOnContext(v -> {
+      if (!closed) {
+        writePresence(Event.REFRESHED);
+      }
+    });
+  }
+
+  private void onPublish(MqttPublishMessage message) {
+    int qos = message.qosLevel().value();
+    int packetId = message.messageId();
+    String topic = message.topicName();
+    if (topic.isEmpty()) {
+      // An alias-only PUBLISH: CONNACK advertised Topic Alias Maximum 0 [MQTT-3.3.2-8].
+      protocolViolation("topic_alias", MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
+      return;
+    }
+    if (qos == 2) {
+      Qos2State state = qos2.get(packetId);
+      if (state != null) {
+        // A resend of a packet we hold: never written twice [MQTT-4.3.3-10]; PUBREC again once written.
+        if (state == Qos2State.RECEIVED) {
+          endpoint.publishReceived(packetId);
+        }
+        return;
+      }
+    }
+    if (qos > 0 && v5 && acks.size() >= services.mqtt().receiveMaximum()) {
+      // [MQTT-3.3.4-9] more unacknowledged QoS 1/2 PUBLISH packets than the Receive Maximum of CONNACK.
+      // MQTT 3.1.1 has no such limit: there the 65,535 packet ids bound the in-flight count.
+      protocolViolation("receive_maximum", MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
+      return;
+    }
+    AckQueue.Entry entry = qos == 0 ? null : acks.add(packetId, qos);
+    if (qos == 2) {
+      if (qos2.isEmpty()) {
+        qos2 = new HashMap<>();
+      }
+      qos2.put(packetId, Qos2State.WRITING);
+    }
+    services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties())
+        .onComplete((outcome, failure) -> {
+          if (entry != null) {
+            acks.complete(entry, failure);
+          } else if (failure != null) {
+            onQos0Failure(failure);
+          }
+        });
+  }
+
+  private void sendAck(int packetId, int qos, Throwable failure) {
+    if (qos == 2) {
+      if (failure == null) {
+        qos2.put(packetId, Qos2State.RECEIVED);
+      } else {
+        qos2.remove(packetId);
+      }
+    }
+    if (closed) {
+      return;
+    }
+    if (failure == null) {
+      if (qos == 1) {
+        endpoint.publishAcknowledge(packetId);
+      } else {
+        endpoint.publishReceived(packetId);
+      }
+      return;
+    }
+    logFailure(failure);
+    if (v5 && qos == 1) {
+      endpoint.publishAcknowledge(packetId, ReasonCodes.puback(failure), MqttProperties.NO_PROPERTIES);
+    } else {
+      // MQTT 3.1.1 has no negative PUBACK, and vert.x 5.0.8 drops PUBREC reason codes: close, the
+      // client resends on its next connection.
+      disconnect(ReasonCodes.disconnect(failure), "uplink_failure");
+    }
+  }
+
+  private void onQos0Failure(Throwable failure) {
+    if (failure instanceof OverloadedException) {
+      return; // QoS 0 may be dropped under overload; counted as uplink outcome "overloaded".
+    }
+    logFailure(failure);
+    if (ReasonCodes.isDeviceFault(failure)) {
+      disconnect(ReasonCodes.disconnect(failure), "uplink_failure");
+    }
+  }
+
+  private void onPublishRelease(int packetId) {
+    // PUBREL ends the QoS 2 exchange [MQTT-4.3.3-11]; PUBCOMP also for an unknown id, so the client can finish.
+    qos2.remove(packetId);
+    if (!closed) {
+      endpoint.publishComplete(packetId);
+    }
+  }
+
+  private void onSubscribe(MqttSubscribeMessage message) {
+    List<MqttSubAckReasonCode> codes;
+    try {
+      codes = subscriptions.subscribe(message.topicSubscriptions());
+    } catch (Subscriptions.InvalidFilterException e) {
+      protocolViolation("invalid_filter", MqttDisconnectReasonCode.TOPIC_FILTER_INVALID);
+      return;
+    }
+    // SUBACK only once the router can know: the presence record is in Kafka.
+    writePresence(Event.SUBSCRIBED).onComplete((ok, failure) -> {
+      List<MqttSubAckReasonCode> result = codes;
+      if (failure != null) {
+        subscriptions.revoke(message.topicSubscriptions(), codes);
+        result = Collections.nCopies(codes.size(), MqttSubAckReasonCode.UNSPECIFIED_ERROR);
+      }
+      if (!closed) {
+        endpoint.subscribeAcknowledge(message.messageId(), result, MqttProperties.NO_PROPERTIES);
+      }
+    });
+  }
+
+  private void onUnsubscribe(MqttUnsubscribeMessage message) {
+    var codes = subscriptions.unsubscribe(message.topics());
+    writePresence(Event.UNSUBSCRIBED).onComplete((ok, failure) -> {
+      if (!closed) {
+        endpoint.unsubscribeAcknowledge(message.messageId(), codes, MqttProperties.NO_PROPERTIES);
+      }
+    });
+  }
+
+  private void onDisconnect(MqttDisconnectMessage message) {
+    // A DISCONNECT discards the Will [MQTT-3.14.4-3], unless MQTT 5 asks for it with 0x04.
+    willCancelled = message.code() != MqttDisconnectReasonCode.WITH_WILL_MESSAGE;
+    closeReason = "disconnect";
+  }
+
+  private void onException(Throwable failure) {
+    // Decoder failures (oversized or malformed packets, invalid UTF-8, a wildcard in a PUBLISH topic):
+    // vert.x closes the connection after this handler.
+    services.metrics().protocolError("malformed_packet");
+    closeReason = "bad_input";
+    LOG.debug("[client-id: {}] bad input, closing: {}", clientId, failure.toString());
+  }
+
+  private void onClose() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    acks.clear();
+    delivery.closed();
+    services.registry().unregister(this);
+    String reason = closeReason == null ? "lost" : closeReason;
+    services.metrics().connectionClosed(reason);
+    LOG.debug("[client-id: {}] connection closed ({})", clientId, reason);
+    if (!"takeover".equals(reason)) {
+      // After a takeover the newer connection's record is the client's state; a "disconnected"
+      // record from this one would only be stale.
+      writePresence(Event.DISCONNECTED);
+    }
+    MqttWill will = endpoint.will();
+    if (!willCancelled && will != null && will.isWillFlag()) {
+      publishWill(will);
+    }
+  }
+
+  private Future<Void> writePresence(Event event) {
+    PresenceRecord record = new PresenceRecord(event, services.instanceId(), connectionId, event != Event.DISCONNECTED,
+        event == Event.DISCONNECTED ? List.of() : subscriptions.snapshot(), endpoint.protocolVersion(),
+        System.currentTimeMillis());
+    return services.presence().write(clientId, record).onFailure(failure ->
+        LOG.warn("[client-id: {}] presence record ({}) not written to Kafka: {}", clientId, event, failure.toString()));
+  }
+
+  private void publishWill(MqttWill will) {
+    // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
+    services.uplink().publish(clientId, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
+        will.isWillRetain(), will.getWillProperties()).onFailure(failure ->
+        LOG.warn("[client-id: {}] Will message not written to Kafka: {}", clientId, failure.toString()));
+  }
+
+  private void protocolViolation(String type, MqttDisconnectReasonCode code) {
+    services.metrics().protocolError(type);
+    LOG.debug("[client-id: {}] protocol violation ({}), closing", clientId, type);
+    disconnect(code, "protocol_error");
+  }
+
+  /** Closes the connection (MQTT 5: DISCONNECT with the code first); reason as in BridgeMetrics#connectionClosed. */
+  private void disconnect(MqttDisconnectReasonCode code, String reason) {
+    if (closed || !endpoint.isConnected()) {
+      return;
+    }
+    closeReason = reason;
+    endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+  }
+
+  private void logFailure(Throwable failure) {
+    if (ReasonCodes.isDeviceFault(failure)) {
+      LOG.debug("[client-id: {}] uplink refused: {}", clientId, failure.getMessage());
+    } else if (!failureLogged) {
+      failureLogged = true;
+      LOG.warn("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
+    } else {
+      LOG.debug("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
+    }
+  }
+
+  private static int clientReceiveMaximum(MqttEndpoint endpoint) {
+    MqttProperties.MqttProperty<?> property = endpoint.connectProperties() == null ? null
+        : endpoint.connectProperties().getProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value());
+    return property == null ? NO_RECEIVE_MAXIMUM : (Integer) property.value();
+  }
+}

@@ -1,0 +1,130 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One MQTT listener (one per event loop; all instances share the port): accepts or refuses CONNECT
+ * and hands each accepted connection to a {@link DeviceSession}.
+ */
+public final class MqttBridgeVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MqttBridgeVerticle.class);
+  private static final int MQTT_3_1_1 = 4;
+  private static final int MQTT_5 = 5;
+
+  private final BridgeConfig.Mqtt config;
+  private final int port;
+  private final SessionServices services;
+  private final SessionRegistry registry;
+  private final BridgeMetrics metrics;
+  private final BooleanSupplier draining;
+  private MqttServer server;
+
+  /**
+   * @param port     the port to listen on (the configured one, or the one the first instance picked)
+   * @param draining true once the bridge is shutting down: new connections are refused
+   */
+  public MqttBridgeVerticle(int port, SessionServices services, BooleanSupplier draining) {
+    this.config = services.mqtt();
+    this.port = port;
+    this.services = services;
+    this.registry = services.registry();
+    this.metrics = services.metrics();
+    this.draining = draining;
+  }
+
+  /** The port this listener is bound to. */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    MqttServerOptions options = new MqttServerOptions()
+        .setHost(config.host())
+        .setPort(port)
+        .setMaxMessageSize(config.maxMessageSize())
+        .setAutoClientId(false)
+        .setMaxClientIdLength(config.maxClientIdLength())
+        .setTimeoutOnConnect((int) Math.max(1, Math.ceil(config.connectTimeout().toMillis() / 1000.0)));
+    options.setTcpNoDelay(true);
+    server = MqttServer.create(vertx, options);
+    return server.endpointHandler(this::onConnect).listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server.close();
+  }
+
+  private void onConnect(MqttEndpoint endpoint) {
+    int version = endpoint.protocolVersion();
+    String clientId = endpoint.clientIdentifier();
+    if (version != MQTT_3_1_1 && version != MQTT_5) {
+      // MQTT 3.1 (level 3) is not supported [MQTT-3.1.2-2].
+      refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION, "protocol_version");
+      return;
+    }
+    if (draining.getAsBoolean()) {
+      refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
+      return;
+    }
+    if (clientId == null || clientId.isEmpty() || clientId.length() > config.maxClientIdLength()
+        || !config.clientIdPattern().matcher(clientId).matches()) {
+      // [MQTT-3.1.3-9] a client id the server does not accept; the bridge assigns none, as the
+      // client id is the device's identity and the key of its Kafka records.
+      refuse(endpoint, ReasonCodes.connack(Refusal.CLIENT_ID_INVALID, version), Refusal.CLIENT_ID_INVALID.metricTag());
+      return;
+    }
+    DeviceSession session = new DeviceSession(endpoint, vertx, services);
+    session.start();
+    DeviceSession previous = registry.register(session);
+    if (previous != null) {
+      LOG.debug("[client-id: {}] new connection takes over the previous one", clientId);
+      previous.takeOver();
+    }
+    metrics.connectionOpened();
+    endpoint.accept(false, connackProperties(version));
+    LOG.debug("[client-id: {}] connected (MQTT {}, keep-alive {} s)", clientId, version == MQTT_5 ? "5" : "3.1.1",
+        endpoint.keepAliveTimeSeconds());
+  }
+
+  private MqttProperties connackProperties(int version) {
+    if (version != MQTT_5) {
+      return MqttProperties.NO_PROPERTIES;
+    }
+    MqttProperties properties = new MqttProperties();
+    properties.add(new MqttProperties.IntegerProperty(
+        MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value(), config.receiveMaximum()));
+    properties.add(new MqttProperties.IntegerProperty(
+        MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), config.maxMessageSize()));
+    properties.add(new MqttProperties.IntegerProperty(
+        MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM.value(), 0));
+    // The bridge keeps no session state between connections.
+    properties.add(new MqttProperties.IntegerProperty(
+        MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value(), 0));
+    properties.add(new MqttProperties.IntegerProperty(
+        MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE.value(), 0));
+    properties.add(new MqttProperties.IntegerProperty(
+        MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE.value(), 0));
+    return properties;
+  }
+
+  private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason) {
+    metrics.connectionRefused(reason);
+    LOG.debug("[client-id: {}] CONNECT refused: {} ({})", endpoint.clientIdentifier(), reason, code);
+    endpoint.reject(code);
+  }
+}

@@ -1,0 +1,85 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.uplink.RejectedTopicException;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
+import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
+import org.apache.kafka.common.errors.AuthorizationException;
+
+/**
+ * Failure to MQTT code, in one place. MQTT 3.1.1 has no reason codes on PUBACK or DISCONNECT: for it
+ * the caller closes the connection (so the client resends), and only CONNACK carries a v3 code.
+ */
+public final class ReasonCodes {
+
+  /** Why a CONNECT is refused; each maps to the v3.1.1 return code and the v5 reason code. */
+  public enum Refusal {
+    CLIENT_ID_INVALID("client_id_invalid"),
+    SERVER_UNAVAILABLE("server_unavailable");
+
+    private final String metricTag;
+
+    Refusal(String metricTag) {
+      this.metricTag = metricTag;
+    }
+
+    public String metricTag() {
+      return metricTag;
+    }
+  }
+
+  private ReasonCodes() {
+  }
+
+  public static boolean isMqtt5(int protocolVersion) {
+    return protocolVersion >= 5;
+  }
+
+  public static MqttConnectReturnCode connack(Refusal refusal, int protocolVersion) {
+    boolean v5 = isMqtt5(protocolVersion);
+    return switch (refusal) {
+      // [MQTT-3.1.3-9] v3.1.1 0x02; v5 0x85
+      case CLIENT_ID_INVALID -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
+          : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED;
+      case SERVER_UNAVAILABLE -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
+          : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+    };
+  }
+
+  /** The MQTT 5 PUBACK reason code for an uplink failure. */
+  public static MqttPubAckReasonCode puback(Throwable failure) {
+    if (failure instanceof RejectedTopicException) {
+      return MqttPubAckReasonCode.TOPIC_NAME_INVALID;
+    }
+    if (failure instanceof OverloadedException) {
+      return MqttPubAckReasonCode.QUOTA_EXCEEDED;
+    }
+    if (failure instanceof AuthorizationException) {
+      return MqttPubAckReasonCode.NOT_AUTHORIZED;
+    }
+    return MqttPubAckReasonCode.UNSPECIFIED_ERROR;
+  }
+
+  /**
+   * The MQTT 5 DISCONNECT reason code for an uplink failure that cannot be told in a PUBACK: QoS 0
+   * has no acknowledgement, and vert.x 5.0.8 drops reason codes on PUBREC.
+   */
+  public static MqttDisconnectReasonCode disconnect(Throwable failure) {
+    if (failure instanceof RejectedTopicException) {
+      return MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
+    }
+    if (failure instanceof OverloadedException) {
+      return MqttDisconnectReasonCode.QUOTA_EXCEEDED;
+    }
+    if (failure instanceof AuthorizationException) {
+      return MqttDisconnectReasonCode.NOT_AUTHORIZED;
+    }
+    return MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
+  }
+
+  /** True when the device caused the failure (log at DEBUG), false when it is ours (count, log once). */
+  public static boolean isDeviceFault(Throwable failure) {
+    return failure instanceof RejectedTopicException || failure instanceof AuthorizationException;
+  }
+}

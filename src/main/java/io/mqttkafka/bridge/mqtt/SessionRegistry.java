@@ -1,0 +1,48 @@
+package io.mqttkafka.bridge.mqtt;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The device sessions connected to this instance, by client id; shared by all bridge verticles. */
+public final class SessionRegistry {
+
+  private final ConcurrentMap<String, DeviceSession> sessions = new ConcurrentHashMap<>();
+  private final AtomicLong connections = new AtomicLong();
+  private final String instanceId;
+
+  public SessionRegistry(String instanceId) {
+    this.instanceId = instanceId;
+  }
+
+  /**
+   * A connection id unique across the cluster and over time: the instance id, the instance's start
+   * of this connection in epoch milliseconds and a sequence number.
+   */
+  String newConnectionId() {
+    return instanceId + "/" + System.currentTimeMillis() + "-" + connections.incrementAndGet();
+  }
+
+  /** Registers a new session and returns the one it replaces (to be taken over), or null. */
+  DeviceSession register(DeviceSession session) {
+    return sessions.put(session.clientId(), session);
+  }
+
+  void unregister(DeviceSession session) {
+    sessions.remove(session.clientId(), session);
+  }
+
+  public DeviceSession get(String clientId) {
+    return sessions.get(clientId);
+  }
+
+  public Collection<DeviceSession> all() {
+    return List.copyOf(sessions.values());
+  }
+
+  public int size() {
+    return sessions.size();
+  }
+}

@@ -1,0 +1,105 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.routing.PresenceRecord;
+import io.vertx.mqtt.MqttTopicSubscription;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One connection's downlink subscriptions, and which filters it may subscribe to: those of
+ * {@code mappings.downlink.filters}, with {@code ${clientId}} expanded for this client. A requested
+ * filter is granted when every topic it matches is matched by an allowed filter. Downlink is
+ * delivered at QoS 0 or 1, so granted QoS is at most 1. Not thread-safe: the connection's event loop.
+ */
+final class Subscriptions {
+
+  /** Thrown for a syntactically invalid filter: a protocol error that closes the connection. */
+  static final class InvalidFilterException extends Exception {
+    InvalidFilterException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private static final int MAX_GRANTED_QOS = 1;
+
+  private final List<TopicFilter> allowed;
+  private final boolean v5;
+  private final Map<String, Integer> granted = new LinkedHashMap<>();
+
+  /** @param allowedTemplates {@code mappings.downlink.filters}; a template the client id cannot fill is skipped */
+  Subscriptions(List<String> allowedTemplates, String clientId, String username, boolean v5) {
+    List<TopicFilter> filters = new ArrayList<>();
+    for (String template : allowedTemplates) {
+      String expanded = TopicFilter.expand(template, clientId, username);
+      if (expanded != null) {
+        filters.add(TopicFilter.parse(expanded));
+      }
+    }
+    this.allowed = filters;
+    this.v5 = v5;
+  }
+
+  /**
+   * Applies a SUBSCRIBE and returns the SUBACK codes, one per requested filter, in order [MQTT-3.8.4-6].
+   * Nothing changes when a filter is invalid.
+   */
+  List<MqttSubAckReasonCode> subscribe(List<MqttTopicSubscription> requested) throws InvalidFilterException {
+    for (MqttTopicSubscription subscription : requested) {
+      // [MQTT-3.8.3-1] a SUBSCRIBE with an invalid topic filter is a protocol error.
+      if (!TopicFilter.isValidFilter(subscription.topicName())) {
+        throw new InvalidFilterException("invalid topic filter in SUBSCRIBE");
+      }
+    }
+    List<MqttSubAckReasonCode> codes = new ArrayList<>(requested.size());
+    for (MqttTopicSubscription subscription : requested) {
+      String filter = subscription.topicName();
+      if (!isAllowed(TopicFilter.parse(filter))) {
+        // MQTT 3.1.1 knows only 0x80 as a failure [MQTT-3.9.3-2]; MQTT 5 says why.
+        codes.add(v5 ? MqttSubAckReasonCode.NOT_AUTHORIZED : MqttSubAckReasonCode.UNSPECIFIED_ERROR);
+        continue;
+      }
+      int qos = Math.min(subscription.qualityOfService().value(), MAX_GRANTED_QOS);
+      granted.put(filter, qos); // [MQTT-3.8.4-3] a repeated filter replaces the earlier subscription
+      codes.add(qos == 0 ? MqttSubAckReasonCode.GRANTED_QOS0 : MqttSubAckReasonCode.GRANTED_QOS1);
+    }
+    return codes;
+  }
+
+  /** Applies an UNSUBSCRIBE; returns the UNSUBACK codes (MQTT 5 only sends them). */
+  List<MqttUnsubAckReasonCode> unsubscribe(List<String> filters) {
+    List<MqttUnsubAckReasonCode> codes = new ArrayList<>(filters.size());
+    for (String filter : filters) {
+      codes.add(granted.remove(filter) != null ? MqttUnsubAckReasonCode.SUCCESS
+          : MqttUnsubAckReasonCode.NO_SUBSCRIPTION_EXISTED);
+    }
+    return codes;
+  }
+
+  /** Withdraws filters granted by a SUBSCRIBE whose presence record could not be written. */
+  void revoke(List<MqttTopicSubscription> requested, List<MqttSubAckReasonCode> codes) {
+    for (int i = 0; i < requested.size(); i++) {
+      if (codes.get(i).value() <= MAX_GRANTED_QOS) {
+        granted.remove(requested.get(i).topicName());
+      }
+    }
+  }
+
+  List<PresenceRecord.Subscription> snapshot() {
+    List<PresenceRecord.Subscription> list = new ArrayList<>(granted.size());
+    granted.forEach((filter, qos) -> list.add(new PresenceRecord.Subscription(filter, qos)));
+    return list;
+  }
+
+  private boolean isAllowed(TopicFilter requested) {
+    for (TopicFilter filter : allowed) {
+      if (requested.isCoveredBy(filter)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

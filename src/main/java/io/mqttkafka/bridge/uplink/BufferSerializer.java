@@ -1,0 +1,29 @@
+package io.mqttkafka.bridge.uplink;
+
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * Serialises a Vert.x {@link Buffer} for Kafka without copying it when possible.
+ *
+ * <p>vertx-mqtt copies every PUBLISH payload out of Netty's pooled buffer into an exactly sized heap
+ * buffer ({@code VertxHandler.safeBuffer}); that buffer's backing array is handed to the producer
+ * as it is. Any other buffer shape falls back to one copy.
+ */
+public final class BufferSerializer implements Serializer<Buffer> {
+
+  @Override
+  public byte[] serialize(String topic, Buffer data) {
+    if (data == null) {
+      return null;
+    }
+    ByteBuf buf = ((BufferInternal) data).getByteBuf();
+    if (buf.hasArray() && buf.arrayOffset() == 0 && buf.readerIndex() == 0
+        && buf.array().length == buf.readableBytes()) {
+      return buf.array();
+    }
+    return data.getBytes();
+  }
+}

@@ -1,0 +1,222 @@
+package io.mqttkafka.bridge.uplink;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Sends records with the shared Kafka producer straight from the caller's event loop, and completes
+ * each future back on the caller's context: no worker-thread hop per record.
+ *
+ * <p>The producer runs with {@code max.block.ms=0}, so {@code send} never blocks; it fails at once
+ * where it would have waited:
+ * <ul>
+ *   <li>no metadata for the topic (its first record, or Kafka unreachable so that the client
+ *       re-bootstrapped and forgot its topics): the record, and every later one for that topic, waits
+ *       in order in a queue that is retried every 100 ms, until the metadata is there or
+ *       {@code delivery.timeout.ms} has passed;</li>
+ *   <li>a full {@code buffer.memory}: {@link OverloadedException}. The sender also refuses records
+ *       itself once the bytes awaiting Kafka (sent or queued) reach its limit, half the buffer.</li>
+ * </ul>
+ * Thread-safe: all bridge verticles share one instance.
+ */
+public final class KafkaSender {
+
+  private static final long RETRY_MS = 100;
+  /** Record overhead beyond key, value and headers, for the in-flight estimate. */
+  private static final int RECORD_OVERHEAD = 64;
+
+  private final Vertx vertx;
+  private final Producer<String, Buffer> producer;
+  private final long maxInFlightBytes;
+  private final long metadataTimeoutNanos;
+  private final AtomicLong inFlightBytes = new AtomicLong();
+  /** Topics without metadata, with the records waiting for it; changed under the map's own lock. */
+  private final Map<String, ColdTopic> cold = new ConcurrentHashMap<>();
+
+  /**
+   * @param metadataTimeoutMs how long a record may wait for its topic's metadata: {@code delivery.timeout.ms}
+   */
+  public KafkaSender(Vertx vertx, Producer<String, Buffer> producer, long maxInFlightBytes, long metadataTimeoutMs) {
+    this.vertx = vertx;
+    this.producer = producer;
+    this.maxInFlightBytes = maxInFlightBytes;
+    this.metadataTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(metadataTimeoutMs);
+  }
+
+  /** Sends a record; the future completes on the calling context once Kafka acknowledged it (or failed). */
+  public Future<RecordMetadata> send(ProducerRecord<String, Buffer> record) {
+    ContextInternal context = ContextInternal.current();
+    Promise<RecordMetadata> promise = context == null ? Promise.promise() : context.promise();
+    long size = estimateSize(record);
+    long total = inFlightBytes.addAndGet(size);
+    if (total > maxInFlightBytes && total != size) {
+      inFlightBytes.addAndGet(-size);
+      promise.fail(new OverloadedException("uplink overloaded: " + (total - size)
+          + " bytes awaiting Kafka, limit " + maxInFlightBytes));
+      return promise.future();
+    }
+    Pending pending = new Pending(record, promise, size);
+    if (cold.isEmpty() || !cold.containsKey(record.topic())) {
+      if (trySend(pending)) {
+        return promise.future();
+      }
+    }
+    enqueue(pending);
+    return promise.future();
+  }
+
+  /**
+   * Asks for the metadata of topics known at start-up (without waiting), so that their first records
+   * need not queue for it.
+   */
+  public void warmUp(Iterable<String> topics) {
+    for (String topic : topics) {
+      try {
+        producer.partitionsFor(topic);
+      } catch (TimeoutException e) {
+        // Expected with max.block.ms=0: the metadata request is on its way.
+      }
+    }
+  }
+
+  /** Bytes handed to the sender and not yet acknowledged or failed. */
+  public long inFlightBytes() {
+    return inFlightBytes.get();
+  }
+
+  /** Hands the record to the producer; false when the producer has no metadata for its topic (not sent). */
+  private boolean trySend(Pending pending) {
+    Attempt attempt = new Attempt(pending);
+    try {
+      producer.send(pending.record, attempt);
+    } catch (RuntimeException e) {
+      // send() throws for a closed producer or an unserialisable record.
+      attempt.onCompletion(null, e);
+    }
+    attempt.inSend = false;
+    return !attempt.metadataMissing;
+  }
+
+  private void enqueue(Pending pending) {
+    String topic = pending.record.topic();
+    synchronized (cold) {
+      ColdTopic waiting = cold.get(topic);
+      if (waiting == null) {
+        // Drained meanwhile, or the first record without metadata: the queue is empty, so try it now.
+        if (trySend(pending)) {
+          return;
+        }
+        waiting = new ColdTopic(topic, System.nanoTime() + metadataTimeoutNanos);
+        cold.put(topic, waiting);
+        scheduleRetry(waiting);
+      }
+      waiting.pending.add(pending);
+    }
+  }
+
+  private void scheduleRetry(ColdTopic waiting) {
+    vertx.setTimer(RETRY_MS, id -> retry(waiting));
+  }
+
+  private void retry(ColdTopic waiting) {
+    synchronized (cold) {
+      Pending head;
+      while ((head = waiting.pending.peek()) != null && trySend(head)) {
+        waiting.pending.poll();
+      }
+      if (waiting.pending.isEmpty() || System.nanoTime() - waiting.deadline > 0) {
+        cold.remove(waiting.topic);
+        TimeoutException timeout = new TimeoutException("no metadata for Kafka topic " + waiting.topic
+            + " within delivery.timeout.ms: is Kafka reachable and does the topic exist?");
+        for (Pending p : waiting.pending) {
+          p.fail(timeout);
+        }
+        return;
+      }
+    }
+    scheduleRetry(waiting);
+  }
+
+  private static long estimateSize(ProducerRecord<String, Buffer> record) {
+    long size = RECORD_OVERHEAD + (record.value() == null ? 0 : record.value().length());
+    if (record.key() != null) {
+      size += record.key().length();
+    }
+    for (Header header : record.headers()) {
+      size += header.key().length() + (header.value() == null ? 0 : header.value().length);
+    }
+    return size;
+  }
+
+  private final class Pending {
+    final ProducerRecord<String, Buffer> record;
+    final Promise<RecordMetadata> promise;
+    final long size;
+
+    Pending(ProducerRecord<String, Buffer> record, Promise<RecordMetadata> promise, long size) {
+      this.record = record;
+      this.promise = promise;
+      this.size = size;
+    }
+
+    void complete(RecordMetadata metadata) {
+      inFlightBytes.addAndGet(-size);
+      promise.complete(metadata);
+    }
+
+    void fail(Throwable failure) {
+      inFlightBytes.addAndGet(-size);
+      promise.tryFail(failure);
+    }
+  }
+
+  /**
+   * The callback of one {@code send}. The producer calls it synchronously, inside {@code send}, when it
+   * fails before queueing the record; a {@link TimeoutException} there means "no metadata" (with
+   * {@code max.block.ms=0}), and the record goes to the cold queue instead of failing.
+   */
+  private static final class Attempt implements Callback {
+    private final Pending pending;
+    private final Thread caller = Thread.currentThread();
+    private boolean inSend = true;
+    private boolean metadataMissing;
+
+    Attempt(Pending pending) {
+      this.pending = pending;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception failure) {
+      if (failure == null) {
+        pending.complete(metadata);
+      } else if (failure instanceof BufferExhaustedException) {
+        pending.fail(new OverloadedException("Kafka producer buffer.memory exhausted"));
+      } else if (Thread.currentThread() == caller && inSend && failure instanceof TimeoutException) {
+        metadataMissing = true;
+      } else {
+        pending.fail(failure);
+      }
+    }
+  }
+
+  private record ColdTopic(String topic, long deadline, ArrayDeque<Pending> pending) {
+    ColdTopic(String topic, long deadline) {
+      this(topic, deadline, new ArrayDeque<>());
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.mqttkafka.bridge.uplink;
+
+import io.mqttkafka.bridge.config.BridgeConfig.Unmatched;
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * One uplink message (a PUBLISH or a Will) into Kafka: maps the MQTT topic with the ordered rules,
+ * builds the record of the public contract (README, "Uplink record") and hands it to the sender.
+ * An unmatched topic follows {@code mappings.unmatched}.
+ */
+public final class UplinkPublisher {
+
+  public static final String HEADER_TOPIC = "mqtt.topic";
+  public static final String HEADER_QOS = "mqtt.qos";
+  public static final String HEADER_CLIENT_ID = "mqtt.client.id";
+  public static final String HEADER_RETAIN = "mqtt.retain";
+  public static final String HEADER_REASON = "reason";
+  /** MQTT 5 user properties with this prefix are not copied: they would forge the bridge's own headers. */
+  private static final String RESERVED_PREFIX = "mqtt.";
+  private static final byte[][] QOS_BYTES = {bytes("0"), bytes("1"), bytes("2")};
+  private static final byte[] TRUE = bytes("true");
+  private static final byte[] UNMATCHED = bytes("unmatched");
+
+  /** What became of an uplink message that did not fail. */
+  public enum Outcome { PRODUCED, DEAD_LETTERED, DROPPED }
+
+  private final TopicMapper mapper;
+  private final KafkaSender sender;
+  private final Unmatched unmatched;
+  private final String deadLetterTopic;
+  private final BridgeMetrics metrics;
+
+  public UplinkPublisher(TopicMapper mapper, KafkaSender sender, Unmatched unmatched, String deadLetterTopic,
+                         BridgeMetrics metrics) {
+    this.mapper = mapper;
+    this.sender = sender;
+    this.unmatched = unmatched;
+    this.deadLetterTopic = deadLetterTopic;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Sends one message; the future completes on the caller's context when Kafka holds it (or when it
+   * was dropped by policy). Fails with {@link RejectedTopicException}, {@link OverloadedException}
+   * or the producer's exception.
+   */
+  public Future<Outcome> publish(String clientId, String mqttTopic, Buffer payload, int qos, boolean retain,
+                                 MqttProperties properties) {
+    TopicMapper.Mapping mapping = mapper.map(mqttTopic, clientId);
+    if (mapping == null) {
+      return unmatched(clientId, mqttTopic, payload, qos);
+    }
+    if (!TopicMapper.isValidKafkaTopic(mapping.kafkaTopic())) {
+      metrics.uplinkRejected(qos);
+      return Future.failedFuture(new RejectedTopicException(
+          "rule " + mapping.rule().name() + " rendered an invalid Kafka topic name"));
+    }
+    Headers headers = new RecordHeaders()
+        .add(HEADER_TOPIC, bytes(mqttTopic))
+        .add(HEADER_QOS, QOS_BYTES[qos])
+        .add(HEADER_CLIENT_ID, bytes(clientId));
+    if (retain) {
+      headers.add(HEADER_RETAIN, TRUE);
+    }
+    copyUserProperties(properties, headers);
+    long startNanos = System.nanoTime();
+    int ruleIndex = mapping.rule().index();
+    return sender.send(new ProducerRecord<>(mapping.kafkaTopic(), null, mapping.key(), payload, headers))
+        .map(metadata -> {
+          metrics.uplinkProduced(qos, ruleIndex, payload.length(), System.nanoTime() - startNanos);
+          return Outcome.PRODUCED;
+        })
+        .onFailure(failure -> metrics.uplinkFailed(qos, failure));
+  }
+
+  private Future<Outcome> unmatched(String clientId, String mqttTopic, Buffer payload, int qos) {
+    switch (unmatched) {
+      case DROP:
+        metrics.uplinkDropped(qos, "unmatched");
+        return Future.succeededFuture(Outcome.DROPPED);
+      case DEADLETTER:
+        Headers headers = new RecordHeaders()
+            .add(HEADER_TOPIC, bytes(mqttTopic))
+            .add(HEADER_QOS, QOS_BYTES[qos])
+            .add(HEADER_CLIENT_ID, bytes(clientId))
+            .add(HEADER_REASON, UNMATCHED);
+        return sender.send(new ProducerRecord<>(deadLetterTopic, null, clientId, payload, headers))
+            .map(metadata -> {
+              metrics.uplinkDeadLettered(qos);
+              return Outcome.DEAD_LETTERED;
+            })
+            .onFailure(failure -> metrics.uplinkFailed(qos, failure));
+      default:
+        metrics.uplinkRejected(qos);
+        return Future.failedFuture(new RejectedTopicException("no mapping rule matches the topic"));
+    }
+  }
+
+  private static void copyUserProperties(MqttProperties properties, Headers headers) {
+    if (properties == null) {
+      return;
+    }
+    List<? extends MqttProperties.MqttProperty> user = properties.getProperties(
+        MqttProperties.MqttPropertyType.USER_PROPERTY.value());
+    for (MqttProperties.MqttProperty property : user) {
+      if (property instanceof MqttProperties.UserProperty userProperty) {
+        String name = userProperty.value().key;
+        if (!name.startsWith(RESERVED_PREFIX)) {
+          headers.add(name, bytes(userProperty.value().value));
+        }
+      }
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

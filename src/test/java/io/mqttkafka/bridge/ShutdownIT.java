@@ -1,0 +1,86 @@
+package io.mqttkafka.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqttkafka.bridge.testsupport.Clients;
+import io.mqttkafka.bridge.testsupport.RawMqttClient;
+import io.mqttkafka.bridge.testsupport.TestBridge;
+import io.mqttkafka.bridge.testsupport.TestKafka;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.junit.jupiter.api.Test;
+
+/** Stopping the bridge: devices are told, and every acknowledged message is in Kafka. */
+class ShutdownIT {
+
+  @Test
+  void everyQos1MessageAcknowledgedBeforeStopIsInKafkaAndMqtt5ClientsGetServerShuttingDown() throws Exception {
+    String topic = TestKafka.uniqueTopic("shutdown");
+    Bridge bridge = TestBridge.start("""
+        mappings:
+          uplink:
+            - { match: "^UL/(.+)$", topic: "%s" }
+        """.formatted(topic));
+    MqttAsyncClient publisher = Clients.v3(bridge.mqttPort(), "car-stop");
+    RawMqttClient v5 = new RawMqttClient(bridge.mqttPort());
+    v5.send(RawMqttClient.connect("car-stop5", 5, null, null, 0, false));
+    assertThat(v5.read().type()).isEqualTo(RawMqttClient.CONNACK);
+
+    // Publish continuously while the bridge stops: whatever got its PUBACK must be in Kafka.
+    List<IMqttDeliveryToken> tokens = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> payloads = java.util.Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<Void> load = CompletableFuture.runAsync(() -> {
+      for (int i = 0; i < 100_000 && publisher.isConnected(); i++) {
+        try {
+          IMqttDeliveryToken token = publisher.publish("UL/seq", Integer.toString(i).getBytes(StandardCharsets.UTF_8),
+              1, false);
+          synchronized (tokens) {
+            payloads.add(Integer.toString(i));
+            tokens.add(token);
+          }
+        } catch (MqttException e) {
+          if (e.getReasonCode() != MqttException.REASON_CODE_MAX_INFLIGHT) {
+            return;
+          }
+          i--;
+          Thread.onSpinWait();
+        }
+      }
+    }, Executors.newSingleThreadExecutor());
+    await().atMost(Duration.ofSeconds(20)).until(() -> completed(tokens) > 200);
+    bridge.stop();
+    load.get();
+
+    RawMqttClient.Packet disconnect = v5.read();
+    assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
+    assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x8B);
+    v5.close();
+
+    List<String> acknowledged = new ArrayList<>();
+    synchronized (tokens) {
+      for (int i = 0; i < tokens.size(); i++) {
+        if (tokens.get(i).isComplete() && tokens.get(i).getException() == null) {
+          acknowledged.add(payloads.get(i));
+        }
+      }
+    }
+    List<String> inKafka = TestKafka.consumeFor(topic, Duration.ofSeconds(3)).stream()
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+    assertThat(acknowledged).hasSizeGreaterThan(200);
+    assertThat(inKafka).containsAll(acknowledged);
+  }
+
+  private static long completed(List<IMqttDeliveryToken> tokens) {
+    synchronized (tokens) {
+      return tokens.stream().filter(IMqttDeliveryToken::isComplete).count();
+    }
+  }
+}

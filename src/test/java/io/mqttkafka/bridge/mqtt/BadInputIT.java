@@ -1,0 +1,183 @@
+package io.mqttkafka.bridge.mqtt;
+
+import static io.mqttkafka.bridge.testsupport.RawMqttClient.concat;
+import static io.mqttkafka.bridge.testsupport.RawMqttClient.packet;
+import static io.mqttkafka.bridge.testsupport.RawMqttClient.string;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqttkafka.bridge.Bridge;
+import io.mqttkafka.bridge.testsupport.Clients;
+import io.mqttkafka.bridge.testsupport.Metrics;
+import io.mqttkafka.bridge.testsupport.RawMqttClient;
+import io.mqttkafka.bridge.testsupport.TestBridge;
+import io.mqttkafka.bridge.testsupport.TestKafka;
+import java.time.Duration;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bad input as raw bytes, where no client library would send it: each closes only the offending
+ * connection, is counted, and a well-behaved client on the same bridge goes on publishing.
+ */
+class BadInputIT {
+
+  private static final String TOPIC = TestKafka.uniqueTopic("badinput");
+  private static Bridge bridge;
+  private static MqttAsyncClient good;
+  private static int goodSent;
+
+  @BeforeAll
+  static void start() throws Exception {
+    bridge = TestBridge.start("""
+        mqtt:
+          maxMessageSize: 1024
+          connectTimeout: 1s
+          receiveMaximum: 2
+        mappings:
+          uplink:
+            - { match: "^UL/(.+)$", topic: "%s" }
+        """.formatted(TOPIC));
+    good = Clients.v3(bridge.mqttPort(), "good-car");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    assertThat(TestKafka.consume(TOPIC, goodSent, Duration.ofSeconds(20))).hasSize(goodSent);
+    good.disconnect().waitForCompletion();
+    bridge.stop();
+  }
+
+  @AfterEach
+  void goodClientIsUnaffected() throws Exception {
+    assertThat(good.isConnected()).isTrue();
+    good.publish("UL/good", new byte[] {(byte) goodSent}, 1, false).waitForCompletion(10_000);
+    goodSent++;
+  }
+
+  @Test
+  void remainingLengthOfMoreThanFourBytesClosesTheConnection() throws Exception {
+    assertClosedAfter("bad-length", new byte[] {0x30, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x7F});
+  }
+
+  @Test
+  void wildcardInPublishTopicClosesTheConnection() throws Exception {
+    assertClosedAfter("bad-wildcard", RawMqttClient.publish("UL/+", new byte[] {1}, 1, 1, false));
+    assertClosedAfter("bad-wildcard2", RawMqttClient.publish("UL/#", new byte[] {1}, 0, 0, false));
+  }
+
+  @Test
+  void invalidUtf8InTopicClosesTheConnection() throws Exception {
+    byte[] badTopic = {0, 5, 'U', 'L', '/', (byte) 0xC3, 0x28};
+    assertClosedAfter("bad-utf8", packet(0x32, concat(badTopic, new byte[] {0, 1}, new byte[] {1})));
+  }
+
+  @Test
+  void nullCharacterInTopicClosesTheConnection() throws Exception {
+    byte[] badTopic = {0, 4, 'U', 'L', '/', 0};
+    assertClosedAfter("bad-null", packet(0x30, concat(badTopic, new byte[] {1})));
+  }
+
+  @Test
+  void packetOverMaxMessageSizeClosesTheConnection() throws Exception {
+    assertClosedAfter("bad-size", RawMqttClient.publish("UL/big", new byte[2000], 1, 1, false));
+  }
+
+  @Test
+  void qos3PublishClosesTheConnection() throws Exception {
+    assertClosedAfter("bad-qos", packet(0x36, concat(string("UL/q"), new byte[] {0, 1, 1})));
+  }
+
+  @Test
+  void reservedPacketTypeClosesTheConnection() throws Exception {
+    assertClosedAfter("bad-type", new byte[] {0x00, 0x00});
+  }
+
+  @Test
+  void secondConnectClosesTheConnection() throws Exception {
+    // [MQTT-3.1.0-2] vert.x closes the connection itself: counted as a connection lost without DISCONNECT.
+    String metric = "mqtt_bridge_connections_closed_total";
+    double before = Metrics.value(Metrics.scrape(bridge.httpPort()), metric, "reason=\"lost\"");
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.connected("bad-reconnect");
+      raw.send(RawMqttClient.connect("bad-reconnect"));
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(Metrics.value(Metrics.scrape(bridge.httpPort()), metric, "reason=\"lost\"")).isEqualTo(before + 1));
+  }
+
+  @Test
+  void aliasOnlyPublishOnMqtt5IsDisconnectedWithTopicAliasInvalid() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("bad-alias", 5, null, null, 0, false));
+      assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
+      // PUBLISH with an empty topic and a Topic Alias property (0x23) of 1.
+      raw.send(packet(0x30, concat(string(""), new byte[] {3, 0x23, 0, 1}, new byte[] {1})));
+      RawMqttClient.Packet disconnect = raw.read();
+      assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
+      assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x94);
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void mqtt5ClientExceedingReceiveMaximumIsDisconnected() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("bad-inflight", 5, null, null, 0, false));
+      assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
+      // Three QoS 1 PUBLISH packets in one write: the third arrives before Kafka acknowledged the first.
+      byte[] noProperties = {0};
+      raw.send(concat(
+          packet(0x32, concat(string("UL/a"), new byte[] {0, 1}, noProperties, new byte[] {1})),
+          packet(0x32, concat(string("UL/a"), new byte[] {0, 2}, noProperties, new byte[] {2})),
+          packet(0x32, concat(string("UL/a"), new byte[] {0, 3}, noProperties, new byte[] {3}))));
+      RawMqttClient.Packet packet;
+      do {
+        packet = raw.read();
+      } while (packet.type() == RawMqttClient.PUBACK);
+      assertThat(packet.type()).isEqualTo(RawMqttClient.DISCONNECT);
+      assertThat(packet.body()[0] & 0xFF).isEqualTo(0x93);
+    }
+    goodSent += 2; // the first two are written to Kafka and counted in stop()
+  }
+
+  @Test
+  void publishBeforeConnectClosesTheConnection() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.publish("UL/early", new byte[] {1}, 1, 1, false));
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void garbageInsteadOfConnectClosesTheConnection() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void connectionWithoutConnectIsClosedAfterConnectTimeout() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.setTimeoutMillis(5_000);
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  private void assertClosedAfter(String clientId, byte[] bad) throws Exception {
+    double before = Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_protocol_errors_total", "");
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.connected(clientId);
+      raw.send(bad);
+      assertThat(raw.closedByPeer()).as("connection closed").isTrue();
+    }
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+        Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_protocol_errors_total", ""))
+        .as("counted").isEqualTo(before + 1));
+  }
+}
