@@ -33,6 +33,9 @@ public record PresenceRecord(
     @JsonProperty(required = true) int protocolVersion,
     @JsonProperty(required = true) long timestamp) {
 
+  /** The protocol version of a connection that a router, not its instance, declared gone. */
+  public static final int UNKNOWN_PROTOCOL_VERSION = 0;
+
   /**
    * The routing package's one mapper, also used by {@link Receipt}. Strict about numbers and booleans
    * ({@code "4"} is not 4, {@code 1.5} is not an int), lenient about unknown fields (forward
@@ -87,7 +90,9 @@ public record PresenceRecord(
       throw new IllegalArgumentException("filters must be a list of subscriptions (may be empty)");
     }
     filters = List.copyOf(filters);
-    if (protocolVersion < 3 || protocolVersion > 5) {
+    // 0: unknown, in the "disconnected" record a router writes for a connection it found gone.
+    boolean unknownVersion = protocolVersion == UNKNOWN_PROTOCOL_VERSION && event == Event.DISCONNECTED;
+    if (!unknownVersion && (protocolVersion < 3 || protocolVersion > 5)) {
       throw new IllegalArgumentException(
           "protocolVersion must be 3 (MQTT 3.1), 4 (3.1.1) or 5, not " + protocolVersion);
     }

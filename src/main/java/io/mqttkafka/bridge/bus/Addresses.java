@@ -1,0 +1,37 @@
+package io.mqttkafka.bridge.bus;
+
+/**
+ * Every event-bus address and header the bridge uses. One address per instance, never one per
+ * client: the router sends a downlink message to the instance that holds the device's connection.
+ * Messages carry a Buffer body (the payload, or empty) and these headers, so no codec is needed.
+ */
+public final class Addresses {
+
+  /** Header: what the instance should do; one of the {@code ACTION_*} values. */
+  public static final String ACTION = "action";
+  /** Publish the body to the device (headers: client, connection, topic, qos, and the record's coordinates). */
+  public static final String ACTION_DELIVER = "deliver";
+  /** Close the named connection: a newer connection of the same client exists elsewhere. */
+  public static final String ACTION_TAKEOVER = "takeover";
+  /** Write the named connection's presence record again (the router saw a stale one). */
+  public static final String ACTION_REFRESH = "refresh";
+
+  public static final String CLIENT_ID = "client-id";
+  public static final String CONNECTION_ID = "connection-id";
+  public static final String MQTT_TOPIC = "mqtt-topic";
+  public static final String QOS = "qos";
+  public static final String CORRELATION_ID = "correlation-id";
+  public static final String PARTITION = "partition";
+  public static final String OFFSET = "offset";
+  /** The downlink record's Kafka timestamp, for the Kafka-to-device latency. */
+  public static final String TIMESTAMP = "timestamp";
+
+  private static final String INSTANCE_PREFIX = "mqtt.bridge.instance.";
+
+  private Addresses() {
+  }
+
+  public static String instance(String instanceId) {
+    return INSTANCE_PREFIX + instanceId;
+  }
+}

@@ -1,0 +1,131 @@
+package io.mqttkafka.bridge.downlink;
+
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.routing.ReceiptWriter;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Vertx;
+import io.vertx.mqtt.MqttEndpoint;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Downlink PUBLISH to one device, and a receipt for each message: {@code delivered} once written,
+ * then for QoS 1 {@code acked} on PUBACK or {@code timeout} when none comes within
+ * {@code mappings.downlink.ackTimeout}. Keeps at most the device's Receive Maximum QoS 1 messages
+ * unacknowledged [MQTT-3.3.4-7] and queues a bounded number behind them, in order. Not thread-safe:
+ * the connection's event loop only.
+ */
+public final class DeviceDelivery {
+
+  /** Messages waiting behind a full in-flight window; beyond that they are refused with a receipt. */
+  static final int MAX_QUEUED = 1_000;
+
+  private final MqttEndpoint endpoint;
+  private final Vertx vertx;
+  private final ReceiptWriter receipts;
+  private final BridgeMetrics metrics;
+  private final int receiveMaximum;
+  private final long ackTimeoutMs;
+  private final Map<Integer, InFlight> inFlight = new HashMap<>();
+  private final ArrayDeque<DownlinkMessage> queued = new ArrayDeque<>();
+  private int writing;
+  private boolean closed;
+
+  private record InFlight(DownlinkMessage message, long timer) {
+  }
+
+  /** @param receiveMaximum the device's Receive Maximum (MQTT 5 CONNECT property; 65,535 otherwise) */
+  public DeviceDelivery(MqttEndpoint endpoint, Vertx vertx, ReceiptWriter receipts, BridgeMetrics metrics,
+                        int receiveMaximum, long ackTimeoutMs) {
+    this.endpoint = endpoint;
+    this.vertx = vertx;
+    this.receipts = receipts;
+    this.metrics = metrics;
+    this.receiveMaximum = receiveMaximum;
+    this.ackTimeoutMs = ackTimeoutMs;
+  }
+
+  public void deliver(DownlinkMessage message) {
+    if (closed || !endpoint.isConnected()) {
+      receipt(message, Status.OFFLINE, "connection closed before delivery");
+    } else if (message.qos() == 0 || (queued.isEmpty() && inFlight.size() + writing < receiveMaximum)) {
+      publish(message);
+    } else if (queued.size() < MAX_QUEUED) {
+      queued.add(message);
+    } else {
+      receipt(message, Status.REJECTED, "the device's in-flight window and queue are full");
+    }
+  }
+
+  /** The device acknowledged a QoS 1 downlink PUBLISH. */
+  public void onPuback(int packetId) {
+    InFlight acked = inFlight.remove(packetId);
+    if (acked == null) {
+      return; // late, after the timeout receipt
+    }
+    vertx.cancelTimer(acked.timer);
+    receipt(acked.message, Status.ACKED, null);
+    drain();
+  }
+
+  /** The connection ended: every message still owed a final receipt gets one. */
+  public void closed() {
+    closed = true;
+    for (InFlight pending : inFlight.values()) {
+      vertx.cancelTimer(pending.timer);
+      receipt(pending.message, Status.TIMEOUT, "connection closed before PUBACK");
+    }
+    inFlight.clear();
+    for (DownlinkMessage message : queued) {
+      receipt(message, Status.OFFLINE, "connection closed before delivery");
+    }
+    queued.clear();
+  }
+
+  private void publish(DownlinkMessage message) {
+    int qos = message.qos();
+    if (qos > 0) {
+      writing++;
+    }
+    endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), false, false)
+        .onComplete((packetId, failure) -> {
+          if (qos > 0) {
+            writing--;
+          }
+          if (failure != null) {
+            receipt(message, Status.OFFLINE, "write to the device failed: " + failure.getMessage());
+            return;
+          }
+          metrics.downlinkLatency(System.currentTimeMillis() - message.timestamp());
+          receipt(message, Status.DELIVERED, null);
+          if (qos > 0) {
+            if (closed) {
+              receipt(message, Status.TIMEOUT, "connection closed before PUBACK");
+              return;
+            }
+            long timer = vertx.setTimer(ackTimeoutMs, id -> onAckTimeout(packetId));
+            inFlight.put(packetId, new InFlight(message, timer));
+          }
+        });
+  }
+
+  private void onAckTimeout(int packetId) {
+    InFlight pending = inFlight.remove(packetId);
+    if (pending != null) {
+      receipt(pending.message, Status.TIMEOUT, "no PUBACK within " + ackTimeoutMs + " ms");
+      drain();
+    }
+  }
+
+  private void drain() {
+    while (!closed && !queued.isEmpty() && inFlight.size() + writing < receiveMaximum) {
+      publish(queued.poll());
+    }
+  }
+
+  private void receipt(DownlinkMessage m, Status status, String detail) {
+    receipts.write(status, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(), detail);
+  }
+}

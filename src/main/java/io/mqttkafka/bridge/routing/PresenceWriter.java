@@ -1,0 +1,23 @@
+package io.mqttkafka.bridge.routing;
+
+import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/** Writes a connection's presence and subscriptions to the compacted {@code mqtt.subscriptions} topic. */
+public final class PresenceWriter {
+
+  private final KafkaSender sender;
+  private final String topic;
+
+  public PresenceWriter(KafkaSender sender, String topic) {
+    this.sender = sender;
+    this.topic = topic;
+  }
+
+  /** Completes on the caller's context once Kafka has the record. */
+  public Future<Void> write(String clientId, PresenceRecord record) {
+    return sender.send(new ProducerRecord<>(topic, clientId, Buffer.buffer(record.toJson()))).mapEmpty();
+  }
+}

@@ -1,0 +1,48 @@
+package io.mqttkafka.bridge.routing;
+
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the outcome of each downlink record to {@code mqtt.receipts} (key client id, header
+ * {@code correlation.id} copied), so that back ends know what became of every command. Counts each
+ * outcome. Thread-safe.
+ */
+public final class ReceiptWriter {
+
+  public static final String HEADER_CORRELATION_ID = "correlation.id";
+  private static final Logger LOG = LoggerFactory.getLogger(ReceiptWriter.class);
+
+  private final KafkaSender sender;
+  private final String topic;
+  private final String instanceId;
+  private final BridgeMetrics metrics;
+
+  public ReceiptWriter(KafkaSender sender, String topic, String instanceId, BridgeMetrics metrics) {
+    this.sender = sender;
+    this.topic = topic;
+    this.instanceId = instanceId;
+    this.metrics = metrics;
+  }
+
+  /** Writes a receipt for the downlink record at {@code partition}/{@code offset}; never throws. */
+  public void write(Receipt.Status status, String clientId, String mqttTopic, int partition, long offset,
+                    String correlationId, String detail) {
+    metrics.downlink(status);
+    Receipt receipt = new Receipt(status, clientId, mqttTopic, instanceId, partition, offset, correlationId, detail,
+        System.currentTimeMillis());
+    RecordHeaders headers = new RecordHeaders();
+    if (correlationId != null) {
+      headers.add(HEADER_CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
+    }
+    sender.send(new ProducerRecord<>(topic, null, clientId, Buffer.buffer(receipt.toJson()), headers))
+        .onFailure(failure -> LOG.warn("[client-id: {}] receipt {} for downlink {}/{} not written: {}", clientId,
+            status, partition, offset, failure.toString()));
+  }
+}

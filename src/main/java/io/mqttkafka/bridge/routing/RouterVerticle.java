@@ -1,0 +1,102 @@
+package io.mqttkafka.bridge.routing;
+
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The downlink router of this instance: a member of the router consumer group whose partitions Kafka
+ * assigns and moves. Its work happens on one dedicated consumer thread ({@link RouterLoop}); the
+ * Kafka consumer is used from that thread only.
+ */
+public final class RouterVerticle extends VerticleBase {
+
+  private static final String DEFAULT_GROUP = "mqtt-kafka-bridge-router";
+  private static final long STOP_WAIT_SECONDS = 30;
+
+  private final Map<String, Object> consumerProperties;
+  private final String subscriptionsTopic;
+  private final String downlinkTopic;
+  private final ReceiptWriter receipts;
+  private final PresenceWriter presence;
+  private final BridgeMetrics metrics;
+  private RouterLoop loop;
+  private Thread thread;
+
+  public RouterVerticle(Map<String, Object> consumerProperties, String subscriptionsTopic, String downlinkTopic,
+                        ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
+    this.consumerProperties = consumerProperties;
+    this.subscriptionsTopic = subscriptionsTopic;
+    this.downlinkTopic = downlinkTopic;
+    this.receipts = receipts;
+    this.presence = presence;
+    this.metrics = metrics;
+  }
+
+  /**
+   * The router's consumer settings: bridge defaults, then {@code kafka.consumer.*}, then what routing
+   * depends on: range assignment (the same partition numbers of both topics to one member), the
+   * classic group protocol that offers it, and offsets committed by the router itself.
+   */
+  public static Map<String, Object> consumerProperties(Map<String, String> configured, String bootstrapServers,
+                                                       String instanceId) {
+    Map<String, Object> props = new HashMap<>();
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, DEFAULT_GROUP);
+    // Never skip downlink records written before the group first started; expired ones get a receipt.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
+    props.putAll(configured);
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-router-" + instanceId);
+    props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return props;
+  }
+
+  /** True once every partition this instance owns has its state rebuilt. */
+  public boolean ready() {
+    return loop != null && loop.ready();
+  }
+
+  public int partitionsOwned() {
+    return loop == null ? 0 : loop.partitionsOwned();
+  }
+
+  public int clients() {
+    return loop == null ? 0 : loop.clients();
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.executeBlocking(() -> {
+      loop = new RouterLoop(new KafkaConsumer<>(consumerProperties), vertx, subscriptionsTopic, downlinkTopic,
+          receipts, presence, metrics);
+      thread = new Thread(loop, "mqtt-bridge-router");
+      thread.setDaemon(true);
+      thread.start();
+      return null;
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      loop.stop();
+      thread.join(TimeUnit.SECONDS.toMillis(STOP_WAIT_SECONDS));
+      return null;
+    });
+  }
+}
