@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
@@ -80,11 +81,27 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
     }
   }
 
-  /** Hazelcast TCP-IP join: {@code members} are "host" or "host:port". */
-  public record Cluster(boolean enabled, String name, String host, int port, List<String> members) {
+  /**
+   * Hazelcast clustering. {@code host}: the address this member binds and advertises, for Hazelcast and
+   * the event bus alike. Join by TCP-IP with {@code members} ("host" or "host:port"), or, when
+   * {@code kubernetes} is enabled, by Kubernetes DNS discovery instead (then {@code members} is unused).
+   */
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members,
+                        Kubernetes kubernetes) {
     public Cluster {
       members = List.copyOf(members);
+      Objects.requireNonNull(kubernetes, "kubernetes (use Kubernetes.DISABLED)");
     }
+
+    /** TCP-IP join only: Kubernetes discovery off. */
+    public Cluster(boolean enabled, String name, String host, int port, List<String> members) {
+      this(enabled, name, host, port, members, Kubernetes.DISABLED);
+    }
+  }
+
+  /** {@code serviceDns}: the headless service whose DNS name lists the members' pod IPs. */
+  public record Kubernetes(boolean enabled, String serviceDns) {
+    public static final Kubernetes DISABLED = new Kubernetes(false, "");
   }
 
   /** {@code levels}: logger name to level. */
@@ -117,7 +134,13 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
           - { match: "^UL/(.+)$", topic: cs.uplink, key: "${clientId}" }
         unmatched: reject
         downlink: { filters: ["DL/#"], ackTimeout: 30s }
-      cluster: { enabled: false, name: mqtt-kafka-bridge, host: 127.0.0.1, port: 5701, members: [] }
+      cluster:
+        enabled: false
+        name: mqtt-kafka-bridge
+        host: 127.0.0.1
+        port: 5701
+        members: []
+        kubernetes: { enabled: false, serviceDns: "" }
       logging: { json: false, level: INFO, levels: {} }
       """;
 
@@ -129,6 +152,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   private static final Pattern KAFKA_TOPIC_CHARS = Pattern.compile("[a-zA-Z0-9._-]*");
   private static final Pattern GROUP_REF = Pattern.compile("\\$(\\d{1,9})");
   private static final Pattern NAMED_PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
+  private static final List<String> WILDCARD_ADDRESSES = List.of("0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", "*");
   private static final Pattern SECRET = Pattern.compile("password|secret|jaas|token", Pattern.CASE_INSENSITIVE);
 
   /** The configuration with nothing overridden. */
@@ -166,9 +190,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         new Mappings(uplinkRules(at(t, "mappings.uplink")), unmatched(at(t, "mappings.unmatched")),
             new Downlink(topicFilters(at(t, "mappings.downlink.filters")),
                 at(t, "mappings.downlink.ackTimeout").duration())),
-        new Cluster(at(t, "cluster.enabled").bool(), at(t, "cluster.name").nonBlank(),
-            at(t, "cluster.host").nonBlank(), at(t, "cluster.port").integer(1, 65535),
-            nonBlankList(at(t, "cluster.members"))),
+        cluster(t),
         new Logging(at(t, "logging.json").bool(), logLevel(at(t, "logging.level")),
             logLevels(at(t, "logging.levels"))));
   }
@@ -188,6 +210,31 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
       host = "bridge";
     }
     return host + "-" + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
+  }
+
+  private static Cluster cluster(JsonNode t) throws ConfigException {
+    boolean enabled = at(t, "cluster.enabled").bool();
+    String name = at(t, "cluster.name").nonBlank();
+    ConfigValue host = at(t, "cluster.host");
+    if (WILDCARD_ADDRESSES.contains(host.nonBlank())) {
+      throw host.wrong("must be an address the other members can reach (this member binds and advertises it),"
+          + " not a wildcard");
+    }
+    int port = at(t, "cluster.port").integer(1, 65535);
+    List<String> members = nonBlankList(at(t, "cluster.members"));
+    Kubernetes kubernetes = new Kubernetes(at(t, "cluster.kubernetes.enabled").bool(),
+        at(t, "cluster.kubernetes.serviceDns").string().strip());
+    if (kubernetes.enabled()) {
+      if (kubernetes.serviceDns().isEmpty()) {
+        throw at(t, "cluster.kubernetes.serviceDns").fail(
+            "is required when cluster.kubernetes.enabled is true (the headless service's DNS name)");
+      }
+      if (host.string().equals("localhost") || host.string().startsWith("127.") || host.string().equals("::1")) {
+        throw host.wrong("must be the pod IP (status.podIP) when cluster.kubernetes.enabled is true,"
+            + " other pods cannot reach a loopback address");
+      }
+    }
+    return new Cluster(enabled, name, host.string(), port, members, kubernetes);
   }
 
   private static short replicationFactor(ConfigValue v) throws ConfigException {

@@ -56,6 +56,14 @@ class BridgeConfigTest {
       cluster: { name: "" }                                 | cluster.name                    | must not be empty
       cluster: { members: [a, ""] }                         | cluster.members[1]              | must not be empty
       cluster: { members: a }                               | cluster.members                 | must be a list
+      cluster: { host: 0.0.0.0 }                            | cluster.host                    | must be an address the other members can reach
+      cluster: { host: "::" }                               | cluster.host                    | not a wildcard, was "::"
+      cluster: { kubernetes: { enabled: true } }            | cluster.kubernetes.serviceDns   | is required when cluster.kubernetes.enabled is true
+      cluster: { kubernetes: { enabled: true, serviceDns: " " } } | cluster.kubernetes.serviceDns | is required when cluster.kubernetes.enabled is true
+      cluster: { kubernetes: { enabled: yes-please } }      | cluster.kubernetes.enabled      | must be true or false
+      cluster: { kubernetes: { enabled: true, serviceDns: b.ns.svc.cluster.local } } | cluster.host | must be the pod IP (status.podIP)
+      cluster: { host: localhost, kubernetes: { enabled: true, serviceDns: b.ns.svc.cluster.local } } | cluster.host | was "localhost"
+      cluster: { kubernetes: { serviceDns: [a] } }          | cluster.kubernetes.serviceDns   | must be a single value
       mappings: { uplink: [{match: a, topic: b}, {match: c, topic: d}, {match: "(", topic: e}] } | mappings.uplink[2].match | is not a valid regular expression
       mappings: { uplink: [{match: a, topic: b}, {match: c, topic: d}, {match: e, topic: ""}] }  | mappings.uplink[2].topic | must not be empty
       mappings: { uplink: [{match: "^(a)$", topic: "t.$2"}] }                 | mappings.uplink[0].topic | uses $2 but match "^(a)$" has 1 group(s)

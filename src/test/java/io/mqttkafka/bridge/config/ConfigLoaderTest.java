@@ -63,6 +63,7 @@ class ConfigLoaderTest {
     assertThat(c.mappings().downlink()).isEqualTo(new BridgeConfig.Downlink(List.of("DL/#"), Duration.ofSeconds(30)));
     assertThat(c.cluster()).isEqualTo(
         new BridgeConfig.Cluster(false, "mqtt-kafka-bridge", "127.0.0.1", 5701, List.of()));
+    assertThat(c.cluster().kubernetes()).isEqualTo(new BridgeConfig.Kubernetes(false, ""));
     assertThat(c.logging()).isEqualTo(new BridgeConfig.Logging(false, "INFO", Map.of()));
   }
 
@@ -130,6 +131,20 @@ class ConfigLoaderTest {
   @Test
   void keyWithoutValueKeepsTheDefault() throws Exception {
     assertThat(load("mqtt:\n  port:\nkafka:\n", Map.of()).mqtt().port()).isEqualTo(1883);
+  }
+
+  @Test
+  void kubernetesDiscoveryIsSetFromTheEnvironmentAsTheHelmChartDoes() throws Exception {
+    BridgeConfig c = ConfigLoader.load(null, Map.of(
+        "MQTT_BRIDGE_CLUSTER_ENABLED", "true",
+        "MQTT_BRIDGE_CLUSTER_HOST", "10.1.2.3",
+        "MQTT_BRIDGE_CLUSTER_KUBERNETES_ENABLED", "true",
+        "MQTT_BRIDGE_CLUSTER_KUBERNETES_SERVICE_DNS", "bridge-hz.iot.svc.cluster.local"));
+
+    assertThat(c.cluster().host()).isEqualTo("10.1.2.3");
+    assertThat(c.cluster().kubernetes())
+        .isEqualTo(new BridgeConfig.Kubernetes(true, "bridge-hz.iot.svc.cluster.local"));
+    assertThat(c.cluster().members()).isEmpty();
   }
 
   @Test
