@@ -2,6 +2,7 @@ package io.mqttkafka.bridge;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.http.ManagementServer;
 import io.mqttkafka.bridge.kafka.EmbeddedKafka;
@@ -104,10 +105,10 @@ public final class Bridge {
         throw e;
       }
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Vertx.builder()
-          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-          .withMetrics(new MicrometerMetricsFactory(registry))
-          .build();
+      VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+      Vertx vertx = config.cluster().enabled()
+          ? await(ClusterManagers.startClustered(config.cluster(), options, new MicrometerMetricsFactory(registry)))
+          : Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
       Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin);
       try {
         bridge.deploy(producerProperties, registry);
@@ -174,7 +175,7 @@ public final class Bridge {
         instanceId), topics.subscriptions(), topics.downlink(), receipts, presence, metrics);
     routerDeployment = await(vertx.deployVerticle(router));
     metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
-        router::partitionsOwned);
+        () -> router.partitionsOwned().size());
     metrics.gauge("router.clients", "Connected clients known to this instance's router partitions",
         router::clients);
     metrics.gauge("sessions", "Device sessions on this instance", sessions::size);
@@ -222,6 +223,16 @@ public final class Bridge {
 
   public BridgeConfig config() {
     return config;
+  }
+
+  /** The router partitions this instance owns now. */
+  public Set<Integer> routerPartitions() {
+    return router == null ? Set.of() : router.partitionsOwned();
+  }
+
+  /** True when MQTT listens, Kafka answers and every owned router partition is rebuilt. */
+  public boolean ready() {
+    return readiness().values().stream().allMatch(Boolean::booleanValue);
   }
 
   public SessionRegistry sessions() {

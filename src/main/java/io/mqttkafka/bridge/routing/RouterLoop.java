@@ -18,6 +18,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
@@ -66,7 +67,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final Map<Integer, ConcurrentSkipListSet<Long>> unsettled = new ConcurrentHashMap<>();
   private volatile boolean running = true;
   private volatile boolean assignedOnce;
-  private volatile int partitionsOwned;
+  private volatile Set<Integer> partitionsOwned = Set.of();
   private volatile int partitionsRebuilding;
   private volatile int clients;
   private long lastCommitNanos = System.nanoTime();
@@ -99,7 +100,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     return assignedOnce && partitionsRebuilding == 0;
   }
 
-  int partitionsOwned() {
+  Set<Integer> partitionsOwned() {
     return partitionsOwned;
   }
 
@@ -363,7 +364,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       rebuilding += partition.ready ? 0 : 1;
       known += partition.table.size();
     }
-    partitionsOwned = partitions.size();
+    partitionsOwned = Set.copyOf(partitions.keySet());
     partitionsRebuilding = rebuilding;
     clients = known;
   }

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -71,8 +72,9 @@ public final class RouterVerticle extends VerticleBase {
     return loop != null && loop.ready();
   }
 
-  public int partitionsOwned() {
-    return loop == null ? 0 : loop.partitionsOwned();
+  /** The partition numbers (of both topics) this instance routes now. */
+  public Set<Integer> partitionsOwned() {
+    return loop == null ? Set.of() : loop.partitionsOwned();
   }
 
   public int clients() {
