@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * 128 MiB log-cleaner buffer) and make a single node complete: replication factor and min ISR 1 for
  * every internal topic, so idempotent and transactional producers and consumer groups work.
  *
+ * <p>Kafka's threads are not daemon threads: until {@link #close()} runs, the JVM does not exit on
+ * its own when {@code main} returns or throws. Close it from the shutdown hook.
+ *
  * <p>Nothing here changes logging configuration: Kafka logs a lot at INFO under {@code kafka} and
  * {@code org.apache.kafka}; the application's logback configuration decides what is shown.
  */
