@@ -1,5 +1,10 @@
 package io.mqttkafka.bridge;
 
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
@@ -29,6 +34,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +57,7 @@ public final class Bridge {
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
   private static final long STOP_TIMEOUT_SECONDS = 60;
   private static final String VERTX_MQTT_PACKAGE = "io.vertx.mqtt.";
+  private static final long DRAIN_STEP_MS = 100;
 
   private final BridgeConfig config;
   private final EmbeddedKafka embeddedKafka;
@@ -66,6 +73,7 @@ public final class Bridge {
   private String dispatcherDeployment;
   private String routerDeployment;
   private RouterVerticle router;
+  private JvmGcMetrics jvmGcMetrics;
   private int mqttPort;
   private int httpPort;
 
@@ -130,6 +138,12 @@ public final class Bridge {
 
   private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
     BridgeMetrics metrics = new BridgeMetrics(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    jvmGcMetrics = new JvmGcMetrics();
+    jvmGcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
     vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());
@@ -144,6 +158,7 @@ public final class Bridge {
     ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);
     producerDeployment = await(vertx.deployVerticle(producerVerticle));
     this.producerVerticle = producerVerticle;
+    producerVerticle.bindMetrics(registry);
     KafkaSender sender = producerVerticle.sender();
     String instanceId = config.bridge().id();
     UplinkPublisher uplink = new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(),
@@ -248,15 +263,13 @@ public final class Bridge {
     if (!draining.compareAndSet(false, true)) {
       return;
     }
-    LOG.info("Stopping: closing {} MQTT connections", sessions.size());
+    LOG.info("Stopping: readiness is down");
     try {
       kafkaHealth.stop();
       // Leave the router group first, so that other instances take its partitions over while this
       // one still delivers to its devices.
       undeploy(routerDeployment);
-      for (DeviceSession session : sessions.all()) {
-        session.shutdown();
-      }
+      drain();
       undeploy(mqttDeployment);
       undeploy(dispatcherDeployment);
       undeploy(producerDeployment);
@@ -265,11 +278,33 @@ public final class Bridge {
       LOG.warn("Unclean stop: {}", e.toString());
     } finally {
       admin.close(Duration.ofSeconds(5));
+      if (jvmGcMetrics != null) {
+        jvmGcMetrics.close();
+      }
       if (embeddedKafka != null) {
         embeddedKafka.close();
       }
     }
     LOG.info("Stopped");
+  }
+
+  /**
+   * Closes the device connections spread evenly over {@code shutdown.drainPeriod} (MQTT 5: DISCONNECT
+   * 0x8B), so that the fleet reconnects to the other instances gradually rather than all at once.
+   */
+  private void drain() throws InterruptedException {
+    List<DeviceSession> open = new ArrayList<>(sessions.all());
+    long periodMs = config.shutdown().drainPeriod().toMillis();
+    int steps = (int) Math.max(1, Math.min(open.size(), periodMs / DRAIN_STEP_MS));
+    LOG.info("Draining {} MQTT connections over {} ms", open.size(), open.isEmpty() ? 0 : periodMs);
+    for (int step = 0; step < steps; step++) {
+      int from = open.size() * step / steps;
+      int to = open.size() * (step + 1) / steps;
+      open.subList(from, to).forEach(DeviceSession::shutdown);
+      if (step + 1 < steps) {
+        Thread.sleep(periodMs / steps);
+      }
+    }
   }
 
   private void undeploy(String deployment) throws Exception {

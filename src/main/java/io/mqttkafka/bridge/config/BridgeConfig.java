@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * and handed to verticles through their constructors. The only home of defaults and validation.
  */
 public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Mappings mappings, Cluster cluster,
-                           Logging logging) {
+                           Logging logging, Shutdown shutdown) {
 
   /** Never empty: an empty configured id becomes the host name plus "-" and 6 random hex digits. */
   public record Bridge(String id) {}
@@ -112,6 +112,12 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   }
 
   /**
+   * {@code drainPeriod}: on SIGTERM, device connections are closed spread over this period, so that a
+   * fleet does not reconnect to the other instances all at once.
+   */
+  public record Shutdown(Duration drainPeriod) {}
+
+  /**
    * Built-in defaults. Also the schema: the file may set only these keys (and any name inside the
    * maps kafka.producer, kafka.consumer and logging.levels), and the environment variable names are
    * derived from them.
@@ -142,6 +148,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         members: []
         kubernetes: { enabled: false, serviceDns: "" }
       logging: { json: false, level: INFO, levels: {} }
+      shutdown: { drainPeriod: 10s }
       """;
 
   /** The largest packet MQTT can express: the limit of its four-byte remaining length. */
@@ -167,7 +174,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   /** A summary for the start-up log, one line per section; secrets masked. */
   public String describe() {
     return String.join("\n", bridge.toString(), mqtt.toString(), http.toString(), kafka.toString(),
-        mappings.toString(), cluster.toString(), logging.toString());
+        mappings.toString(), cluster.toString(), logging.toString(), shutdown.toString());
   }
 
   /** Builds and validates the configuration from a tree that holds every key of {@link #DEFAULTS_YAML}. */
@@ -192,7 +199,8 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
                 at(t, "mappings.downlink.ackTimeout").duration())),
         cluster(t),
         new Logging(at(t, "logging.json").bool(), logLevel(at(t, "logging.level")),
-            logLevels(at(t, "logging.levels"))));
+            logLevels(at(t, "logging.levels"))),
+        new Shutdown(at(t, "shutdown.drainPeriod").durationOrZero()));
   }
 
   private static ConfigValue at(JsonNode root, String key) {

@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.kafka;
 
 import io.mqttkafka.bridge.config.BridgeConfig;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -25,6 +28,30 @@ public final class InternalTopics {
   private static final long TIMEOUT_SECONDS = 30;
 
   private InternalTopics() {
+  }
+
+  /**
+   * A new topic is in the metadata a moment before its partitions accept writes; an idempotent
+   * producer writing in that window can see its first batch refused and later ones fail out of
+   * sequence. Wait until every partition answers a list-offsets request.
+   */
+  private static void awaitLeaders(Admin admin, List<String> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    admin.describeTopics(topics).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((name, description) ->
+        description.partitions().forEach(p -> request.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        admin.listOffsets(request).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   /** Creates missing internal topics; fails with a message naming both counts when they differ. */
@@ -53,6 +80,7 @@ public final class InternalTopics {
           throw e;
         }
       }
+      awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
     }
     Map<String, TopicDescription> described = admin.describeTopics(List.of(topics.subscriptions(), topics.downlink()))
         .allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -120,6 +120,19 @@ class DownlinkIT {
   }
 
   @Test
+  void afterUnsubscribeTheDeviceGetsNothingAndTheBackEndNotSubscribed() throws Exception {
+    Received received = new Received();
+    MqttAsyncClient car = subscribed("car-dl-unsub", "DL/#", 1, received);
+    car.unsubscribe("DL/#").waitForCompletion(10_000);
+    String correlation = UUID.randomUUID().toString();
+    Downlink.send(DOWNLINK, "car-dl-unsub", bytes("x"), "mqtt.topic", "DL/A", "correlation.id", correlation);
+    assertThat(Downlink.receipts(RECEIPTS, correlation, 1, WAIT)).extracting(Receipt::status)
+        .containsExactly(Status.NOT_SUBSCRIBED);
+    assertThat(received.next(500)).isNull();
+    car.disconnect().waitForCompletion();
+  }
+
+  @Test
   void recordOlderThanItsTtlGetsExpired() throws Exception {
     MqttAsyncClient car = subscribed("car-dl-ttl", "DL/#", 1, new Received());
     String correlation = UUID.randomUUID().toString();

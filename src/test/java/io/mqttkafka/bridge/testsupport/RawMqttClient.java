@@ -73,15 +73,26 @@ public final class RawMqttClient implements AutoCloseable {
     return connect(clientId, 4, null, null, 0, false);
   }
 
-  /** CONNECT with an optional Will; level 5 adds empty property lists. */
+  /** CONNECT for MQTT 3.1.1, clean session, with the given keep-alive. */
+  public static byte[] connect(String clientId, int keepAliveSeconds) {
+    return connect(clientId, 4, null, null, 0, false, keepAliveSeconds);
+  }
+
+  /** CONNECT with an optional Will and keep-alive 60 s; level 5 adds empty property lists. */
   public static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
                                boolean willRetain) {
+    return connect(clientId, level, willTopic, willPayload, willQos, willRetain, 60);
+  }
+
+  private static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
+                                boolean willRetain, int keepAliveSeconds) {
     int flags = 0x02;
     if (willTopic != null) {
       flags |= 0x04 | (willQos << 3) | (willRetain ? 0x20 : 0);
     }
     byte[] props = level == 5 ? new byte[] {0} : new byte[0];
-    byte[] variable = concat(string(level == 3 ? "MQIsdp" : "MQTT"), new byte[] {(byte) level, (byte) flags, 0, 60},
+    byte[] variable = concat(string(level == 3 ? "MQIsdp" : "MQTT"), new byte[] {(byte) level, (byte) flags,
+        (byte) (keepAliveSeconds >> 8), (byte) keepAliveSeconds},
         props);
     byte[] payload = string(clientId);
     if (willTopic != null) {

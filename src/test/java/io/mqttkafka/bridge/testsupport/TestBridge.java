@@ -54,6 +54,7 @@ public final class TestBridge {
       env.put("MQTT_BRIDGE_MQTT_HOST", "127.0.0.1");
       env.put("MQTT_BRIDGE_MQTT_INSTANCES", "2");
       env.putIfAbsent("MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_PARTITIONS", "3");
+      env.putIfAbsent("MQTT_BRIDGE_SHUTDOWN_DRAIN_PERIOD", "0s");
       return Bridge.start(ConfigLoader.load(file, env));
     } finally {
       Files.deleteIfExists(file);
