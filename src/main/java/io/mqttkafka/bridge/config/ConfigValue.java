@@ -72,8 +72,8 @@ record ConfigValue(JsonNode node, String key) {
   }
 
   Duration duration() throws ConfigException {
-    Duration duration = durationOrZero();
-    if (duration.isZero()) {
+    Duration duration = parseDuration();
+    if (duration.isNegative() || duration.isZero()) {
       throw wrong("must be greater than 0");
     }
     return duration;
@@ -81,16 +81,19 @@ record ConfigValue(JsonNode node, String key) {
 
   /** A duration that may be 0 (e.g. "no drain"), never negative. */
   Duration durationOrZero() throws ConfigException {
-    Duration duration;
-    try {
-      duration = node.isIntegralNumber() ? Duration.ofMillis(node.asLong()) : Durations.parse(string());
-    } catch (IllegalArgumentException e) {
-      throw wrong("must be a duration such as 250ms, 10s, 2m or 1h (a plain number is milliseconds)");
-    }
+    Duration duration = parseDuration();
     if (duration.isNegative()) {
       throw wrong("must not be negative");
     }
     return duration;
+  }
+
+  private Duration parseDuration() throws ConfigException {
+    try {
+      return node.isIntegralNumber() ? Duration.ofMillis(node.asLong()) : Durations.parse(string());
+    } catch (IllegalArgumentException e) {
+      throw wrong("must be a duration such as 250ms, 10s, 2m or 1h (a plain number is milliseconds)");
+    }
   }
 
   Pattern regex() throws ConfigException {
