@@ -15,10 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +32,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +74,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private volatile int partitionsRebuilding;
   private volatile int clients;
   private long lastCommitNanos = System.nanoTime();
+  private int downlinkPartitions;
 
   /** One owned partition number: its table and, while rebuilding, the offset to reach. */
   private static final class Partition {
@@ -196,6 +200,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   }
 
   private void checkRebuilt() {
+    long slowestNanos = -1;
     for (Map.Entry<Integer, Partition> entry : partitions.entrySet()) {
       Partition partition = entry.getValue();
       if (partition.ready) {
@@ -205,13 +210,18 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       if (partition.rebuildUntil == 0 || consumer.position(tp) >= partition.rebuildUntil) {
         partition.ready = true;
         long took = System.nanoTime() - partition.rebuildStartNanos;
+        slowestNanos = Math.max(slowestNanos, took);
         metrics.routerRebuilt(took);
-        LOG.info("Router partition {} rebuilt: {} clients from {} records in {} ms", entry.getKey(),
+        LOG.debug("Router partition {} rebuilt: {} clients from {} records in {} ms", entry.getKey(),
             partition.table.size(), partition.rebuildUntil, TimeUnit.NANOSECONDS.toMillis(took));
         consumer.resume(List.of(new TopicPartition(downlinkTopic, entry.getKey())));
       }
     }
     updateGauges();
+    if (slowestNanos >= 0 && partitionsRebuilding == 0) {
+      LOG.info("Router routes partitions {}: {} connected clients, state rebuilt in {} ms", partitionsOwned,
+          clients, TimeUnit.NANOSECONDS.toMillis(slowestNanos));
+    }
   }
 
   private void onPresence(ConsumerRecord<String, byte[]> record) {
@@ -249,6 +259,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     int partitionNumber = record.partition();
     long offset = record.offset();
     String invalid = validate(record, clientId, topic);
+    if (invalid == null) {
+      invalid = checkPartition(clientId, partitionNumber);
+    }
     if (invalid != null) {
       receipts.write(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
       return;
@@ -295,6 +308,24 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       return "header " + HEADER_TTL_MS + " must be a whole number of milliseconds";
     }
     return null;
+  }
+
+  /**
+   * The client's presence lives in the partition Kafka's default partitioner (murmur2) gives its id;
+   * a downlink record elsewhere was written with another partitioner (librdkafka's default, say) and
+   * would be routed against the wrong state.
+   */
+  private String checkPartition(String clientId, int partition) {
+    if (downlinkPartitions <= 0) {
+      downlinkPartitions = consumer.partitionsFor(downlinkTopic).size();
+    }
+    int expected = Utils.toPositive(Utils.murmur2(clientId.getBytes(StandardCharsets.UTF_8))) % downlinkPartitions;
+    if (expected == partition) {
+      return null;
+    }
+    return "written to partition " + partition + " but client " + clientId + " belongs to partition " + expected
+        + ": write downlink records with Kafka's default (murmur2) partitioner"
+        + " (librdkafka/kcat: topic.partitioner=murmur2_random)";
   }
 
   private void forward(String instanceId, DownlinkMessage message) {
@@ -364,7 +395,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       rebuilding += partition.ready ? 0 : 1;
       known += partition.table.size();
     }
-    partitionsOwned = Set.copyOf(partitions.keySet());
+    partitionsOwned = Collections.unmodifiableSortedSet(new TreeSet<>(partitions.keySet()));
     partitionsRebuilding = rebuilding;
     clients = known;
   }

@@ -165,6 +165,23 @@ class DownlinkIT {
   }
 
   @Test
+  void recordInAnotherPartitionThanTheKafkaDefaultPartitionerGivesIsRejectedWithTheReason() throws Exception {
+    MqttAsyncClient car = subscribed("car-dl-part", "DL/#", 1, new Received());
+    int right = io.mqttkafka.bridge.testsupport.TestCluster.partitionOf("car-dl-part");
+    String correlation = UUID.randomUUID().toString();
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("mqtt.topic", bytes("DL/P"));
+    headers.add("correlation.id", bytes(correlation));
+    // What a librdkafka client (kcat) with its default partitioner does: another partition.
+    TestKafka.producer().send(new ProducerRecord<>(DOWNLINK, (right + 1) % 3, "car-dl-part", bytes("x"), headers))
+        .get();
+    List<Receipt> receipts = Downlink.receipts(RECEIPTS, correlation, 1, WAIT);
+    assertThat(receipts).extracting(Receipt::status).containsExactly(Status.REJECTED);
+    assertThat(receipts.get(0).detail()).contains("murmur2");
+    car.disconnect().waitForCompletion();
+  }
+
+  @Test
   void qos1WithoutPubackWithinTheAckTimeoutGetsTimeout() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       raw.connected("car-dl-silent");
