@@ -66,7 +66,8 @@ public final class DeviceSession {
     this.subscriptions = new Subscriptions(services.downlink().filters(), clientId,
         endpoint.auth() == null ? null : endpoint.auth().getUsername(), v5);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
-        clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis());
+        clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
+        this::closeSlowConsumer);
   }
 
   public String clientId() {
@@ -304,6 +305,21 @@ public final class DeviceSession {
     }
     closeReason = reason;
     endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+  }
+
+  /**
+   * The device stopped reading its downlink: close the channel at once, dropping what is buffered
+   * for it (a DISCONNECT could not reach it anyway, and a graceful close would wait for the buffer).
+   */
+  private void closeSlowConsumer() {
+    if (closed) {
+      return;
+    }
+    closeReason = "slow_consumer";
+    LOG.debug("[client-id: {}] does not read its downlink, closing", clientId);
+    if (!EndpointChannel.closeNow(endpoint)) {
+      endpoint.close();
+    }
   }
 
   private void logFailure(Throwable failure) {

@@ -34,7 +34,16 @@ public final class RawMqttClient implements AutoCloseable {
   private final DataInputStream in;
 
   public RawMqttClient(int port) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(port, 0);
+  }
+
+  /** @param receiveBufferBytes the socket's receive buffer (0: the system default), small to fill it fast */
+  public RawMqttClient(int port, int receiveBufferBytes) throws IOException {
+    socket = new Socket();
+    if (receiveBufferBytes > 0) {
+      socket.setReceiveBufferSize(receiveBufferBytes);
+    }
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
     socket.setSoTimeout(10_000);
     socket.setTcpNoDelay(true);
     out = socket.getOutputStream();

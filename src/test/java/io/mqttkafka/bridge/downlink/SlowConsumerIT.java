@@ -1,0 +1,49 @@
+package io.mqttkafka.bridge.downlink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqttkafka.bridge.Bridge;
+import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.testsupport.Downlink;
+import io.mqttkafka.bridge.testsupport.Metrics;
+import io.mqttkafka.bridge.testsupport.RawMqttClient;
+import io.mqttkafka.bridge.testsupport.TestBridge;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A device that stops reading while downlink keeps coming: closed, buffers bounded, every record receipted. */
+class SlowConsumerIT {
+
+  @Test
+  void deviceThatStopsReadingIsClosedAndEveryRecordStillGetsAReceipt() throws Exception {
+    Map<String, String> deployment = TestBridge.isolated();
+    Bridge bridge = TestBridge.start("", deployment);
+    try (RawMqttClient device = new RawMqttClient(bridge.mqttPort(), 4096)) {
+      device.connected("car-slow");
+      device.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+          new byte[] {0})));
+      assertThat(device.read().type()).isEqualTo(RawMqttClient.SUBACK);
+      // From here on the device reads nothing. 120 x 64 KiB at QoS 0: far more than socket buffers hold.
+      int records = 120;
+      byte[] payload = new byte[64 * 1024];
+      for (int i = 0; i < records; i++) {
+        Downlink.send(TestBridge.downlinkTopic(deployment), "car-slow", payload, "mqtt.topic", "DL/BIG",
+            "mqtt.qos", "0", "correlation.id", "slow");
+      }
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Metrics.value(
+          Metrics.scrape(bridge.httpPort()), "mqtt_bridge_connections_closed_total", "reason=\"slow_consumer\""))
+          .isEqualTo(1));
+      device.setTimeoutMillis(10_000);
+      assertThat(device.closedByPeer()).isTrue();
+      List<Receipt> receipts = Downlink.receipts(TestBridge.receiptsTopic(deployment), "slow", records,
+          Duration.ofSeconds(30));
+      assertThat(receipts).hasSize(records);
+      assertThat(receipts).extracting(Receipt::status).contains(Receipt.Status.OFFLINE);
+    } finally {
+      bridge.stop();
+    }
+  }
+}
