@@ -47,18 +47,30 @@ public final class ReasonCodes {
     };
   }
 
-  /** The MQTT 5 PUBACK reason code for an uplink failure. */
-  public static MqttPubAckReasonCode puback(Throwable failure) {
+  /** The kinds of uplink failure the device is told about differently. */
+  private enum UplinkFailure { TOPIC_REJECTED, OVERLOADED, NOT_AUTHORIZED, UNSPECIFIED }
+
+  private static UplinkFailure classify(Throwable failure) {
     if (failure instanceof RejectedTopicException) {
-      return MqttPubAckReasonCode.TOPIC_NAME_INVALID;
+      return UplinkFailure.TOPIC_REJECTED;
     }
     if (failure instanceof OverloadedException) {
-      return MqttPubAckReasonCode.QUOTA_EXCEEDED;
+      return UplinkFailure.OVERLOADED;
     }
     if (failure instanceof AuthorizationException) {
-      return MqttPubAckReasonCode.NOT_AUTHORIZED;
+      return UplinkFailure.NOT_AUTHORIZED;
     }
-    return MqttPubAckReasonCode.UNSPECIFIED_ERROR;
+    return UplinkFailure.UNSPECIFIED;
+  }
+
+  /** The MQTT 5 PUBACK reason code for an uplink failure. */
+  public static MqttPubAckReasonCode puback(Throwable failure) {
+    return switch (classify(failure)) {
+      case TOPIC_REJECTED -> MqttPubAckReasonCode.TOPIC_NAME_INVALID;
+      case OVERLOADED -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
+      case NOT_AUTHORIZED -> MqttPubAckReasonCode.NOT_AUTHORIZED;
+      case UNSPECIFIED -> MqttPubAckReasonCode.UNSPECIFIED_ERROR;
+    };
   }
 
   /**
@@ -66,20 +78,17 @@ public final class ReasonCodes {
    * has no acknowledgement, and vert.x 5.0.8 drops reason codes on PUBREC.
    */
   public static MqttDisconnectReasonCode disconnect(Throwable failure) {
-    if (failure instanceof RejectedTopicException) {
-      return MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
-    }
-    if (failure instanceof OverloadedException) {
-      return MqttDisconnectReasonCode.QUOTA_EXCEEDED;
-    }
-    if (failure instanceof AuthorizationException) {
-      return MqttDisconnectReasonCode.NOT_AUTHORIZED;
-    }
-    return MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
+    return switch (classify(failure)) {
+      case TOPIC_REJECTED -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
+      case OVERLOADED -> MqttDisconnectReasonCode.QUOTA_EXCEEDED;
+      case NOT_AUTHORIZED -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
+      case UNSPECIFIED -> MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
+    };
   }
 
   /** True when the device caused the failure (log at DEBUG), false when it is ours (count, log once). */
   public static boolean isDeviceFault(Throwable failure) {
-    return failure instanceof RejectedTopicException || failure instanceof AuthorizationException;
+    UplinkFailure kind = classify(failure);
+    return kind == UplinkFailure.TOPIC_REJECTED || kind == UplinkFailure.NOT_AUTHORIZED;
   }
 }
