@@ -2,6 +2,8 @@ package io.mqttkafka.bridge;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mqttkafka.bridge.auth.Authenticator;
+import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.http.ManagementServer;
@@ -66,6 +68,7 @@ public final class Bridge {
   private String dispatcherDeployment;
   private String routerDeployment;
   private RouterVerticle router;
+  private Authenticator authenticator;
   private int mqttPort;
   private int httpPort;
 
@@ -82,6 +85,7 @@ public final class Bridge {
   /** Starts a bridge and returns once it listens; blocks the calling thread (not an event loop). */
   public static Bridge start(BridgeConfig config) throws Exception {
     long startNanos = System.nanoTime();
+    Authenticators.check(config.auth()); // a bad password file or key fails before Kafka is touched
     EmbeddedKafka embedded = null;
     String bootstrap = config.kafka().bootstrapServers();
     if (config.kafka().embeddedMode()) {
@@ -150,8 +154,9 @@ public final class Bridge {
         metrics);
     PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
     ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
+    authenticator = Authenticators.fromConfig(vertx, config.auth(), metrics);
     SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
-        presence, receipts, metrics, sessions);
+        presence, receipts, metrics, sessions, authenticator);
 
     ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
         this::readiness);
@@ -258,6 +263,9 @@ public final class Bridge {
         session.shutdown();
       }
       undeploy(mqttDeployment);
+      if (authenticator != null) {
+        authenticator.close();
+      }
       undeploy(dispatcherDeployment);
       undeploy(producerDeployment);
       await(vertx.close());
