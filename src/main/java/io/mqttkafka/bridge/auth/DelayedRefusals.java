@@ -53,7 +53,9 @@ final class DelayedRefusals implements Authenticator {
         LOG.warn("[client-id: {}] authentication could not be done: {}", info.clientId(), failure.toString());
       }
       metrics.authFailed(reason);
-      long waitMillis = TimeUnit.NANOSECONDS.toMillis(delayNanos - (System.nanoTime() - started));
+      long remainingNanos = delayNanos - (System.nanoTime() - started);
+      // Rounded up: never answer before the delay.
+      long waitMillis = TimeUnit.NANOSECONDS.toMillis(remainingNanos + TimeUnit.MILLISECONDS.toNanos(1) - 1);
       if (waitMillis < 1) {
         return Future.failedFuture(failure);
       }
