@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mqttkafka.bridge.auth.Authenticator;
+import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.http.ManagementServer;
@@ -74,6 +76,7 @@ public final class Bridge {
   private String routerDeployment;
   private RouterVerticle router;
   private JvmGcMetrics jvmGcMetrics;
+  private Authenticator authenticator;
   private int mqttPort;
   private int httpPort;
 
@@ -90,6 +93,7 @@ public final class Bridge {
   /** Starts a bridge and returns once it listens; blocks the calling thread (not an event loop). */
   public static Bridge start(BridgeConfig config) throws Exception {
     long startNanos = System.nanoTime();
+    Authenticators.check(config.auth()); // a bad password file or key fails before Kafka is touched
     EmbeddedKafka embedded = null;
     String bootstrap = config.kafka().bootstrapServers();
     if (config.kafka().embeddedMode()) {
@@ -165,8 +169,9 @@ public final class Bridge {
         metrics);
     PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
     ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
+    authenticator = Authenticators.fromConfig(vertx, config.auth(), metrics);
     SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
-        presence, receipts, metrics, sessions);
+        presence, receipts, metrics, sessions, authenticator);
 
     ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
         this::readiness);
@@ -271,6 +276,9 @@ public final class Bridge {
       undeploy(routerDeployment);
       drain();
       undeploy(mqttDeployment);
+      if (authenticator != null) {
+        authenticator.close();
+      }
       undeploy(dispatcherDeployment);
       undeploy(producerDeployment);
       await(vertx.close());

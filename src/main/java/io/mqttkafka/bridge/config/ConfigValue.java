@@ -72,23 +72,23 @@ record ConfigValue(JsonNode node, String key) {
   }
 
   Duration duration() throws ConfigException {
-    Duration duration = parseDuration();
+    Duration duration = parsedDuration();
     if (duration.isNegative() || duration.isZero()) {
       throw wrong("must be greater than 0");
     }
     return duration;
   }
 
-  /** A duration that may be 0 (e.g. "no drain"), never negative. */
-  Duration durationOrZero() throws ConfigException {
-    Duration duration = parseDuration();
+  /** A duration that may be 0 ({@code 0s}). */
+  Duration nonNegativeDuration() throws ConfigException {
+    Duration duration = parsedDuration();
     if (duration.isNegative()) {
       throw wrong("must not be negative");
     }
     return duration;
   }
 
-  private Duration parseDuration() throws ConfigException {
+  private Duration parsedDuration() throws ConfigException {
     try {
       return node.isIntegralNumber() ? Duration.ofMillis(node.asLong()) : Durations.parse(string());
     } catch (IllegalArgumentException e) {

@@ -100,6 +100,15 @@ public final class BridgeMetrics {
     counter("connections.refused", "reason", reason, "CONNECT packets refused").increment();
   }
 
+  /**
+   * A CONNECT whose authentication failed. Reasons: {@code no_credentials}, {@code bad_credentials}
+   * (unknown user or wrong password, deliberately one), {@code invalid_token}, {@code client_id_mismatch},
+   * and {@code error} (the bridge could not decide).
+   */
+  public void authFailed(String reason) {
+    counter("auth.failures", "reason", reason, "CONNECT authentication failures, by reason").increment();
+  }
+
   /** A connection closed because the client broke the protocol or sent bad input. */
   public void protocolError(String type) {
     counter("protocol.errors", "type", type, "Connections closed for bad input or protocol violations")

@@ -56,15 +56,15 @@ public final class DeviceSession {
   private boolean willCancelled;
   private boolean failureLogged;
 
-  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services) {
+  /** @param username the authenticated user name (fills ${username}), or null for an anonymous client */
+  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, String username) {
     this.endpoint = endpoint;
     this.context = vertx.getOrCreateContext();
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
     this.connectionId = services.registry().newConnectionId();
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
-    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId,
-        endpoint.auth() == null ? null : endpoint.auth().getUsername(), v5);
+    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username, v5);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
         clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
         this::closeSlowConsumer);

@@ -1,5 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.auth.ConnectInfo;
+import io.mqttkafka.bridge.auth.Identity;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
@@ -88,7 +90,34 @@ public final class MqttBridgeVerticle extends VerticleBase {
       refuse(endpoint, ReasonCodes.connack(Refusal.CLIENT_ID_INVALID, version), Refusal.CLIENT_ID_INVALID.metricTag());
       return;
     }
-    DeviceSession session = new DeviceSession(endpoint, vertx, services);
+    authenticateThenAccept(endpoint, version);
+  }
+
+  /**
+   * The authentication hook (package auth): CONNACK waits for the authenticator, which may answer
+   * later (hash checks on a worker, refusals after auth.failureDelay). vert.x 5.0.8 closes the socket
+   * if the client sends any packet before CONNACK, and the client may simply go away meanwhile.
+   */
+  private void authenticateThenAccept(MqttEndpoint endpoint, int version) {
+    boolean[] closed = {false};
+    endpoint.closeHandler(v -> closed[0] = true); // DeviceSession.start() installs its own on accept
+    services.authenticator().authenticate(ConnectInfo.of(endpoint)).onComplete(outcome -> {
+      if (closed[0]) {
+        LOG.debug("[client-id: {}] connection closed during authentication", endpoint.clientIdentifier());
+      } else if (outcome.failed()) {
+        Refusal refusal = ReasonCodes.refusal(outcome.cause());
+        refuse(endpoint, ReasonCodes.connack(refusal, version), refusal.metricTag());
+      } else if (draining.getAsBoolean()) {
+        refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
+      } else {
+        accept(endpoint, version, outcome.result());
+      }
+    });
+  }
+
+  private void accept(MqttEndpoint endpoint, int version, Identity identity) {
+    String clientId = identity.clientId();
+    DeviceSession session = new DeviceSession(endpoint, vertx, services, identity.username());
     session.start();
     DeviceSession previous = registry.register(session);
     if (previous != null) {
