@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates the bridge's own topics when they are missing and checks the contract between them:
@@ -54,14 +55,33 @@ public final class InternalTopics {
         }
       }
     }
-    Map<String, TopicDescription> described = admin.describeTopics(List.of(topics.subscriptions(), topics.downlink()))
-        .allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    Map<String, TopicDescription> described = describe(admin, List.of(topics.subscriptions(), topics.downlink()));
     int subscriptionPartitions = described.get(topics.subscriptions()).partitions().size();
     int downlinkPartitions = described.get(topics.downlink()).partitions().size();
     if (subscriptionPartitions != downlinkPartitions) {
       throw new IllegalStateException("Kafka topics " + topics.subscriptions() + " (" + subscriptionPartitions
           + " partitions) and " + topics.downlink() + " (" + downlinkPartitions
           + " partitions) must have the same partition count: the router reads both by partition number");
+    }
+  }
+
+  /**
+   * Describes topics, waiting for ones just created: a KRaft broker acknowledges CreateTopics before
+   * the topic is in the metadata that DescribeTopics reads, and answers UNKNOWN_TOPIC_OR_PARTITION in
+   * between.
+   */
+  private static Map<String, TopicDescription> describe(Admin admin, List<String> names)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        return admin.describeTopics(names).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 }
