@@ -17,6 +17,8 @@ import io.mqttkafka.bridge.kafka.InternalTopics;
 import io.mqttkafka.bridge.kafka.KafkaHealth;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.DeviceSession;
+import io.mqttkafka.bridge.mqtt.Listener;
+import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.mqttkafka.bridge.mqtt.SessionServices;
@@ -24,6 +26,7 @@ import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.routing.PresenceWriter;
 import io.mqttkafka.bridge.routing.ReceiptWriter;
 import io.mqttkafka.bridge.routing.RouterVerticle;
+import io.mqttkafka.bridge.tls.ServerTls;
 import io.mqttkafka.bridge.uplink.KafkaSender;
 import io.mqttkafka.bridge.uplink.ProducerVerticle;
 import io.mqttkafka.bridge.uplink.TopicMapper;
@@ -35,8 +38,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.mqtt.MqttServerOptions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +51,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
@@ -68,20 +75,25 @@ public final class Bridge {
   private final Admin admin;
   private final KafkaHealth kafkaHealth;
   private final SessionRegistry sessions;
+  private final ServerTls tls;
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final List<String> mqttDeployments = new ArrayList<>();
+  private final Map<Transport, Integer> listenerPorts = new EnumMap<>(Transport.class);
+  private volatile boolean listening;
   private ProducerVerticle producerVerticle;
   private String producerDeployment;
-  private String mqttDeployment;
+  private String tlsReloaderDeployment;
   private String dispatcherDeployment;
   private String routerDeployment;
   private RouterVerticle router;
   private JvmGcMetrics jvmGcMetrics;
   private Authenticator authenticator;
-  private int mqttPort;
   private int httpPort;
 
-  private Bridge(BridgeConfig config, EmbeddedKafka embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin) {
+  private Bridge(BridgeConfig config, EmbeddedKafka embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin,
+                 ServerTls tls) {
     this.config = config;
+    this.tls = tls;
     this.embeddedKafka = embeddedKafka;
     this.bootstrapServers = bootstrapServers;
     this.vertx = vertx;
@@ -94,6 +106,13 @@ public final class Bridge {
   public static Bridge start(BridgeConfig config) throws Exception {
     long startNanos = System.nanoTime();
     Authenticators.check(config.auth()); // a bad password file or key fails before Kafka is touched
+    // First, so that a wrong certificate file stops the start before anything else runs.
+    ServerTls tls = config.mqtt().tlsNeeded() ? ServerTls.load(config.mqtt().tls()) : null;
+    if (tls != null) {
+      LOG.info("TLS certificate: {}", tls.current().describe());
+      tls.current().validityProblem(Instant.now()).ifPresent(problem ->
+          LOG.warn("The TLS certificate is {}: clients will refuse it", problem));
+    }
     EmbeddedKafka embedded = null;
     String bootstrap = config.kafka().bootstrapServers();
     if (config.kafka().embeddedMode()) {
@@ -121,16 +140,16 @@ public final class Bridge {
       Vertx vertx = config.cluster().enabled()
           ? await(ClusterManagers.startClustered(config.cluster(), options, new MicrometerMetricsFactory(registry)))
           : Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
-      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin);
+      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin, tls);
       try {
         bridge.deploy(producerProperties, registry);
       } catch (Exception e) {
         bridge.stop();
         throw e;
       }
-      LOG.info("mqtt-kafka-bridge {} started in {} ms: MQTT on {}:{}, HTTP on {}:{}, Kafka at {}",
+      LOG.info("mqtt-kafka-bridge {} started in {} ms: {}, HTTP on {}:{}, Kafka at {}",
           config.bridge().id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
-          config.mqtt().host(), bridge.mqttPort, config.http().host(), bridge.httpPort, bootstrap);
+          bridge.describeListeners(), config.http().host(), bridge.httpPort, bootstrap);
       return bridge;
     } catch (Exception e) {
       if (embedded != null) {
@@ -179,17 +198,24 @@ public final class Bridge {
     httpPort = management.actualPort();
     dispatcherDeployment = await(vertx.deployVerticle(new DownlinkDispatcher(instanceId, sessions)));
 
-    // mqtt.port 0: a negative port makes vert.x share one randomly chosen port between the instances.
-    int port = config.mqtt().port() == 0 ? -1 : config.mqtt().port();
     int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
         : Runtime.getRuntime().availableProcessors();
-    List<MqttBridgeVerticle> listeners = new CopyOnWriteArrayList<>();
-    mqttDeployment = await(vertx.deployVerticle(() -> {
-      MqttBridgeVerticle listener = new MqttBridgeVerticle(port, services, draining::get);
-      listeners.add(listener);
-      return listener;
-    }, new DeploymentOptions().setInstances(instances)));
-    mqttPort = listeners.get(0).actualPort();
+    for (Listener listener : Listener.enabled(config.mqtt())) {
+      MqttServerOptions options = listener.options(config.mqtt(), tls);
+      List<MqttBridgeVerticle> verticles = new CopyOnWriteArrayList<>();
+      mqttDeployments.add(await(vertx.deployVerticle(() -> {
+        MqttBridgeVerticle verticle = new MqttBridgeVerticle(new MqttServerOptions(options), services, draining::get);
+        verticles.add(verticle);
+        return verticle;
+      }, new DeploymentOptions().setInstances(instances))));
+      listenerPorts.put(listener.transport(), verticles.get(0).actualPort());
+    }
+    listening = true;
+    if (tls != null) {
+      tlsReloaderDeployment = await(vertx.deployVerticle(tls.reloader()));
+      metrics.gauge("tls.certificate.expiry.seconds", "When the served TLS certificate expires (Unix time)",
+          () -> tls.current().certificate().getNotAfter().getTime() / 1000);
+    }
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
         instanceId), topics.subscriptions(), topics.downlink(), receipts, presence, metrics);
@@ -223,14 +249,28 @@ public final class Bridge {
 
   private Map<String, Boolean> readiness() {
     Map<String, Boolean> checks = new LinkedHashMap<>();
-    checks.put("mqtt", !draining.get() && mqttDeployment != null);
+    checks.put("mqtt", !draining.get() && listening);
     checks.put("kafka", kafkaHealth.reachable());
     checks.put("router", router != null && router.ready());
     return checks;
   }
 
+  /** The plain MQTT listener's port; -1 when it is off. */
   public int mqttPort() {
-    return mqttPort;
+    return port(Transport.PLAIN);
+  }
+
+  /** The port a listener is bound to; -1 when it is off. */
+  public int port(Transport transport) {
+    return listenerPorts.getOrDefault(transport, -1);
+  }
+
+  /** "MQTT on 0.0.0.0:1883, MQTT over TLS on 0.0.0.0:8883" */
+  private String describeListeners() {
+    return listenerPorts.entrySet().stream()
+        .map(e -> e.getKey().title() + " on " + config.mqtt().host() + ":" + e.getValue()
+            + (e.getKey().webSocket() ? config.mqtt().websocket().path() : ""))
+        .collect(Collectors.joining(", "));
   }
 
   public int httpPort() {
@@ -275,7 +315,10 @@ public final class Bridge {
       // one still delivers to its devices.
       undeploy(routerDeployment);
       drain();
-      undeploy(mqttDeployment);
+      undeploy(tlsReloaderDeployment);
+      for (String deployment : mqttDeployments) {
+        undeploy(deployment);
+      }
       if (authenticator != null) {
         authenticator.close();
       }

@@ -28,9 +28,46 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   /** Never empty: an empty configured id becomes the host name plus "-" and 6 random hex digits. */
   public record Bridge(String id) {}
 
-  /** {@code clientIdPattern} must match the whole client id; {@code instances} 0 = one per CPU core. */
+  /**
+   * The MQTT limits every listener shares, and the listeners. {@code port} is the plain TCP listener's,
+   * open when {@code plainEnabled}. {@code clientIdPattern} must match the whole client id;
+   * {@code instances} 0 = one per CPU core (per listener).
+   */
   public record Mqtt(String host, int port, int maxMessageSize, Duration connectTimeout, int maxClientIdLength,
-                     Pattern clientIdPattern, int receiveMaximum, int instances) {}
+                     Pattern clientIdPattern, int receiveMaximum, int instances, boolean plainEnabled, Tls tls,
+                     WebSocket websocket) {
+
+    /** True when a listener serves the certificate of {@link #tls}: the TLS or the secure WebSocket one. */
+    public boolean tlsNeeded() {
+      return tls.enabled() || websocket.tlsEnabled();
+    }
+  }
+
+  /**
+   * The TLS listener ({@code enabled}, {@code port}) and the server certificate it shares with the
+   * secure WebSocket listener. PEM files, present whenever {@link Mqtt#tlsNeeded()}; {@code caFile} holds
+   * the CAs that sign client certificates and is present exactly when {@code clientAuth} is not NONE.
+   * Empty {@code ciphers}: the TLS engine's defaults. The files are checked for changes every
+   * {@code reloadInterval}.
+   */
+  public record Tls(boolean enabled, int port, Optional<Path> certFile, Optional<Path> keyFile, Optional<Path> caFile,
+                    ClientAuth clientAuth, List<String> protocols, List<String> ciphers, Duration reloadInterval) {
+    public Tls {
+      protocols = List.copyOf(protocols);
+      ciphers = List.copyOf(ciphers);
+    }
+  }
+
+  /** Whether a TLS listener asks for a client certificate, and whether it must come. */
+  public enum ClientAuth { NONE, REQUEST, REQUIRED }
+
+  /**
+   * MQTT over WebSocket: {@code enabled}/{@code port} open ws://, {@code tlsEnabled}/{@code tlsPort} open
+   * wss:// with the certificate of mqtt.tls. {@code path} is /mqtt (the only one vert.x-mqtt 5.0.8 serves);
+   * {@code maxFrameSize} holds at least the largest packet mqtt.maxMessageSize allows.
+   */
+  public record WebSocket(boolean enabled, int port, String path, int maxFrameSize, boolean tlsEnabled,
+                          int tlsPort) {}
 
   /** Management endpoints; {@code port} 0 = pick a free port. */
   public record Http(String host, int port) {}
@@ -175,7 +212,12 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   static final String DEFAULTS_YAML = """
       bridge: { id: "" }
       mqtt: { host: 0.0.0.0, port: 1883, maxMessageSize: 1048576, connectTimeout: 10s, maxClientIdLength: 128,
-              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, instances: 0 }
+              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, instances: 0,
+              plain: { enabled: true },
+              tls: { enabled: false, port: 8883, certFile: "", keyFile: "", caFile: "", clientAuth: none,
+                     protocols: [TLSv1.3, TLSv1.2], ciphers: [], reloadInterval: 10s },
+              websocket: { enabled: false, port: 8080, path: /mqtt, maxFrameSize: 0,
+                           tls: { enabled: false, port: 8443 } } }
       http: { host: 0.0.0.0, port: 9090 }
       kafka:
         bootstrapServers: ""
@@ -241,10 +283,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   static BridgeConfig from(JsonNode t) throws ConfigException {
     return new BridgeConfig(
         new Bridge(resolveId(at(t, "bridge.id").string())),
-        new Mqtt(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535),
-            at(t, "mqtt.maxMessageSize").integer(1, MAX_PACKET_SIZE), at(t, "mqtt.connectTimeout").duration(),
-            at(t, "mqtt.maxClientIdLength").integer(23, 65535), at(t, "mqtt.clientIdPattern").regex(),
-            at(t, "mqtt.receiveMaximum").integer(1, 65535), at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE)),
+        mqtt(t),
         new Http(at(t, "http.host").nonBlank(), at(t, "http.port").integer(0, 65535)),
         new Kafka(at(t, "kafka.bootstrapServers").string(), at(t, "kafka.producer").stringMap(),
             at(t, "kafka.consumer").stringMap(),
@@ -264,8 +303,20 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         auth(t));
   }
 
-  private static ConfigValue at(JsonNode root, String key) {
+  static ConfigValue at(JsonNode root, String key) {
     return new ConfigValue(root.at("/" + key.replace('.', '/')), key);
+  }
+
+  private static Mqtt mqtt(JsonNode t) throws ConfigException {
+    int maxMessageSize = at(t, "mqtt.maxMessageSize").integer(1, MAX_PACKET_SIZE);
+    WebSocket websocket = ListenerSettings.webSocket(t, maxMessageSize);
+    Mqtt mqtt = new Mqtt(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535), maxMessageSize,
+        at(t, "mqtt.connectTimeout").duration(), at(t, "mqtt.maxClientIdLength").integer(23, 65535),
+        at(t, "mqtt.clientIdPattern").regex(), at(t, "mqtt.receiveMaximum").integer(1, 65535),
+        at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE), at(t, "mqtt.plain.enabled").bool(),
+        ListenerSettings.tls(t, websocket.tlsEnabled()), websocket);
+    ListenerSettings.checkListeners(t, mqtt);
+    return mqtt;
   }
 
   private static String resolveId(String configured) {

@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One MQTT listener (one per event loop; all instances share the port): accepts or refuses CONNECT
- * and hands each accepted connection to a {@link DeviceSession}.
+ * Serves one {@link Listener} (one instance per event loop; the instances share the listener's port):
+ * accepts or refuses CONNECT and hands each accepted connection to a {@link DeviceSession}, whatever
+ * the transport.
  */
 public final class MqttBridgeVerticle extends VerticleBase {
 
@@ -27,7 +28,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private static final int MQTT_5 = 5;
 
   private final BridgeConfig.Mqtt config;
-  private final int port;
+  private final MqttServerOptions options;
   private final SessionServices services;
   private final SessionRegistry registry;
   private final BridgeMetrics metrics;
@@ -35,12 +36,12 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private MqttServer server;
 
   /**
-   * @param port     the port to listen on (the configured one, or the one the first instance picked)
+   * @param options  this instance's own server options ({@link Listener#options})
    * @param draining true once the bridge is shutting down: new connections are refused
    */
-  public MqttBridgeVerticle(int port, SessionServices services, BooleanSupplier draining) {
+  public MqttBridgeVerticle(MqttServerOptions options, SessionServices services, BooleanSupplier draining) {
     this.config = services.mqtt();
-    this.port = port;
+    this.options = options;
     this.services = services;
     this.registry = services.registry();
     this.metrics = services.metrics();
@@ -54,14 +55,6 @@ public final class MqttBridgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    MqttServerOptions options = new MqttServerOptions()
-        .setHost(config.host())
-        .setPort(port)
-        .setMaxMessageSize(config.maxMessageSize())
-        .setAutoClientId(false)
-        .setMaxClientIdLength(config.maxClientIdLength())
-        .setTimeoutOnConnect((int) Math.max(1, Math.ceil(config.connectTimeout().toMillis() / 1000.0)));
-    options.setTcpNoDelay(true);
     server = MqttServer.create(vertx, options);
     return server.endpointHandler(this::onConnect).listen();
   }
