@@ -125,7 +125,8 @@ public final class Fleet implements AutoCloseable {
   }
 
   /**
-   * Compares each device's ledger with the records in its uplink topic:
+   * Compares each device's ledger with the records in its uplink topic, read record by record
+   * (nothing is kept but counters):
    * <ul>
    *   <li>lost: acknowledged (PUBACK/PUBCOMP received) but not in Kafka; must be 0;</li>
    *   <li>duplicated: records beyond the first of a message; allowed only for messages the device
@@ -135,38 +136,52 @@ public final class Fleet implements AutoCloseable {
    * </ul>
    * Returns one tally per QoS (index 0..2) and the total (index 3).
    */
-  public Tally[] verify(List<ConsumerRecord<String, byte[]>> records) {
-    Map<String, List<ConsumerRecord<String, byte[]>>> byKey = new HashMap<>();
-    for (ConsumerRecord<String, byte[]> r : records) {
-      byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
-    }
-    Tally[] tallies = {Tally.empty(0), Tally.empty(1), Tally.empty(2), Tally.empty(-1)};
+  public Tally[] verify(String bootstrap, String topic, Duration timeout) {
+    Map<String, Check> checks = new HashMap<>();
     for (LoadDevice device : devices) {
-      if (device.qos() < 0) {
-        continue;
+      if (device.qos() >= 0) {
+        checks.put(device.clientId(), new Check(device));
       }
-      Tally t = verify(device, byKey.getOrDefault(device.clientId(), List.of()));
-      tallies[device.qos()] = tallies[device.qos()].plus(t);
+    }
+    KafkaTopics.forEach(bootstrap, topic, timeout, r -> {
+      Check check = checks.get(r.key());
+      if (check != null) {
+        check.accept(r);
+      }
+    });
+    Tally[] tallies = {Tally.empty(0), Tally.empty(1), Tally.empty(2), Tally.empty(-1)};
+    for (Check check : checks.values()) {
+      Tally t = check.tally();
+      tallies[t.qos()] = tallies[t.qos()].plus(t);
       tallies[3] = tallies[3].plus(t);
     }
     return tallies;
   }
 
-  private static Tally verify(LoadDevice device, List<ConsumerRecord<String, byte[]>> records) {
-    int sent = device.sent();
-    int[] copies = new int[sent];
-    long phantoms = 0;
-    long wrong = 0;
-    long orderViolations = 0;
-    int lastFirst = -1;
-    Integer partition = null;
-    for (ConsumerRecord<String, byte[]> r : records) {
+  /** The running comparison of one device's ledger with its records. */
+  private static final class Check {
+    private final LoadDevice device;
+    private final int sent;
+    private final int[] copies;
+    private long phantoms;
+    private long wrong;
+    private long orderViolations;
+    private int lastFirst = -1;
+    private int partition = -1;
+
+    Check(LoadDevice device) {
+      this.device = device;
+      this.sent = device.sent();
+      this.copies = new int[sent];
+    }
+
+    void accept(ConsumerRecord<String, byte[]> r) {
       int seq = device.seqOf(r.value());
       if (seq < 0 || seq >= sent) {
         phantoms++;
-        continue;
+        return;
       }
-      if (partition == null) {
+      if (partition < 0) {
         partition = r.partition();
       }
       if (r.partition() != partition || !device.topic().equals(header(r, "mqtt.topic"))
@@ -181,25 +196,28 @@ public final class Fleet implements AutoCloseable {
         lastFirst = Math.max(lastFirst, seq);
       }
     }
-    long acknowledged = 0;
-    long found = 0;
-    long lost = 0;
-    long duplicated = 0;
-    long duplicatesNeverResent = 0;
-    long publishes = 0;
-    long resent = 0;
-    for (int seq = 0; seq < sent; seq++) {
-      boolean acked = device.ackedAt(seq) > 0;
-      acknowledged += acked ? 1 : 0;
-      found += copies[seq] > 0 ? 1 : 0;
-      lost += acked && copies[seq] == 0 ? 1 : 0;
-      duplicated += Math.max(0, copies[seq] - 1);
-      duplicatesNeverResent += copies[seq] > 1 && device.attempts(seq) == 1 ? copies[seq] - 1 : 0;
-      publishes += device.attempts(seq);
-      resent += device.attempts(seq) > 1 ? 1 : 0;
+
+    Tally tally() {
+      long acknowledged = 0;
+      long found = 0;
+      long lost = 0;
+      long duplicated = 0;
+      long duplicatesNeverResent = 0;
+      long publishes = 0;
+      long resent = 0;
+      for (int seq = 0; seq < sent; seq++) {
+        boolean acked = device.ackedAt(seq) > 0;
+        acknowledged += acked ? 1 : 0;
+        found += copies[seq] > 0 ? 1 : 0;
+        lost += acked && copies[seq] == 0 ? 1 : 0;
+        duplicated += Math.max(0, copies[seq] - 1);
+        duplicatesNeverResent += copies[seq] > 1 && device.attempts(seq) == 1 ? copies[seq] - 1 : 0;
+        publishes += device.attempts(seq);
+        resent += device.attempts(seq) > 1 ? 1 : 0;
+      }
+      return new Tally(device.qos(), 1, sent, publishes, acknowledged, found, lost, duplicated,
+          duplicatesNeverResent, orderViolations, phantoms, wrong, resent);
     }
-    return new Tally(device.qos(), 1, sent, publishes, acknowledged, found, lost, duplicated, duplicatesNeverResent,
-        orderViolations, phantoms, wrong, resent);
   }
 
   private static String header(ConsumerRecord<String, byte[]> r, String name) {
