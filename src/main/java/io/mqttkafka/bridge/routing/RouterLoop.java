@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * start to the end offset seen at assignment, with the downlink partition paused; then it routes that
  * partition's downlink records: a receipt for what it can decide itself, the rest over the event bus
  * to the instance holding the connection. Downlink offsets are committed up to the first record that
- * is not yet settled (forwarded and answered, or receipted), so a crash re-routes rather than loses.
+ * is not yet settled (forwarded and answered, or its receipt acknowledged by Kafka), so a crash
+ * re-routes rather than loses.
  */
 final class RouterLoop implements Runnable, ConsumerRebalanceListener {
 
@@ -293,20 +294,20 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       invalid = checkPartition(clientId, partitionNumber);
     }
     if (invalid != null) {
-      receipts.write(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
+      receipt(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
       return;
     }
     String ttl = header(record, HEADER_TTL_MS);
     if (ttl != null && record.timestamp() + Long.parseLong(ttl) < System.currentTimeMillis()) {
-      receipts.write(Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
+      receipt(Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
       return;
     }
     Partition partition = partitions.get(partitionNumber);
     SubscriptionTable.Route route = partition.table.lookup(clientId, topic);
     switch (route.kind()) {
-      case OFFLINE -> receipts.write(Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
+      case OFFLINE -> receipt(Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
       case NOT_SUBSCRIBED ->
-          receipts.write(Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber, offset, correlationId, null);
+          receipt(Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber, offset, correlationId, null);
       case DELIVER -> {
         String qosHeader = header(record, HEADER_QOS);
         int requested = qosHeader == null ? DEFAULT_QOS : Integer.parseInt(qosHeader);
@@ -365,16 +366,35 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     vertx.eventBus().request(Addresses.instance(instanceId), message.payload(), options)
         .onComplete((reply, failure) -> {
           if (failure != null) {
-            notDelivered(instanceId, message, failure);
+            notDelivered(instanceId, message, failure); // settled once its receipt is in Kafka
+          } else {
+            pending.remove(message.offset());
           }
-          pending.remove(message.offset());
         });
+  }
+
+  /**
+   * Writes a receipt the router decides itself. The record stays unsettled (its offset is not
+   * committed) until Kafka has the receipt: a crash before that routes the record again rather than
+   * leaving it without any receipt.
+   */
+  private void receipt(Status status, String clientId, String topic, int partition, long offset, String correlationId,
+                       String detail) {
+    ConcurrentSkipListSet<Long> pending = unsettled.get(partition);
+    if (pending != null) {
+      pending.add(offset);
+    }
+    receipts.write(status, clientId, topic, partition, offset, correlationId, detail).onComplete(done -> {
+      if (pending != null) {
+        pending.remove(offset);
+      }
+    });
   }
 
   private void notDelivered(String instanceId, DownlinkMessage m, Throwable failure) {
     boolean gone = failure instanceof ReplyException reply && (reply.failureType() == ReplyFailure.NO_HANDLERS
         || reply.failureCode() == DownlinkDispatcher.NOT_CONNECTED_HERE);
-    receipts.write(Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
+    receipt(Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
         gone ? "the connection is gone" : "instance " + instanceId + " did not answer: " + failure.getMessage());
     if (gone) {
       // Its instance died, or it closed without its "disconnected" record: say so for it.

@@ -93,8 +93,9 @@ public final class RawMqttClient implements AutoCloseable {
     return connect(clientId, level, willTopic, willPayload, willQos, willRetain, 60);
   }
 
-  private static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
-                                boolean willRetain, int keepAliveSeconds) {
+  /** CONNECT with everything chosen: protocol level, optional Will (null topic: none), keep-alive. */
+  public static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
+                               boolean willRetain, int keepAliveSeconds) {
     int flags = 0x02;
     if (willTopic != null) {
       flags |= 0x04 | (willQos << 3) | (willRetain ? 0x20 : 0);
