@@ -83,8 +83,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     long rebuildUntil;
     long rebuildStartNanos;
     boolean ready;
-    /** End offset of the presence partition that must be read before the pending downlink batch; -1: none. */
-    long presenceBarrier = -1;
 
     Partition(SubscriptionTable table) {
       this.table = table;
@@ -130,10 +128,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         for (ConsumerRecord<String, byte[]> record : records.records(subscriptionsTopic)) {
           onPresence(record);
         }
-        for (TopicPartition tp : records.partitions()) {
-          if (tp.topic().equals(downlinkTopic)) {
-            routeBatch(tp, records.records(tp));
-          }
+        for (ConsumerRecord<String, byte[]> record : records.records(downlinkTopic)) {
+          onDownlink(record);
         }
         checkRebuilt();
         if (System.nanoTime() - lastCommitNanos > COMMIT_EVERY_NANOS) {
@@ -152,32 +148,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       } finally {
         consumer.close();
       }
-    }
-  }
-
-  /**
-   * Routes one partition's downlink records, but only once the router has read every presence record
-   * written before them: the two topics are fetched independently, so a downlink record can arrive
-   * ahead of the "subscribed" record its device wrote first. The barrier is the subscriptions
-   * partition's end offset taken after the downlink records were fetched; until the router's position
-   * reaches it, the records are put back (seek) and fetched again.
-   */
-  private void routeBatch(TopicPartition downlink, List<ConsumerRecord<String, byte[]>> batch) {
-    Partition partition = partitions.get(downlink.partition());
-    if (partition == null || batch.isEmpty()) {
-      return;
-    }
-    TopicPartition presence = new TopicPartition(subscriptionsTopic, downlink.partition());
-    if (partition.presenceBarrier < 0) {
-      partition.presenceBarrier = consumer.endOffsets(List.of(presence)).getOrDefault(presence, 0L);
-    }
-    if (consumer.position(presence) < partition.presenceBarrier) {
-      consumer.seek(downlink, batch.get(0).offset());
-      return;
-    }
-    partition.presenceBarrier = -1;
-    for (ConsumerRecord<String, byte[]> record : batch) {
-      onDownlink(record);
     }
   }
 
