@@ -139,8 +139,13 @@ class ClusteredDownlinkIT {
       long stop = System.nanoTime();
       cluster.stop(0);
       Downlink.send(TestBridge.downlinkTopic(cluster.deployment()), car, bytes("after"), "mqtt.topic", "DL/A");
-      Received.Message after = received.next(WAIT.toMillis());
-      assertThat(after).isNotNull();
+      // "before" may come again: when its instance stopped before the forward's answer came back,
+      // its offset was not committed, and the new owner routes it again (at least once, QoS 1).
+      Received.Message after;
+      do {
+        after = received.next(WAIT.toMillis());
+        assertThat(after).isNotNull();
+      } while (new String(after.payload(), StandardCharsets.UTF_8).equals("before"));
       assertThat(new String(after.payload(), StandardCharsets.UTF_8)).isEqualTo("after");
       System.out.printf("router failover (graceful stop of the owner): downlink delivered %d ms after the stop began%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stop));
