@@ -66,6 +66,7 @@ public final class Bridge {
   private String dispatcherDeployment;
   private String routerDeployment;
   private RouterVerticle router;
+  private BridgeMetrics metrics;
   private int mqttPort;
   private int httpPort;
 
@@ -130,6 +131,7 @@ public final class Bridge {
 
   private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
     BridgeMetrics metrics = new BridgeMetrics(registry);
+    this.metrics = metrics;
     vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());
@@ -264,6 +266,9 @@ public final class Bridge {
     } catch (Exception e) {
       LOG.warn("Unclean stop: {}", e.toString());
     } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
       admin.close(Duration.ofSeconds(5));
       if (embeddedKafka != null) {
         embeddedKafka.close();

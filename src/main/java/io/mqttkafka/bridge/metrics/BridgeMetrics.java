@@ -5,6 +5,11 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.mqttkafka.bridge.routing.Receipt;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import java.util.Map;
@@ -17,8 +22,12 @@ import java.util.function.Supplier;
  * Every bridge meter, in one place. Names share the prefix {@code mqtt.bridge} (Prometheus:
  * {@code mqtt_bridge_...}); tags are low-cardinality only: never a client id or a topic.
  * Per-message meters are looked up once and cached, so the hot path only increments.
+ *
+ * <p>Also binds Micrometer's JVM and process meters (heap and non-heap by pool, GC pauses, threads,
+ * process CPU usage and time, open file descriptors): capacity planning and the benchmark tool read
+ * {@code jvm_memory_used_bytes{area="heap"}} and {@code process_cpu_time_ns_total} from {@code /metrics}.
  */
-public final class BridgeMetrics {
+public final class BridgeMetrics implements AutoCloseable {
 
   private static final String PREFIX = "mqtt.bridge.";
   private static final String[] QOS = {"0", "1", "2"};
@@ -38,9 +47,15 @@ public final class BridgeMetrics {
   private final Timer rebuild;
   private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
   private final Map<String, Counter> byKey = new ConcurrentHashMap<>();
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
   public BridgeMetrics(MeterRegistry registry) {
     this.registry = registry;
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
     Gauge.builder(PREFIX + "connections", connections, AtomicInteger::get)
         .description("MQTT connections currently open on this instance").register(registry);
     connectionsOpened = Counter.builder(PREFIX + "connections.opened")
@@ -71,6 +86,12 @@ public final class BridgeMetrics {
 
   public MeterRegistry registry() {
     return registry;
+  }
+
+  /** Stops listening to GC notifications (the JVM keeps running when a test stops a bridge). */
+  @Override
+  public void close() {
+    gcMetrics.close();
   }
 
   /** Registers a gauge read from the given supplier (for state owned elsewhere). */
