@@ -58,7 +58,9 @@ final class ConnectionsBench {
     String scrapeBefore = common.bridge().scrape();
     Vertx vertx = common.vertx();
     Fleet fleet = new Fleet(vertx, fleetConfig);
+    CpuMeter cpu = common.cpuMeter();
     try {
+      CpuMeter.Snapshot cpuStart = cpu.snapshot();
       long[] lastLine = {System.nanoTime()};
       fleet.open(connections, c -> { }, 600_000, () -> {
         long now = System.nanoTime();
@@ -67,7 +69,10 @@ final class ConnectionsBench {
           common.progress("connected %,d  failed %,d  pending %,d", fleet.connected(), fleet.failed(), fleet.pending());
         }
       });
+      CpuMeter.Snapshot cpuEnd = cpu.snapshot();
       fleet.describe(summary.section("connect"));
+      // Per connection: each process's CPU while the connections were opened.
+      CpuMeter.describe(cpuStart, cpuEnd, fleet.connected(), summary.section("cpu_connecting"));
       common.progress("connected %,d, failed %,d; holding %d s", fleet.connected(), fleet.failed(), hold.toSeconds());
       Ticker ticker = new Ticker(common, () -> String.format(java.util.Locale.ROOT,
           "held %,d  closed by bridge %,d  bridge gauge %s", fleet.connected() - fleet.closedByPeer(),

@@ -38,7 +38,7 @@ final class CpuMeter {
 
   /**
    * Writes, for the interval between the snapshots: each process's cores used (CPU seconds per
-   * second) and microseconds of CPU per message, and the bridge's busiest thread groups.
+   * second) and microseconds of CPU per message (or connection), and the bridge's busiest thread groups.
    */
   static void describe(Snapshot from, Snapshot to, long messages, Map<String, Object> out) {
     double wall = to.wallNanos() - from.wallNanos();

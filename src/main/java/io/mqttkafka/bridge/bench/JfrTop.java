@@ -21,7 +21,9 @@ import jdk.jfr.consumer.RecordingFile;
 final class JfrTop {
 
   static final String USAGE = """
-        bench jfr-top FILE.jfr [--top N] [--thread PREFIX]   hot methods of a flight recording
+        bench jfr-top FILE.jfr [--top N] [--thread PREFIX] [--callers METHOD]
+                                     hot methods of a flight recording; --callers: who calls METHOD
+                                     (a substring of Class.method) when it is on top of the stack
       """;
 
   private JfrTop() {
@@ -30,6 +32,7 @@ final class JfrTop {
   static void run(Args args) throws IOException {
     int top = args.integer("top", 25);
     String threadPrefix = args.string("thread", "");
+    String callersOf = args.string("callers", null);
     List<String> files = args.positional();
     args.checkAllUsed();
     if (files.size() != 1) {
@@ -38,6 +41,7 @@ final class JfrTop {
     Map<String, Long> self = new HashMap<>();
     Map<String, Long> inclusive = new HashMap<>();
     Map<String, Long> threads = new HashMap<>();
+    Map<String, Long> callers = new HashMap<>();
     long samples = 0;
     try (RecordingFile recording = new RecordingFile(Path.of(files.get(0)))) {
       while (recording.hasMoreEvents()) {
@@ -58,6 +62,13 @@ final class JfrTop {
         threads.merge(thread.replaceAll("\\d+", "N"), 1L, Long::sum);
         List<RecordedFrame> frames = stack.getFrames();
         self.merge(name(frames.get(0)), 1L, Long::sum);
+        if (callersOf != null && name(frames.get(0)).contains(callersOf)) {
+          StringBuilder chain = new StringBuilder();
+          for (int i = 1; i < Math.min(frames.size(), 8); i++) {
+            chain.append(i == 1 ? "" : " <- ").append(name(frames.get(i)));
+          }
+          callers.merge(chain.toString(), 1L, Long::sum);
+        }
         Set<String> seen = new HashSet<>();
         for (RecordedFrame frame : frames) {
           String n = name(frame);
@@ -71,6 +82,9 @@ final class JfrTop {
     print("threads", threads, samples, top);
     print("self (top of stack)", self, samples, top);
     print("inclusive (anywhere on the stack)", inclusive, samples, top);
+    if (callersOf != null) {
+      print("callers of " + callersOf + " (when on top of the stack)", callers, samples, top);
+    }
   }
 
   private static String name(RecordedFrame frame) {

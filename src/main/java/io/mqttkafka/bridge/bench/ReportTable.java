@@ -19,6 +19,7 @@ final class ReportTable {
 
   static final String USAGE = """
         bench report DIR             markdown tables of the targets from DIR/<label>.json results
+        bench report DIR --value LABEL PATH   one figure, e.g. uplink-q1-max throughput.arrived_per_s
       """;
 
   /** One target: which run, which figure, the bound, and which way it must lie. */
@@ -47,12 +48,18 @@ final class ReportTable {
   }
 
   static void run(Args args) throws IOException {
+    String label = args.string("value", null);
     List<String> dirs = args.positional();
     args.checkAllUsed();
-    if (dirs.size() != 1) {
-      throw new Args.UsageException("report needs one results directory");
+    if (dirs.size() != (label == null ? 1 : 2)) {
+      throw new Args.UsageException("report needs one results directory (and with --value LABEL one PATH)");
     }
     Map<String, Map<String, Object>> results = load(Path.of(dirs.get(0)));
+    if (label != null) {
+      double v = number(results.get(label), dirs.get(1));
+      System.out.println(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v));
+      return;
+    }
     System.out.print(targets(results));
     System.out.println();
     System.out.print(runs(results));
@@ -143,6 +150,9 @@ final class ReportTable {
 
   @SuppressWarnings("unchecked")
   static double number(Map<String, Object> r, String path) {
+    if (r == null) {
+      return Double.NaN;
+    }
     Object node = r;
     for (String part : path.split("\\.")) {
       if (!(node instanceof Map)) {
