@@ -48,9 +48,10 @@ RUN mkdir -p /opt/mqtt-kafka-bridge/data /etc/mqtt-kafka-bridge \
 
 USER 10001:10001
 
-# 1883 MQTT, 8883 MQTT over TLS (when mqtt.tls is configured), 9090 /metrics and /health/*.
+# 1883 MQTT, 8883 MQTT over TLS (mqtt.tls.enabled), 8080 and 8443 MQTT over WebSocket and secure
+# WebSocket (mqtt.websocket.enabled, mqtt.websocket.tls.enabled), 9090 /metrics and /health/*.
 # Hazelcast's 5701 is for the other bridge instances only, so it is not exposed here.
-EXPOSE 1883 8883 9090
+EXPOSE 1883 8883 8080 8443 9090
 
 # JVM flags:
 # - MaxRAMPercentage=75: the heap follows the container's memory limit (the JVM reads the cgroup

@@ -63,10 +63,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "mqtt-kafka-bridge.configDir" -}}/etc/mqtt-kafka-bridge{{- end }}
 {{- define "mqtt-kafka-bridge.tlsDir" -}}/etc/mqtt-kafka-bridge/tls{{- end }}
 
+{{/* "true" when a listener serves the certificate of tls.existingSecret: MQTT over TLS or secure WebSocket. */}}
+{{- define "mqtt-kafka-bridge.tlsNeeded" -}}
+{{- if or .Values.tls.enabled .Values.mqtt.websocket.tls.enabled }}true{{ end }}
+{{- end }}
+
 {{/* Refuses values that would deploy a broken bridge, with a message that names the value. */}}
 {{- define "mqtt-kafka-bridge.validate" -}}
-{{- if and .Values.tls.enabled (not .Values.tls.existingSecret) }}
-{{- fail "tls.existingSecret: must name a Secret with tls.crt and tls.key when tls.enabled is true" }}
+{{- if and (include "mqtt-kafka-bridge.tlsNeeded" .) (not .Values.tls.existingSecret) }}
+{{- fail "tls.existingSecret: must name a Secret with tls.crt and tls.key when tls.enabled or mqtt.websocket.tls.enabled is true" }}
+{{- end }}
+{{- if not (or .Values.mqtt.plain.enabled .Values.tls.enabled .Values.mqtt.websocket.enabled .Values.mqtt.websocket.tls.enabled) }}
+{{- fail "mqtt.plain.enabled: no MQTT listener is enabled (mqtt.plain.enabled, tls.enabled, mqtt.websocket.enabled and mqtt.websocket.tls.enabled are all false)" }}
 {{- end }}
 {{- if not (has .Values.tls.clientAuth (list "none" "request" "required")) }}
 {{- fail (printf "tls.clientAuth: must be none, request or required, was %v" .Values.tls.clientAuth) }}
@@ -84,18 +92,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 config.yaml: the bridge sections of the values, minus the chart-only keys, plus what the chart
-decides itself (TLS file paths, the cluster name and the discovery DNS name), then extraConfig.
+decides itself (the TLS listener and file paths from the tls section, the cluster name and the
+discovery DNS name), then extraConfig. Other mqtt.tls keys (protocols, ciphers, reloadInterval)
+may be set under mqtt.tls in the values.
 */}}
 {{- define "mqtt-kafka-bridge.config" -}}
 {{- $config := dict }}
 {{- $_ := set $config "bridge" (deepCopy .Values.bridge) }}
 {{- $mqtt := deepCopy .Values.mqtt }}
-{{- if .Values.tls.enabled }}
-{{- $tls := dict "port" (int .Values.tls.port) "certFile" (printf "%s/tls.crt" (include "mqtt-kafka-bridge.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "mqtt-kafka-bridge.tlsDir" .)) "clientAuth" .Values.tls.clientAuth }}
+{{- if include "mqtt-kafka-bridge.tlsNeeded" . }}
+{{- $tls := dict "enabled" .Values.tls.enabled "port" (int .Values.tls.port) "certFile" (printf "%s/tls.crt" (include "mqtt-kafka-bridge.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "mqtt-kafka-bridge.tlsDir" .)) "clientAuth" .Values.tls.clientAuth }}
 {{- if ne .Values.tls.clientAuth "none" }}
 {{- $_ := set $tls "caFile" (printf "%s/ca.crt" (include "mqtt-kafka-bridge.tlsDir" .)) }}
 {{- end }}
-{{- $_ := set $mqtt "tls" $tls }}
+{{- $_ := set $mqtt "tls" (mergeOverwrite (default dict $mqtt.tls) $tls) }}
 {{- end }}
 {{- $_ := set $config "mqtt" $mqtt }}
 {{- $_ := set $config "http" (deepCopy .Values.http) }}

@@ -1,7 +1,15 @@
 package io.mqttkafka.bridge;
 
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mqttkafka.bridge.auth.Authenticator;
+import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.http.ManagementServer;
@@ -10,6 +18,8 @@ import io.mqttkafka.bridge.kafka.InternalTopics;
 import io.mqttkafka.bridge.kafka.KafkaHealth;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.DeviceSession;
+import io.mqttkafka.bridge.mqtt.Listener;
+import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.mqttkafka.bridge.mqtt.SessionServices;
@@ -17,6 +27,7 @@ import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.routing.PresenceWriter;
 import io.mqttkafka.bridge.routing.ReceiptWriter;
 import io.mqttkafka.bridge.routing.RouterVerticle;
+import io.mqttkafka.bridge.tls.ServerTls;
 import io.mqttkafka.bridge.uplink.KafkaSender;
 import io.mqttkafka.bridge.uplink.ProducerVerticle;
 import io.mqttkafka.bridge.uplink.TopicMapper;
@@ -28,7 +39,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.mqtt.MqttServerOptions;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +52,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
@@ -51,6 +67,7 @@ public final class Bridge {
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
   private static final long STOP_TIMEOUT_SECONDS = 60;
   private static final String VERTX_MQTT_PACKAGE = "io.vertx.mqtt.";
+  private static final long DRAIN_STEP_MS = 100;
 
   private final BridgeConfig config;
   private final EmbeddedKafka embeddedKafka;
@@ -59,19 +76,25 @@ public final class Bridge {
   private final Admin admin;
   private final KafkaHealth kafkaHealth;
   private final SessionRegistry sessions;
+  private final ServerTls tls;
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final List<String> mqttDeployments = new ArrayList<>();
+  private final Map<Transport, Integer> listenerPorts = new EnumMap<>(Transport.class);
+  private volatile boolean listening;
   private ProducerVerticle producerVerticle;
   private String producerDeployment;
-  private String mqttDeployment;
+  private String tlsReloaderDeployment;
   private String dispatcherDeployment;
   private String routerDeployment;
   private RouterVerticle router;
-  private BridgeMetrics metrics;
-  private int mqttPort;
+  private JvmGcMetrics jvmGcMetrics;
+  private Authenticator authenticator;
   private int httpPort;
 
-  private Bridge(BridgeConfig config, EmbeddedKafka embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin) {
+  private Bridge(BridgeConfig config, EmbeddedKafka embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin,
+                 ServerTls tls) {
     this.config = config;
+    this.tls = tls;
     this.embeddedKafka = embeddedKafka;
     this.bootstrapServers = bootstrapServers;
     this.vertx = vertx;
@@ -83,6 +106,14 @@ public final class Bridge {
   /** Starts a bridge and returns once it listens; blocks the calling thread (not an event loop). */
   public static Bridge start(BridgeConfig config) throws Exception {
     long startNanos = System.nanoTime();
+    Authenticators.check(config.auth()); // a bad password file or key fails before Kafka is touched
+    // First, so that a wrong certificate file stops the start before anything else runs.
+    ServerTls tls = config.mqtt().tlsNeeded() ? ServerTls.load(config.mqtt().tls()) : null;
+    if (tls != null) {
+      LOG.info("TLS certificate: {}", tls.current().describe());
+      tls.current().validityProblem(Instant.now()).ifPresent(problem ->
+          LOG.warn("The TLS certificate is {}: clients will refuse it", problem));
+    }
     EmbeddedKafka embedded = null;
     String bootstrap = config.kafka().bootstrapServers();
     if (config.kafka().embeddedMode()) {
@@ -110,16 +141,16 @@ public final class Bridge {
       Vertx vertx = config.cluster().enabled()
           ? await(ClusterManagers.startClustered(config.cluster(), options, new MicrometerMetricsFactory(registry)))
           : Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
-      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin);
+      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin, tls);
       try {
         bridge.deploy(producerProperties, registry);
       } catch (Exception e) {
         bridge.stop();
         throw e;
       }
-      LOG.info("mqtt-kafka-bridge {} started in {} ms: MQTT on {}:{}, HTTP on {}:{}, Kafka at {}",
+      LOG.info("mqtt-kafka-bridge {} started in {} ms: {}, HTTP on {}:{}, Kafka at {}",
           config.bridge().id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
-          config.mqtt().host(), bridge.mqttPort, config.http().host(), bridge.httpPort, bootstrap);
+          bridge.describeListeners(), config.http().host(), bridge.httpPort, bootstrap);
       return bridge;
     } catch (Exception e) {
       if (embedded != null) {
@@ -131,7 +162,14 @@ public final class Bridge {
 
   private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
     BridgeMetrics metrics = new BridgeMetrics(registry);
-    this.metrics = metrics;
+    new JvmMemoryMetrics().bindTo(registry);
+    jvmGcMetrics = new JvmGcMetrics();
+    jvmGcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    // Open and maximum file descriptors: each MQTT connection holds one (benchmark tool, capacity).
+    new FileDescriptorMetrics().bindTo(registry);
     vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());
@@ -146,14 +184,16 @@ public final class Bridge {
     ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);
     producerDeployment = await(vertx.deployVerticle(producerVerticle));
     this.producerVerticle = producerVerticle;
+    producerVerticle.bindMetrics(registry);
     KafkaSender sender = producerVerticle.sender();
     String instanceId = config.bridge().id();
     UplinkPublisher uplink = new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(),
         metrics);
     PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
     ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
+    authenticator = Authenticators.fromConfig(vertx, config.auth(), metrics);
     SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
-        presence, receipts, metrics, sessions);
+        presence, receipts, metrics, sessions, authenticator);
 
     ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
         this::readiness);
@@ -161,17 +201,24 @@ public final class Bridge {
     httpPort = management.actualPort();
     dispatcherDeployment = await(vertx.deployVerticle(new DownlinkDispatcher(instanceId, sessions)));
 
-    // mqtt.port 0: a negative port makes vert.x share one randomly chosen port between the instances.
-    int port = config.mqtt().port() == 0 ? -1 : config.mqtt().port();
     int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
         : Runtime.getRuntime().availableProcessors();
-    List<MqttBridgeVerticle> listeners = new CopyOnWriteArrayList<>();
-    mqttDeployment = await(vertx.deployVerticle(() -> {
-      MqttBridgeVerticle listener = new MqttBridgeVerticle(port, services, draining::get);
-      listeners.add(listener);
-      return listener;
-    }, new DeploymentOptions().setInstances(instances)));
-    mqttPort = listeners.get(0).actualPort();
+    for (Listener listener : Listener.enabled(config.mqtt())) {
+      MqttServerOptions options = listener.options(config.mqtt(), tls);
+      List<MqttBridgeVerticle> verticles = new CopyOnWriteArrayList<>();
+      mqttDeployments.add(await(vertx.deployVerticle(() -> {
+        MqttBridgeVerticle verticle = new MqttBridgeVerticle(new MqttServerOptions(options), services, draining::get);
+        verticles.add(verticle);
+        return verticle;
+      }, new DeploymentOptions().setInstances(instances))));
+      listenerPorts.put(listener.transport(), verticles.get(0).actualPort());
+    }
+    listening = true;
+    if (tls != null) {
+      tlsReloaderDeployment = await(vertx.deployVerticle(tls.reloader()));
+      metrics.gauge("tls.certificate.expiry.seconds", "When the served TLS certificate expires (Unix time)",
+          () -> tls.current().certificate().getNotAfter().getTime() / 1000);
+    }
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
         instanceId), topics.subscriptions(), topics.downlink(), receipts, presence, metrics);
@@ -205,14 +252,28 @@ public final class Bridge {
 
   private Map<String, Boolean> readiness() {
     Map<String, Boolean> checks = new LinkedHashMap<>();
-    checks.put("mqtt", !draining.get() && mqttDeployment != null);
+    checks.put("mqtt", !draining.get() && listening);
     checks.put("kafka", kafkaHealth.reachable());
     checks.put("router", router != null && router.ready());
     return checks;
   }
 
+  /** The plain MQTT listener's port; -1 when it is off. */
   public int mqttPort() {
-    return mqttPort;
+    return port(Transport.PLAIN);
+  }
+
+  /** The port a listener is bound to; -1 when it is off. */
+  public int port(Transport transport) {
+    return listenerPorts.getOrDefault(transport, -1);
+  }
+
+  /** "MQTT on 0.0.0.0:1883, MQTT over TLS on 0.0.0.0:8883" */
+  private String describeListeners() {
+    return listenerPorts.entrySet().stream()
+        .map(e -> e.getKey().title() + " on " + config.mqtt().host() + ":" + e.getValue()
+            + (e.getKey().webSocket() ? config.mqtt().websocket().path() : ""))
+        .collect(Collectors.joining(", "));
   }
 
   public int httpPort() {
@@ -250,31 +311,54 @@ public final class Bridge {
     if (!draining.compareAndSet(false, true)) {
       return;
     }
-    LOG.info("Stopping: closing {} MQTT connections", sessions.size());
+    LOG.info("Stopping: readiness is down");
     try {
       kafkaHealth.stop();
       // Leave the router group first, so that other instances take its partitions over while this
       // one still delivers to its devices.
       undeploy(routerDeployment);
-      for (DeviceSession session : sessions.all()) {
-        session.shutdown();
+      drain();
+      undeploy(tlsReloaderDeployment);
+      for (String deployment : mqttDeployments) {
+        undeploy(deployment);
       }
-      undeploy(mqttDeployment);
+      if (authenticator != null) {
+        authenticator.close();
+      }
       undeploy(dispatcherDeployment);
       undeploy(producerDeployment);
       await(vertx.close());
     } catch (Exception e) {
       LOG.warn("Unclean stop: {}", e.toString());
     } finally {
-      if (metrics != null) {
-        metrics.close();
-      }
       admin.close(Duration.ofSeconds(5));
+      if (jvmGcMetrics != null) {
+        jvmGcMetrics.close();
+      }
       if (embeddedKafka != null) {
         embeddedKafka.close();
       }
     }
     LOG.info("Stopped");
+  }
+
+  /**
+   * Closes the device connections spread evenly over {@code shutdown.drainPeriod} (MQTT 5: DISCONNECT
+   * 0x8B), so that the fleet reconnects to the other instances gradually rather than all at once.
+   */
+  private void drain() throws InterruptedException {
+    List<DeviceSession> open = new ArrayList<>(sessions.all());
+    long periodMs = config.shutdown().drainPeriod().toMillis();
+    int steps = (int) Math.max(1, Math.min(open.size(), periodMs / DRAIN_STEP_MS));
+    LOG.info("Draining {} MQTT connections over {} ms", open.size(), open.isEmpty() ? 0 : periodMs);
+    for (int step = 0; step < steps; step++) {
+      int from = open.size() * step / steps;
+      int to = open.size() * (step + 1) / steps;
+      open.subList(from, to).forEach(DeviceSession::shutdown);
+      if (step + 1 < steps) {
+        Thread.sleep(periodMs / steps);
+      }
+    }
   }
 
   private void undeploy(String deployment) throws Exception {

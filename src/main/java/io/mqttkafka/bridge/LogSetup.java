@@ -27,6 +27,13 @@ final class LogSetup {
     if (logging.json()) {
       JsonEncoder encoder = new JsonEncoder();
       encoder.setContext(context);
+      // The message as the plain layout prints it, not logback's template plus arguments.
+      encoder.setWithFormattedMessage(true);
+      encoder.setWithMessage(false);
+      encoder.setWithArguments(false);
+      encoder.setWithContext(false);
+      encoder.setWithSequenceNumber(false);
+      encoder.setWithNanoseconds(false);
       encoder.start();
       ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
       appender.setContext(context);

@@ -49,6 +49,7 @@ class DevModeJarIT {
     env.put("MQTT_BRIDGE_HTTP_PORT", "0");
     env.put("MQTT_BRIDGE_KAFKA_EMBEDDED_PORT", "0");
     env.put("MQTT_BRIDGE_KAFKA_EMBEDDED_CONTROLLER_PORT", "0");
+    env.put("MQTT_BRIDGE_LOGGING_JSON", "true");
     Process process = builder.start();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     List<String> output = new ArrayList<>();
@@ -71,11 +72,11 @@ class DevModeJarIT {
         String line = lines.poll(1, TimeUnit.SECONDS);
         if (line != null) {
           output.add(line);
-          Matcher m = STARTED.matcher(line);
+          Matcher m = STARTED.matcher(jsonMessage(line));
           started = m.find() ? m : null;
         }
       }
-      assertThat(started).as("start-up line in:\n" + String.join("\n", output)).isNotNull();
+      assertThat(started).as("start-up line (a JSON log line) in:\n" + String.join("\n", output)).isNotNull();
       int mqttPort = Integer.parseInt(started.group(1));
       String bootstrap = started.group(3);
 
@@ -92,6 +93,15 @@ class DevModeJarIT {
       process.destroyForcibly();
       reader.join(5_000);
     }
+  }
+
+  /** With logging.json each log line is one JSON object; "formattedMessage" is what the plain layout prints. */
+  private static String jsonMessage(String line) {
+    if (!line.startsWith("{")) {
+      return "";
+    }
+    String message = new io.vertx.core.json.JsonObject(line).getString("formattedMessage");
+    return message == null ? "" : message;
   }
 
   private static List<String> readValues(String bootstrap, String topic) {

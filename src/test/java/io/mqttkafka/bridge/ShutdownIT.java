@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.testsupport.Clients;
+import io.mqttkafka.bridge.testsupport.Metrics;
 import io.mqttkafka.bridge.testsupport.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testsupport.TestKafka;
@@ -12,7 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -20,6 +23,36 @@ import org.junit.jupiter.api.Test;
 
 /** Stopping the bridge: devices are told, and every acknowledged message is in Kafka. */
 class ShutdownIT {
+
+  @Test
+  void drainTakesReadinessDownAndClosesConnectionsGraduallyOverTheDrainPeriod() throws Exception {
+    Map<String, String> deployment = TestBridge.isolated();
+    deployment.put("MQTT_BRIDGE_SHUTDOWN_DRAIN_PERIOD", "4s");
+    Bridge bridge = TestBridge.start("", deployment);
+    List<RawMqttClient> devices = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      RawMqttClient device = new RawMqttClient(bridge.mqttPort());
+      device.send(RawMqttClient.connect("car-drain-" + i, 5, null, null, 0, false));
+      assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
+      devices.add(device);
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> Metrics.get(bridge.httpPort(), "/health/ready")
+        .statusCode() == 200);
+    int httpPort = bridge.httpPort();
+    CompletableFuture<Void> stopping = CompletableFuture.runAsync(bridge::stop);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> bridge.sessions().size() < 8);
+    // Part-way through: some devices told to go, others still connected, readiness down.
+    assertThat(bridge.sessions().size()).as("connections still open while draining").isPositive();
+    assertThat(Metrics.get(httpPort, "/health/ready").statusCode()).isEqualTo(503);
+    stopping.get(60, TimeUnit.SECONDS);
+    for (RawMqttClient device : devices) {
+      RawMqttClient.Packet disconnect = device.read();
+      assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
+      assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x8B);
+      device.close();
+    }
+  }
 
   @Test
   void everyQos1MessageAcknowledgedBeforeStopIsInKafkaAndMqtt5ClientsGetServerShuttingDown() throws Exception {

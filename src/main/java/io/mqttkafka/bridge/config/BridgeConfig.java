@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
@@ -21,14 +23,51 @@ import java.util.regex.Pattern;
  * and handed to verticles through their constructors. The only home of defaults and validation.
  */
 public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Mappings mappings, Cluster cluster,
-                           Logging logging) {
+                           Logging logging, Shutdown shutdown, Auth auth) {
 
   /** Never empty: an empty configured id becomes the host name plus "-" and 6 random hex digits. */
   public record Bridge(String id) {}
 
-  /** {@code clientIdPattern} must match the whole client id; {@code instances} 0 = one per CPU core. */
+  /**
+   * The MQTT limits every listener shares, and the listeners. {@code port} is the plain TCP listener's,
+   * open when {@code plainEnabled}. {@code clientIdPattern} must match the whole client id;
+   * {@code instances} 0 = one per CPU core (per listener).
+   */
   public record Mqtt(String host, int port, int maxMessageSize, Duration connectTimeout, int maxClientIdLength,
-                     Pattern clientIdPattern, int receiveMaximum, int instances) {}
+                     Pattern clientIdPattern, int receiveMaximum, int instances, boolean plainEnabled, Tls tls,
+                     WebSocket websocket) {
+
+    /** True when a listener serves the certificate of {@link #tls}: the TLS or the secure WebSocket one. */
+    public boolean tlsNeeded() {
+      return tls.enabled() || websocket.tlsEnabled();
+    }
+  }
+
+  /**
+   * The TLS listener ({@code enabled}, {@code port}) and the server certificate it shares with the
+   * secure WebSocket listener. PEM files, present whenever {@link Mqtt#tlsNeeded()}; {@code caFile} holds
+   * the CAs that sign client certificates and is present exactly when {@code clientAuth} is not NONE.
+   * Empty {@code ciphers}: the TLS engine's defaults. The files are checked for changes every
+   * {@code reloadInterval}.
+   */
+  public record Tls(boolean enabled, int port, Optional<Path> certFile, Optional<Path> keyFile, Optional<Path> caFile,
+                    ClientAuth clientAuth, List<String> protocols, List<String> ciphers, Duration reloadInterval) {
+    public Tls {
+      protocols = List.copyOf(protocols);
+      ciphers = List.copyOf(ciphers);
+    }
+  }
+
+  /** Whether a TLS listener asks for a client certificate, and whether it must come. */
+  public enum ClientAuth { NONE, REQUEST, REQUIRED }
+
+  /**
+   * MQTT over WebSocket: {@code enabled}/{@code port} open ws://, {@code tlsEnabled}/{@code tlsPort} open
+   * wss:// with the certificate of mqtt.tls. {@code path} is /mqtt (the only one vert.x-mqtt 5.0.8 serves);
+   * {@code maxFrameSize} holds at least the largest packet mqtt.maxMessageSize allows.
+   */
+  public record WebSocket(boolean enabled, int port, String path, int maxFrameSize, boolean tlsEnabled,
+                          int tlsPort) {}
 
   /** Management endpoints; {@code port} 0 = pick a free port. */
   public record Http(String host, int port) {}
@@ -104,12 +143,66 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
     public static final Kubernetes DISABLED = new Kubernetes(false, "");
   }
 
+  /**
+   * Who may connect. {@code allowAnonymous}: accept a CONNECT that brings no credentials (configured,
+   * or by default true exactly when no method below is on). {@code failureDelay}: a refused CONNECT is
+   * answered this long after it arrived, whatever was wrong. Methods: a password file
+   * ({@code passwordFile}, re-read when it changes, checked every {@code passwordFilePollInterval}),
+   * a JWT in the password field ({@link Jwt}), the TLS client certificate ({@link CertificateAuth}).
+   */
+  public record Auth(boolean allowAnonymous, Duration failureDelay, Optional<Path> passwordFile,
+                     Duration passwordFilePollInterval, Jwt jwt, CertificateAuth certificate) {
+
+    /** True when at least one authentication method is configured. */
+    public boolean anyMethod() {
+      return passwordFile.isPresent() || jwt.enabled() || certificate.enabled();
+    }
+  }
+
+  /**
+   * JWT in the MQTT password field, verified with the keys of {@code jwksFile} or {@code publicKeyFile}
+   * (exactly one is set when enabled). {@code issuer}, {@code audience}: checked when present. The
+   * claim {@code clientIdClaim} must equal the MQTT client id. {@code leeway}: clock skew allowed on
+   * {@code exp}, {@code nbf} and {@code iat} (whole seconds).
+   */
+  public record Jwt(Optional<Path> jwksFile, Optional<Path> publicKeyFile, Optional<String> issuer,
+                    Optional<String> audience, String clientIdClaim, Duration leeway) {
+    public boolean enabled() {
+      return jwksFile.isPresent() || publicKeyFile.isPresent();
+    }
+  }
+
+  /** The TLS client certificate names the client: {@code identity} says where, and it must equal the client id. */
+  public record CertificateAuth(boolean enabled, CertificateIdentity identity) {}
+
+  /** Where a client certificate carries the identity: subject CN, or a subjectAltName of one kind. */
+  public enum CertificateIdentity {
+    CN("cn"), SAN_DNS("san-dns"), SAN_URI("san-uri"), SAN_EMAIL("san-email");
+
+    private final String configName;
+
+    CertificateIdentity(String configName) {
+      this.configName = configName;
+    }
+
+    /** The value in the configuration, such as {@code san-dns}. */
+    public String configName() {
+      return configName;
+    }
+  }
+
   /** {@code levels}: logger name to level. */
   public record Logging(boolean json, String level, Map<String, String> levels) {
     public Logging {
       levels = Map.copyOf(levels);
     }
   }
+
+  /**
+   * {@code drainPeriod}: on SIGTERM, device connections are closed spread over this period, so that a
+   * fleet does not reconnect to the other instances all at once.
+   */
+  public record Shutdown(Duration drainPeriod) {}
 
   /**
    * Built-in defaults. Also the schema: the file may set only these keys (and any name inside the
@@ -119,7 +212,12 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   static final String DEFAULTS_YAML = """
       bridge: { id: "" }
       mqtt: { host: 0.0.0.0, port: 1883, maxMessageSize: 1048576, connectTimeout: 10s, maxClientIdLength: 128,
-              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, instances: 0 }
+              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, instances: 0,
+              plain: { enabled: true },
+              tls: { enabled: false, port: 8883, certFile: "", keyFile: "", caFile: "", clientAuth: none,
+                     protocols: [TLSv1.3, TLSv1.2], ciphers: [], reloadInterval: 10s },
+              websocket: { enabled: false, port: 8080, path: /mqtt, maxFrameSize: 0,
+                           tls: { enabled: false, port: 8443 } } }
       http: { host: 0.0.0.0, port: 9090 }
       kafka:
         bootstrapServers: ""
@@ -142,10 +240,21 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         members: []
         kubernetes: { enabled: false, serviceDns: "" }
       logging: { json: false, level: INFO, levels: {} }
+      shutdown: { drainPeriod: 10s }
+      auth:
+        allowAnonymous: null            # null: true exactly when no method is configured
+        failureDelay: 1s
+        passwordFile: ""
+        passwordFilePollInterval: 5s
+        jwt: { jwksFile: "", publicKeyFile: "", issuer: "", audience: "", clientIdClaim: sub,
+               leeway: 30s }
+        certificate: { enabled: false, identity: cn }
       """;
 
   /** The largest packet MQTT can express: the limit of its four-byte remaining length. */
   private static final int MAX_PACKET_SIZE = 268_435_455;
+  /** A longer delay only holds sockets open; a client's CONNACK timeout is often 30 s. */
+  private static final Duration MAX_FAILURE_DELAY = Duration.ofSeconds(10);
   private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
   private static final List<String> RULE_KEYS = List.of("name", "match", "topic", "key");
   private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
@@ -167,17 +276,14 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   /** A summary for the start-up log, one line per section; secrets masked. */
   public String describe() {
     return String.join("\n", bridge.toString(), mqtt.toString(), http.toString(), kafka.toString(),
-        mappings.toString(), cluster.toString(), logging.toString());
+        mappings.toString(), cluster.toString(), logging.toString(), shutdown.toString(), auth.toString());
   }
 
   /** Builds and validates the configuration from a tree that holds every key of {@link #DEFAULTS_YAML}. */
   static BridgeConfig from(JsonNode t) throws ConfigException {
     return new BridgeConfig(
         new Bridge(resolveId(at(t, "bridge.id").string())),
-        new Mqtt(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535),
-            at(t, "mqtt.maxMessageSize").integer(1, MAX_PACKET_SIZE), at(t, "mqtt.connectTimeout").duration(),
-            at(t, "mqtt.maxClientIdLength").integer(23, 65535), at(t, "mqtt.clientIdPattern").regex(),
-            at(t, "mqtt.receiveMaximum").integer(1, 65535), at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE)),
+        mqtt(t),
         new Http(at(t, "http.host").nonBlank(), at(t, "http.port").integer(0, 65535)),
         new Kafka(at(t, "kafka.bootstrapServers").string(), at(t, "kafka.producer").stringMap(),
             at(t, "kafka.consumer").stringMap(),
@@ -192,11 +298,25 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
                 at(t, "mappings.downlink.ackTimeout").duration())),
         cluster(t),
         new Logging(at(t, "logging.json").bool(), logLevel(at(t, "logging.level")),
-            logLevels(at(t, "logging.levels"))));
+            logLevels(at(t, "logging.levels"))),
+        new Shutdown(at(t, "shutdown.drainPeriod").nonNegativeDuration()),
+        auth(t));
   }
 
-  private static ConfigValue at(JsonNode root, String key) {
+  static ConfigValue at(JsonNode root, String key) {
     return new ConfigValue(root.at("/" + key.replace('.', '/')), key);
+  }
+
+  private static Mqtt mqtt(JsonNode t) throws ConfigException {
+    int maxMessageSize = at(t, "mqtt.maxMessageSize").integer(1, MAX_PACKET_SIZE);
+    WebSocket websocket = ListenerSettings.webSocket(t, maxMessageSize);
+    Mqtt mqtt = new Mqtt(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535), maxMessageSize,
+        at(t, "mqtt.connectTimeout").duration(), at(t, "mqtt.maxClientIdLength").integer(23, 65535),
+        at(t, "mqtt.clientIdPattern").regex(), at(t, "mqtt.receiveMaximum").integer(1, 65535),
+        at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE), at(t, "mqtt.plain.enabled").bool(),
+        ListenerSettings.tls(t, websocket.tlsEnabled()), websocket);
+    ListenerSettings.checkListeners(t, mqtt);
+    return mqtt;
   }
 
   private static String resolveId(String configured) {
@@ -235,6 +355,71 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
       }
     }
     return new Cluster(enabled, name, host.string(), port, members, kubernetes);
+  }
+
+  private static Auth auth(JsonNode t) throws ConfigException {
+    Duration failureDelay = at(t, "auth.failureDelay").duration();
+    if (failureDelay.compareTo(MAX_FAILURE_DELAY) > 0) {
+      throw at(t, "auth.failureDelay").wrong("must be at most " + MAX_FAILURE_DELAY.toSeconds() + "s");
+    }
+    Optional<Path> passwordFile = readableFile(at(t, "auth.passwordFile"));
+    Duration poll = at(t, "auth.passwordFilePollInterval").duration();
+    Optional<Path> jwks = readableFile(at(t, "auth.jwt.jwksFile"));
+    Optional<Path> publicKey = readableFile(at(t, "auth.jwt.publicKeyFile"));
+    if (jwks.isPresent() && publicKey.isPresent()) {
+      throw at(t, "auth.jwt.publicKeyFile").fail("must not be set together with auth.jwt.jwksFile (use one key source)");
+    }
+    Optional<String> issuer = optionalString(at(t, "auth.jwt.issuer"));
+    Optional<String> audience = optionalString(at(t, "auth.jwt.audience"));
+    Jwt jwt = new Jwt(jwks, publicKey, issuer, audience, at(t, "auth.jwt.clientIdClaim").nonBlank().strip(),
+        at(t, "auth.jwt.leeway").nonNegativeDuration());
+    if (!jwt.enabled() && (issuer.isPresent() || audience.isPresent())) {
+      throw at(t, issuer.isPresent() ? "auth.jwt.issuer" : "auth.jwt.audience")
+          .fail("needs auth.jwt.jwksFile or auth.jwt.publicKeyFile (the keys that verify the tokens)");
+    }
+    CertificateAuth certificate = new CertificateAuth(at(t, "auth.certificate.enabled").bool(),
+        certificateIdentity(at(t, "auth.certificate.identity")));
+    boolean anyMethod = passwordFile.isPresent() || jwt.enabled() || certificate.enabled();
+    ConfigValue anonymous = at(t, "auth.allowAnonymous");
+    boolean allowAnonymous = anonymous.absent() ? !anyMethod : anonymous.bool();
+    if (!allowAnonymous && !anyMethod) {
+      throw anonymous.fail("is false, but no authentication is configured (auth.passwordFile, auth.jwt.jwksFile,"
+          + " auth.jwt.publicKeyFile or auth.certificate.enabled), so no client could connect");
+    }
+    return new Auth(allowAnonymous, failureDelay, passwordFile, poll, jwt, certificate);
+  }
+
+  private static CertificateIdentity certificateIdentity(ConfigValue v) throws ConfigException {
+    String name = v.string().strip().toLowerCase(Locale.ROOT);
+    for (CertificateIdentity identity : CertificateIdentity.values()) {
+      if (identity.configName().equals(name)) {
+        return identity;
+      }
+    }
+    throw v.wrong("must be one of cn, san-dns, san-uri, san-email");
+  }
+
+  /** Empty: not set. Otherwise a regular file this process can read. */
+  private static Optional<Path> readableFile(ConfigValue v) throws ConfigException {
+    if (v.string().isBlank()) {
+      return Optional.empty();
+    }
+    Path file = v.path();
+    if (!Files.exists(file)) {
+      throw v.fail(file + ": no such file");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw v.fail(file + ": not a regular file");
+    }
+    if (!Files.isReadable(file)) {
+      throw v.fail(file + ": permission denied");
+    }
+    return Optional.of(file);
+  }
+
+  private static Optional<String> optionalString(ConfigValue v) throws ConfigException {
+    String value = v.string().strip();
+    return value.isEmpty() ? Optional.empty() : Optional.of(value);
   }
 
   private static short replicationFactor(ConfigValue v) throws ConfigException {

@@ -72,16 +72,28 @@ record ConfigValue(JsonNode node, String key) {
   }
 
   Duration duration() throws ConfigException {
-    Duration duration;
-    try {
-      duration = node.isIntegralNumber() ? Duration.ofMillis(node.asLong()) : Durations.parse(string());
-    } catch (IllegalArgumentException e) {
-      throw wrong("must be a duration such as 250ms, 10s, 2m or 1h (a plain number is milliseconds)");
-    }
+    Duration duration = parsedDuration();
     if (duration.isNegative() || duration.isZero()) {
       throw wrong("must be greater than 0");
     }
     return duration;
+  }
+
+  /** A duration that may be 0 ({@code 0s}). */
+  Duration nonNegativeDuration() throws ConfigException {
+    Duration duration = parsedDuration();
+    if (duration.isNegative()) {
+      throw wrong("must not be negative");
+    }
+    return duration;
+  }
+
+  private Duration parsedDuration() throws ConfigException {
+    try {
+      return node.isIntegralNumber() ? Duration.ofMillis(node.asLong()) : Durations.parse(string());
+    } catch (IllegalArgumentException e) {
+      throw wrong("must be a duration such as 250ms, 10s, 2m or 1h (a plain number is milliseconds)");
+    }
   }
 
   Pattern regex() throws ConfigException {

@@ -21,6 +21,11 @@ public final class DeviceDelivery {
 
   /** Messages waiting behind a full in-flight window; beyond that they are refused with a receipt. */
   static final int MAX_QUEUED = 1_000;
+  /**
+   * Bytes written to the connection but not yet taken by the socket: a device that stops reading
+   * lets them pile up in the outbound buffer. Beyond this the connection is closed (slow consumer).
+   */
+  static final long MAX_UNWRITTEN_BYTES = 1024 * 1024;
 
   private final MqttEndpoint endpoint;
   private final Vertx vertx;
@@ -28,17 +33,23 @@ public final class DeviceDelivery {
   private final BridgeMetrics metrics;
   private final int receiveMaximum;
   private final long ackTimeoutMs;
+  private final Runnable onSlowConsumer;
   private final Map<Integer, InFlight> inFlight = new HashMap<>();
   private final ArrayDeque<DownlinkMessage> queued = new ArrayDeque<>();
   private int writing;
+  private long unwrittenBytes;
   private boolean closed;
 
   private record InFlight(DownlinkMessage message, long timer) {
   }
 
-  /** @param receiveMaximum the device's Receive Maximum (MQTT 5 CONNECT property; 65,535 otherwise) */
+  /**
+   * @param receiveMaximum the device's Receive Maximum (MQTT 5 CONNECT property; 65,535 otherwise)
+   * @param onSlowConsumer closes the connection: the device does not read what is written to it
+   */
   public DeviceDelivery(MqttEndpoint endpoint, Vertx vertx, ReceiptWriter receipts, BridgeMetrics metrics,
-                        int receiveMaximum, long ackTimeoutMs) {
+                        int receiveMaximum, long ackTimeoutMs, Runnable onSlowConsumer) {
+    this.onSlowConsumer = onSlowConsumer;
     this.endpoint = endpoint;
     this.vertx = vertx;
     this.receipts = receipts;
@@ -86,11 +97,19 @@ public final class DeviceDelivery {
 
   private void publish(DownlinkMessage message) {
     int qos = message.qos();
+    int size = message.payload().length() + message.mqttTopic().length();
+    if (unwrittenBytes > 0 && unwrittenBytes + size > MAX_UNWRITTEN_BYTES) {
+      receipt(message, Status.OFFLINE, "the device does not read: connection closed as a slow consumer");
+      onSlowConsumer.run();
+      return;
+    }
+    unwrittenBytes += size;
     if (qos > 0) {
       writing++;
     }
     endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), false, false)
         .onComplete((packetId, failure) -> {
+          unwrittenBytes -= size;
           if (qos > 0) {
             writing--;
           }

@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.kafka;
 
 import io.mqttkafka.bridge.config.BridgeConfig;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,9 +12,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates the bridge's own topics when they are missing and checks the contract between them:
@@ -25,6 +29,30 @@ public final class InternalTopics {
   private static final long TIMEOUT_SECONDS = 30;
 
   private InternalTopics() {
+  }
+
+  /**
+   * A new topic is in the metadata a moment before its partitions accept writes; an idempotent
+   * producer writing in that window can see its first batch refused and later ones fail out of
+   * sequence. Wait until every partition answers a list-offsets request.
+   */
+  private static void awaitLeaders(Admin admin, List<String> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    describe(admin, topics).forEach((name, description) ->
+        description.partitions().forEach(p -> request.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        admin.listOffsets(request).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   /** Creates missing internal topics; fails with a message naming both counts when they differ. */
@@ -53,15 +81,35 @@ public final class InternalTopics {
           throw e;
         }
       }
+      awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
     }
-    Map<String, TopicDescription> described = admin.describeTopics(List.of(topics.subscriptions(), topics.downlink()))
-        .allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    Map<String, TopicDescription> described = describe(admin, List.of(topics.subscriptions(), topics.downlink()));
     int subscriptionPartitions = described.get(topics.subscriptions()).partitions().size();
     int downlinkPartitions = described.get(topics.downlink()).partitions().size();
     if (subscriptionPartitions != downlinkPartitions) {
       throw new IllegalStateException("Kafka topics " + topics.subscriptions() + " (" + subscriptionPartitions
           + " partitions) and " + topics.downlink() + " (" + downlinkPartitions
           + " partitions) must have the same partition count: the router reads both by partition number");
+    }
+  }
+
+  /**
+   * Describes topics, waiting for ones just created: a KRaft broker acknowledges CreateTopics before
+   * the topic is in the metadata that DescribeTopics reads, and answers UNKNOWN_TOPIC_OR_PARTITION in
+   * between.
+   */
+  private static Map<String, TopicDescription> describe(Admin admin, List<String> names)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        return admin.describeTopics(names).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 }

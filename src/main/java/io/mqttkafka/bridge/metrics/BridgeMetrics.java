@@ -5,11 +5,6 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.mqttkafka.bridge.routing.Receipt;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import java.util.Map;
@@ -22,12 +17,8 @@ import java.util.function.Supplier;
  * Every bridge meter, in one place. Names share the prefix {@code mqtt.bridge} (Prometheus:
  * {@code mqtt_bridge_...}); tags are low-cardinality only: never a client id or a topic.
  * Per-message meters are looked up once and cached, so the hot path only increments.
- *
- * <p>Also binds Micrometer's JVM and process meters (heap and non-heap by pool, GC pauses, threads,
- * process CPU usage and time, open file descriptors): capacity planning and the benchmark tool read
- * {@code jvm_memory_used_bytes{area="heap"}} and {@code process_cpu_time_ns_total} from {@code /metrics}.
  */
-public final class BridgeMetrics implements AutoCloseable {
+public final class BridgeMetrics {
 
   private static final String PREFIX = "mqtt.bridge.";
   private static final String[] QOS = {"0", "1", "2"};
@@ -47,15 +38,9 @@ public final class BridgeMetrics implements AutoCloseable {
   private final Timer rebuild;
   private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
   private final Map<String, Counter> byKey = new ConcurrentHashMap<>();
-  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
   public BridgeMetrics(MeterRegistry registry) {
     this.registry = registry;
-    new JvmMemoryMetrics().bindTo(registry);
-    gcMetrics.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new FileDescriptorMetrics().bindTo(registry);
     Gauge.builder(PREFIX + "connections", connections, AtomicInteger::get)
         .description("MQTT connections currently open on this instance").register(registry);
     connectionsOpened = Counter.builder(PREFIX + "connections.opened")
@@ -88,12 +73,6 @@ public final class BridgeMetrics implements AutoCloseable {
     return registry;
   }
 
-  /** Stops listening to GC notifications (the JVM keeps running when a test stops a bridge). */
-  @Override
-  public void close() {
-    gcMetrics.close();
-  }
-
   /** Registers a gauge read from the given supplier (for state owned elsewhere). */
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(PREFIX + name, value).description(description).register(registry);
@@ -106,7 +85,8 @@ public final class BridgeMetrics implements AutoCloseable {
 
   /**
    * A connection ended. Reasons: {@code disconnect} (the client sent DISCONNECT), {@code takeover},
-   * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure}, and {@code lost}:
+   * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure},
+   * {@code slow_consumer} (does not read its downlink), and {@code lost}:
    * closed without DISCONNECT (network, keep-alive expiry, or a violation vert.x handles itself, such
    * as a second CONNECT).
    */
@@ -118,6 +98,15 @@ public final class BridgeMetrics implements AutoCloseable {
   /** A CONNECT refused; reason is a fixed word such as {@code client_id_invalid}. */
   public void connectionRefused(String reason) {
     counter("connections.refused", "reason", reason, "CONNECT packets refused").increment();
+  }
+
+  /**
+   * A CONNECT whose authentication failed. Reasons: {@code no_credentials}, {@code bad_credentials}
+   * (unknown user or wrong password, deliberately one), {@code invalid_token}, {@code client_id_mismatch},
+   * and {@code error} (the bridge could not decide).
+   */
+  public void authFailed(String reason) {
+    counter("auth.failures", "reason", reason, "CONNECT authentication failures, by reason").increment();
   }
 
   /** A connection closed because the client broke the protocol or sent bad input. */

@@ -55,18 +55,25 @@ public final class DeviceSession {
   /** True once the close needs no Will: a normal DISCONNECT, a takeover or a server shutdown. */
   private boolean willCancelled;
   private boolean failureLogged;
+  /**
+   * The failure of a QoS 1/2 PUBLISH that closes this connection once its turn to be acknowledged
+   * comes; null while there is none. Later PUBLISH packets of the connection are not written: the
+   * client resends from the failed one on, and writing them now would put them in Kafka ahead of it.
+   */
+  private Throwable closingFailure;
 
-  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services) {
+  /** @param username the authenticated user name (fills ${username}), or null for an anonymous client */
+  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, String username) {
     this.endpoint = endpoint;
     this.context = vertx.getOrCreateContext();
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
     this.connectionId = services.registry().newConnectionId();
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
-    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId,
-        endpoint.auth() == null ? null : endpoint.auth().getUsername(), v5);
+    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username, v5);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
-        clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis());
+        clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
+        this::closeSlowConsumer);
   }
 
   public String clientId() {
@@ -153,14 +160,31 @@ public final class DeviceSession {
       }
       qos2.put(packetId, Qos2State.WRITING);
     }
+    if (entry != null && closingFailure != null) {
+      // Order per client: an earlier PUBLISH failed and closes the connection; this one is not
+      // written, so that the client's resend puts both into Kafka in their order.
+      acks.complete(entry, closingFailure);
+      return;
+    }
     services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties())
         .onComplete((outcome, failure) -> {
           if (entry != null) {
+            if (failure != null && failureCloses(qos) && closingFailure == null) {
+              closingFailure = failure;
+            }
             acks.complete(entry, failure);
           } else if (failure != null) {
             onQos0Failure(failure);
           }
         });
+  }
+
+  /**
+   * Whether a failed QoS 1/2 PUBLISH closes the connection: MQTT 5 QoS 1 gets a negative PUBACK
+   * instead; MQTT 3.1.1 has none, and vert.x 5.0.8 drops PUBREC reason codes.
+   */
+  private boolean failureCloses(int qos) {
+    return !(v5 && qos == 1);
   }
 
   private void sendAck(int packetId, int qos, Throwable failure) {
@@ -183,7 +207,7 @@ public final class DeviceSession {
       return;
     }
     logFailure(failure);
-    if (v5 && qos == 1) {
+    if (!failureCloses(qos)) {
       endpoint.publishAcknowledge(packetId, ReasonCodes.puback(failure), MqttProperties.NO_PROPERTIES);
     } else {
       // MQTT 3.1.1 has no negative PUBACK, and vert.x 5.0.8 drops PUBREC reason codes: close, the
@@ -304,6 +328,21 @@ public final class DeviceSession {
     }
     closeReason = reason;
     endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+  }
+
+  /**
+   * The device stopped reading its downlink: close the channel at once, dropping what is buffered
+   * for it (a DISCONNECT could not reach it anyway, and a graceful close would wait for the buffer).
+   */
+  private void closeSlowConsumer() {
+    if (closed) {
+      return;
+    }
+    closeReason = "slow_consumer";
+    LOG.debug("[client-id: {}] does not read its downlink, closing", clientId);
+    if (!EndpointChannel.closeNow(endpoint)) {
+      endpoint.close();
+    }
   }
 
   private void logFailure(Throwable failure) {

@@ -1,5 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.auth.ConnectInfo;
+import io.mqttkafka.bridge.auth.Identity;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
@@ -15,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One MQTT listener (one per event loop; all instances share the port): accepts or refuses CONNECT
- * and hands each accepted connection to a {@link DeviceSession}.
+ * Serves one {@link Listener} (one instance per event loop; the instances share the listener's port):
+ * accepts or refuses CONNECT and hands each accepted connection to a {@link DeviceSession}, whatever
+ * the transport.
  */
 public final class MqttBridgeVerticle extends VerticleBase {
 
@@ -25,7 +28,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private static final int MQTT_5 = 5;
 
   private final BridgeConfig.Mqtt config;
-  private final int port;
+  private final MqttServerOptions options;
   private final SessionServices services;
   private final SessionRegistry registry;
   private final BridgeMetrics metrics;
@@ -33,12 +36,12 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private MqttServer server;
 
   /**
-   * @param port     the port to listen on (the configured one, or the one the first instance picked)
+   * @param options  this instance's own server options ({@link Listener#options})
    * @param draining true once the bridge is shutting down: new connections are refused
    */
-  public MqttBridgeVerticle(int port, SessionServices services, BooleanSupplier draining) {
+  public MqttBridgeVerticle(MqttServerOptions options, SessionServices services, BooleanSupplier draining) {
     this.config = services.mqtt();
-    this.port = port;
+    this.options = options;
     this.services = services;
     this.registry = services.registry();
     this.metrics = services.metrics();
@@ -52,14 +55,6 @@ public final class MqttBridgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    MqttServerOptions options = new MqttServerOptions()
-        .setHost(config.host())
-        .setPort(port)
-        .setMaxMessageSize(config.maxMessageSize())
-        .setAutoClientId(false)
-        .setMaxClientIdLength(config.maxClientIdLength())
-        .setTimeoutOnConnect((int) Math.max(1, Math.ceil(config.connectTimeout().toMillis() / 1000.0)));
-    options.setTcpNoDelay(true);
     server = MqttServer.create(vertx, options);
     return server.endpointHandler(this::onConnect).listen();
   }
@@ -88,7 +83,34 @@ public final class MqttBridgeVerticle extends VerticleBase {
       refuse(endpoint, ReasonCodes.connack(Refusal.CLIENT_ID_INVALID, version), Refusal.CLIENT_ID_INVALID.metricTag());
       return;
     }
-    DeviceSession session = new DeviceSession(endpoint, vertx, services);
+    authenticateThenAccept(endpoint, version);
+  }
+
+  /**
+   * The authentication hook (package auth): CONNACK waits for the authenticator, which may answer
+   * later (hash checks on a worker, refusals after auth.failureDelay). vert.x 5.0.8 closes the socket
+   * if the client sends any packet before CONNACK, and the client may simply go away meanwhile.
+   */
+  private void authenticateThenAccept(MqttEndpoint endpoint, int version) {
+    boolean[] closed = {false};
+    endpoint.closeHandler(v -> closed[0] = true); // DeviceSession.start() installs its own on accept
+    services.authenticator().authenticate(ConnectInfo.of(endpoint)).onComplete(outcome -> {
+      if (closed[0]) {
+        LOG.debug("[client-id: {}] connection closed during authentication", endpoint.clientIdentifier());
+      } else if (outcome.failed()) {
+        Refusal refusal = ReasonCodes.refusal(outcome.cause());
+        refuse(endpoint, ReasonCodes.connack(refusal, version), refusal.metricTag());
+      } else if (draining.getAsBoolean()) {
+        refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
+      } else {
+        accept(endpoint, version, outcome.result());
+      }
+    });
+  }
+
+  private void accept(MqttEndpoint endpoint, int version, Identity identity) {
+    String clientId = identity.clientId();
+    DeviceSession session = new DeviceSession(endpoint, vertx, services, identity.username());
     session.start();
     DeviceSession previous = registry.register(session);
     if (previous != null) {

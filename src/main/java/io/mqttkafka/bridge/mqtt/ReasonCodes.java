@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.auth.AuthenticationException;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
@@ -16,7 +17,11 @@ public final class ReasonCodes {
   /** Why a CONNECT is refused; each maps to the v3.1.1 return code and the v5 reason code. */
   public enum Refusal {
     CLIENT_ID_INVALID("client_id_invalid"),
-    SERVER_UNAVAILABLE("server_unavailable");
+    SERVER_UNAVAILABLE("server_unavailable"),
+    /** Credentials were sent and are wrong: unknown user, wrong password, invalid token. */
+    BAD_CREDENTIALS("bad_credentials"),
+    /** No acceptable credentials were sent, or valid ones name another client. */
+    NOT_AUTHORIZED("not_authorized");
 
     private final String metricTag;
 
@@ -44,21 +49,55 @@ public final class ReasonCodes {
           : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED;
       case SERVER_UNAVAILABLE -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
           : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+      // v3.1.1 0x04, v5 0x86
+      case BAD_CREDENTIALS -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+          : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD;
+      // v3.1.1 0x05, v5 0x87
+      case NOT_AUTHORIZED -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+          : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
     };
+  }
+
+  /**
+   * Why a CONNECT whose authentication failed is refused. Credentials that were sent and are wrong
+   * (unknown user and wrong password alike, or an invalid token) are "bad user name or password";
+   * missing credentials, and valid ones for another client id, are "not authorized". A failure of
+   * the bridge's own is "server unavailable", so the client retries.
+   */
+  public static Refusal refusal(Throwable authFailure) {
+    if (!(authFailure instanceof AuthenticationException e)) {
+      return Refusal.SERVER_UNAVAILABLE;
+    }
+    return switch (e.reason()) {
+      case BAD_CREDENTIALS, INVALID_TOKEN -> Refusal.BAD_CREDENTIALS;
+      case NO_CREDENTIALS, CLIENT_ID_MISMATCH -> Refusal.NOT_AUTHORIZED;
+    };
+  }
+
+  /** The kinds of uplink failure the device is told about differently. */
+  private enum UplinkFailure { TOPIC_REJECTED, OVERLOADED, NOT_AUTHORIZED, UNSPECIFIED }
+
+  private static UplinkFailure classify(Throwable failure) {
+    if (failure instanceof RejectedTopicException) {
+      return UplinkFailure.TOPIC_REJECTED;
+    }
+    if (failure instanceof OverloadedException) {
+      return UplinkFailure.OVERLOADED;
+    }
+    if (failure instanceof AuthorizationException) {
+      return UplinkFailure.NOT_AUTHORIZED;
+    }
+    return UplinkFailure.UNSPECIFIED;
   }
 
   /** The MQTT 5 PUBACK reason code for an uplink failure. */
   public static MqttPubAckReasonCode puback(Throwable failure) {
-    if (failure instanceof RejectedTopicException) {
-      return MqttPubAckReasonCode.TOPIC_NAME_INVALID;
-    }
-    if (failure instanceof OverloadedException) {
-      return MqttPubAckReasonCode.QUOTA_EXCEEDED;
-    }
-    if (failure instanceof AuthorizationException) {
-      return MqttPubAckReasonCode.NOT_AUTHORIZED;
-    }
-    return MqttPubAckReasonCode.UNSPECIFIED_ERROR;
+    return switch (classify(failure)) {
+      case TOPIC_REJECTED -> MqttPubAckReasonCode.TOPIC_NAME_INVALID;
+      case OVERLOADED -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
+      case NOT_AUTHORIZED -> MqttPubAckReasonCode.NOT_AUTHORIZED;
+      case UNSPECIFIED -> MqttPubAckReasonCode.UNSPECIFIED_ERROR;
+    };
   }
 
   /**
@@ -66,20 +105,17 @@ public final class ReasonCodes {
    * has no acknowledgement, and vert.x 5.0.8 drops reason codes on PUBREC.
    */
   public static MqttDisconnectReasonCode disconnect(Throwable failure) {
-    if (failure instanceof RejectedTopicException) {
-      return MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
-    }
-    if (failure instanceof OverloadedException) {
-      return MqttDisconnectReasonCode.QUOTA_EXCEEDED;
-    }
-    if (failure instanceof AuthorizationException) {
-      return MqttDisconnectReasonCode.NOT_AUTHORIZED;
-    }
-    return MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
+    return switch (classify(failure)) {
+      case TOPIC_REJECTED -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
+      case OVERLOADED -> MqttDisconnectReasonCode.QUOTA_EXCEEDED;
+      case NOT_AUTHORIZED -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
+      case UNSPECIFIED -> MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
+    };
   }
 
   /** True when the device caused the failure (log at DEBUG), false when it is ours (count, log once). */
   public static boolean isDeviceFault(Throwable failure) {
-    return failure instanceof RejectedTopicException || failure instanceof AuthorizationException;
+    UplinkFailure kind = classify(failure);
+    return kind == UplinkFailure.TOPIC_REJECTED || kind == UplinkFailure.NOT_AUTHORIZED;
   }
 }

@@ -1,13 +1,17 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.auth.Authenticator;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.routing.PresenceWriter;
 import io.mqttkafka.bridge.routing.ReceiptWriter;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 
-/** What every device session of this instance shares: settings, the Kafka writers, metrics, the registry. */
+/**
+ * What every device session of this instance shares: settings, the Kafka writers, metrics, the registry,
+ * and the authenticator that admits connections.
+ */
 public record SessionServices(String instanceId, BridgeConfig.Mqtt mqtt, BridgeConfig.Downlink downlink,
                               UplinkPublisher uplink, PresenceWriter presence, ReceiptWriter receipts,
-                              BridgeMetrics metrics, SessionRegistry registry) {
+                              BridgeMetrics metrics, SessionRegistry registry, Authenticator authenticator) {
 }

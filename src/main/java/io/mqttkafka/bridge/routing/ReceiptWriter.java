@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.routing;
 
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -31,8 +32,11 @@ public final class ReceiptWriter {
     this.metrics = metrics;
   }
 
-  /** Writes a receipt for the downlink record at {@code partition}/{@code offset}; never throws. */
-  public void write(Receipt.Status status, String clientId, String mqttTopic, int partition, long offset,
+  /**
+   * Writes a receipt for the downlink record at {@code partition}/{@code offset}; never throws. The
+   * future completes once Kafka has the receipt, or fails (the failure is logged here).
+   */
+  public Future<Void> write(Receipt.Status status, String clientId, String mqttTopic, int partition, long offset,
                     String correlationId, String detail) {
     metrics.downlink(status);
     Receipt receipt = new Receipt(status, clientId, mqttTopic, instanceId, partition, offset, correlationId, detail,
@@ -41,8 +45,9 @@ public final class ReceiptWriter {
     if (correlationId != null) {
       headers.add(HEADER_CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
     }
-    sender.send(new ProducerRecord<>(topic, null, clientId, Buffer.buffer(receipt.toJson()), headers))
+    return sender.send(new ProducerRecord<>(topic, null, clientId, Buffer.buffer(receipt.toJson()), headers))
         .onFailure(failure -> LOG.warn("[client-id: {}] receipt {} for downlink {}/{} not written: {}", clientId,
-            status, partition, offset, failure.toString()));
+            status, partition, offset, failure.toString()))
+        .mapEmpty();
   }
 }

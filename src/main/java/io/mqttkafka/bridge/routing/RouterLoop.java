@@ -15,10 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +32,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * start to the end offset seen at assignment, with the downlink partition paused; then it routes that
  * partition's downlink records: a receipt for what it can decide itself, the rest over the event bus
  * to the instance holding the connection. Downlink offsets are committed up to the first record that
- * is not yet settled (forwarded and answered, or receipted), so a crash re-routes rather than loses.
+ * is not yet settled (forwarded and answered, or its receipt acknowledged by Kafka), so a crash
+ * re-routes rather than loses.
  */
 final class RouterLoop implements Runnable, ConsumerRebalanceListener {
 
@@ -71,6 +75,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private volatile int partitionsRebuilding;
   private volatile int clients;
   private long lastCommitNanos = System.nanoTime();
+  private int downlinkPartitions;
 
   /** One owned partition number: its table and, while rebuilding, the offset to reach. */
   private static final class Partition {
@@ -198,6 +203,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   }
 
   private void checkRebuilt() {
+    long slowestNanos = -1;
     for (Map.Entry<Integer, Partition> entry : partitions.entrySet()) {
       Partition partition = entry.getValue();
       if (partition.ready) {
@@ -207,13 +213,18 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       if (partition.rebuildUntil == 0 || consumer.position(tp) >= partition.rebuildUntil) {
         partition.ready = true;
         long took = System.nanoTime() - partition.rebuildStartNanos;
+        slowestNanos = Math.max(slowestNanos, took);
         metrics.routerRebuilt(took);
-        LOG.info("Router partition {} rebuilt: {} clients from {} records in {} ms", entry.getKey(),
+        LOG.debug("Router partition {} rebuilt: {} clients from {} records in {} ms", entry.getKey(),
             partition.table.size(), partition.rebuildUntil, TimeUnit.NANOSECONDS.toMillis(took));
         consumer.resume(List.of(new TopicPartition(downlinkTopic, entry.getKey())));
       }
     }
     updateGauges();
+    if (slowestNanos >= 0 && partitionsRebuilding == 0) {
+      LOG.info("Router routes partitions {}: {} connected clients, state rebuilt in {} ms", partitionsOwned,
+          clients, TimeUnit.NANOSECONDS.toMillis(slowestNanos));
+    }
   }
 
   private void onPresence(ConsumerRecord<String, byte[]> record) {
@@ -251,21 +262,24 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     int partitionNumber = record.partition();
     long offset = record.offset();
     String invalid = validate(record, clientId, topic);
+    if (invalid == null) {
+      invalid = checkPartition(clientId, partitionNumber);
+    }
     if (invalid != null) {
-      receipts.write(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
+      receipt(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
       return;
     }
     String ttl = header(record, HEADER_TTL_MS);
     if (ttl != null && record.timestamp() + Long.parseLong(ttl) < System.currentTimeMillis()) {
-      receipts.write(Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
+      receipt(Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
       return;
     }
     Partition partition = partitions.get(partitionNumber);
     SubscriptionTable.Route route = partition.table.lookup(clientId, topic);
     switch (route.kind()) {
-      case OFFLINE -> receipts.write(Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
+      case OFFLINE -> receipt(Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
       case NOT_SUBSCRIBED ->
-          receipts.write(Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber, offset, correlationId, null);
+          receipt(Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber, offset, correlationId, null);
       case DELIVER -> {
         String qosHeader = header(record, HEADER_QOS);
         int requested = qosHeader == null ? DEFAULT_QOS : Integer.parseInt(qosHeader);
@@ -299,6 +313,24 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     return null;
   }
 
+  /**
+   * The client's presence lives in the partition Kafka's default partitioner (murmur2) gives its id;
+   * a downlink record elsewhere was written with another partitioner (librdkafka's default, say) and
+   * would be routed against the wrong state.
+   */
+  private String checkPartition(String clientId, int partition) {
+    if (downlinkPartitions <= 0) {
+      downlinkPartitions = consumer.partitionsFor(downlinkTopic).size();
+    }
+    int expected = Utils.toPositive(Utils.murmur2(clientId.getBytes(StandardCharsets.UTF_8))) % downlinkPartitions;
+    if (expected == partition) {
+      return null;
+    }
+    return "written to partition " + partition + " but client " + clientId + " belongs to partition " + expected
+        + ": write downlink records with Kafka's default (murmur2) partitioner"
+        + " (librdkafka/kcat: topic.partitioner=murmur2_random)";
+  }
+
   private void forward(String instanceId, DownlinkMessage message) {
     ConcurrentSkipListSet<Long> pending = unsettled.get(message.partition());
     pending.add(message.offset());
@@ -306,16 +338,35 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     vertx.eventBus().request(Addresses.instance(instanceId), message.payload(), options)
         .onComplete((reply, failure) -> {
           if (failure != null) {
-            notDelivered(instanceId, message, failure);
+            notDelivered(instanceId, message, failure); // settled once its receipt is in Kafka
+          } else {
+            pending.remove(message.offset());
           }
-          pending.remove(message.offset());
         });
+  }
+
+  /**
+   * Writes a receipt the router decides itself. The record stays unsettled (its offset is not
+   * committed) until Kafka has the receipt: a crash before that routes the record again rather than
+   * leaving it without any receipt.
+   */
+  private void receipt(Status status, String clientId, String topic, int partition, long offset, String correlationId,
+                       String detail) {
+    ConcurrentSkipListSet<Long> pending = unsettled.get(partition);
+    if (pending != null) {
+      pending.add(offset);
+    }
+    receipts.write(status, clientId, topic, partition, offset, correlationId, detail).onComplete(done -> {
+      if (pending != null) {
+        pending.remove(offset);
+      }
+    });
   }
 
   private void notDelivered(String instanceId, DownlinkMessage m, Throwable failure) {
     boolean gone = failure instanceof ReplyException reply && (reply.failureType() == ReplyFailure.NO_HANDLERS
         || reply.failureCode() == DownlinkDispatcher.NOT_CONNECTED_HERE);
-    receipts.write(Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
+    receipt(Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
         gone ? "the connection is gone" : "instance " + instanceId + " did not answer: " + failure.getMessage());
     if (gone) {
       // Its instance died, or it closed without its "disconnected" record: say so for it.
@@ -366,7 +417,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       rebuilding += partition.ready ? 0 : 1;
       known += partition.table.size();
     }
-    partitionsOwned = Set.copyOf(partitions.keySet());
+    partitionsOwned = Collections.unmodifiableSortedSet(new TreeSet<>(partitions.keySet()));
     partitionsRebuilding = rebuilding;
     clients = known;
   }

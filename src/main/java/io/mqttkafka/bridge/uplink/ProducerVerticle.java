@@ -2,6 +2,8 @@ package io.mqttkafka.bridge.uplink;
 
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.config.ConfigException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -33,6 +35,7 @@ public final class ProducerVerticle extends VerticleBase {
   private final Iterable<String> knownTopics;
   private Producer<String, Buffer> producer;
   private KafkaSender sender;
+  private KafkaClientMetrics producerMetrics;
 
   /**
    * @param properties  from {@link #producerProperties}
@@ -77,6 +80,12 @@ public final class ProducerVerticle extends VerticleBase {
     }
   }
 
+  /** Publishes the Kafka producer's own metrics (buffer use, batch sizes, errors) as kafka_producer_*. */
+  public void bindMetrics(MeterRegistry registry) {
+    producerMetrics = new KafkaClientMetrics(producer);
+    producerMetrics.bindTo(registry);
+  }
+
   /** Available once the verticle is deployed. */
   public KafkaSender sender() {
     return sender;
@@ -100,6 +109,9 @@ public final class ProducerVerticle extends VerticleBase {
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
       LOG.info("Flushing the Kafka producer");
+      if (producerMetrics != null) {
+        producerMetrics.close();
+      }
       producer.flush();
       producer.close(CLOSE_TIMEOUT);
       return null;

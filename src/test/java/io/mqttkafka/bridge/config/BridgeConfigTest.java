@@ -83,6 +83,8 @@ class BridgeConfigTest {
       mappings: { downlink: { filters: ["DL/a+/b"] } }      | mappings.downlink.filters[0]    | only as a whole level
       mappings: { downlink: { filters: ["DL/${device}"] } } | mappings.downlink.filters[0]    | has unknown placeholder ${device}
       mappings: { downlink: { ackTimeout: 0 } }             | mappings.downlink.ackTimeout    | must be greater than 0
+      shutdown: { drainPeriod: -1 }                         | shutdown.drainPeriod            | must not be negative
+      shutdown: { drainPeriod: later }                      | shutdown.drainPeriod            | must be a duration
       kafka: { internalTopics: { partitions: 0 } }          | kafka.internalTopics.partitions | must be an integer of at least 1
       kafka: { internalTopics: { replicationFactor: 0 } }   | kafka.internalTopics.replicationFactor | must be -1
       kafka: { internalTopics: { replicationFactor: -2 } }  | kafka.internalTopics.replicationFactor | must be -1
@@ -150,6 +152,8 @@ class BridgeConfigTest {
   @Test
   void plainNumberDurationIsMilliseconds() throws Exception {
     assertThat(load("mqtt: { connectTimeout: 1500 }").mqtt().connectTimeout()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(load("").shutdown().drainPeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(load("shutdown: { drainPeriod: 0s }").shutdown().drainPeriod()).isZero();
   }
 
   @Test

@@ -120,6 +120,19 @@ class DownlinkIT {
   }
 
   @Test
+  void afterUnsubscribeTheDeviceGetsNothingAndTheBackEndNotSubscribed() throws Exception {
+    Received received = new Received();
+    MqttAsyncClient car = subscribed("car-dl-unsub", "DL/#", 1, received);
+    car.unsubscribe("DL/#").waitForCompletion(10_000);
+    String correlation = UUID.randomUUID().toString();
+    Downlink.send(DOWNLINK, "car-dl-unsub", bytes("x"), "mqtt.topic", "DL/A", "correlation.id", correlation);
+    assertThat(Downlink.receipts(RECEIPTS, correlation, 1, WAIT)).extracting(Receipt::status)
+        .containsExactly(Status.NOT_SUBSCRIBED);
+    assertThat(received.next(500)).isNull();
+    car.disconnect().waitForCompletion();
+  }
+
+  @Test
   void recordOlderThanItsTtlGetsExpired() throws Exception {
     MqttAsyncClient car = subscribed("car-dl-ttl", "DL/#", 1, new Received());
     String correlation = UUID.randomUUID().toString();
@@ -149,6 +162,23 @@ class DownlinkIT {
       assertThat(receipts).extracting(Receipt::status).containsExactly(Status.REJECTED);
       assertThat(receipts.get(0).detail()).isNotBlank();
     }
+  }
+
+  @Test
+  void recordInAnotherPartitionThanTheKafkaDefaultPartitionerGivesIsRejectedWithTheReason() throws Exception {
+    MqttAsyncClient car = subscribed("car-dl-part", "DL/#", 1, new Received());
+    int right = io.mqttkafka.bridge.testsupport.TestCluster.partitionOf("car-dl-part");
+    String correlation = UUID.randomUUID().toString();
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("mqtt.topic", bytes("DL/P"));
+    headers.add("correlation.id", bytes(correlation));
+    // What a librdkafka client (kcat) with its default partitioner does: another partition.
+    TestKafka.producer().send(new ProducerRecord<>(DOWNLINK, (right + 1) % 3, "car-dl-part", bytes("x"), headers))
+        .get();
+    List<Receipt> receipts = Downlink.receipts(RECEIPTS, correlation, 1, WAIT);
+    assertThat(receipts).extracting(Receipt::status).containsExactly(Status.REJECTED);
+    assertThat(receipts.get(0).detail()).contains("murmur2");
+    car.disconnect().waitForCompletion();
   }
 
   @Test

@@ -65,6 +65,17 @@ class ConnectIT {
   }
 
   @Test
+  void silentClientIsClosedOnceOneAndAHalfKeepAlivePeriodsPass() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      // CONNECT with keep-alive 1 s, then nothing: no PINGREQ, no packet [MQTT-3.1.2-24].
+      raw.send(RawMqttClient.connect("car-keepalive", 1));
+      assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
+      raw.setTimeoutMillis(10_000);
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
   void secondConnectionWithSameClientIdClosesTheFirst() throws Exception {
     MqttAsyncClient first = Clients.v3(bridge.mqttPort(), "car-takeover");
     CompletableFuture<Throwable> lost = new CompletableFuture<>();

@@ -36,12 +36,12 @@ class DockerfileTest {
   }
 
   @Test
-  void exposesMqttMqttsAndHttp() throws IOException {
+  void exposesEveryMqttListenerAndHttp() throws IOException {
     List<String> ports = args(runtimeStage(), "EXPOSE").stream()
         .flatMap(e -> List.of(e.split("\\s+")).stream())
         .toList();
 
-    assertThat(ports).contains("1883", "8883", "9090");
+    assertThat(ports).contains("1883", "8883", "8080", "8443", "9090");
   }
 
   @Test

@@ -55,7 +55,7 @@ class HelmChartTest {
    * once it does, its keys are validated like any other. (shutdown.drainPeriod comes as an
    * environment variable, which the bridge ignores until it knows the key.)
    */
-  private static final List<String> KEYS_BEING_ADDED = List.of("cluster.kubernetes", "mqtt.tls");
+  private static final List<String> KEYS_BEING_ADDED = List.of("cluster.kubernetes");
 
   private static RenderedChart defaults;
   private static RenderedChart tlsAutoscaling;
@@ -205,6 +205,7 @@ class HelmChartTest {
     assertThat(config.at("/mappings/unmatched").asText()).isEqualTo("deadletter");
     assertThat(config.at("/mappings/downlink/filters")).isEqualTo(YAML.readTree("[DL/#, 'CMD/${clientId}/#']"));
     assertThat(config.at("/mqtt/tls")).isEqualTo(YAML.readTree("""
+        enabled: true
         port: 8883
         certFile: /etc/mqtt-kafka-bridge/tls/tls.crt
         keyFile: /etc/mqtt-kafka-bridge/tls/tls.key
@@ -216,17 +217,48 @@ class HelmChartTest {
 
   @Test
   void renderedConfigPassesTheBridgesOwnValidation(@TempDir Path dir) throws Exception {
-    BridgeConfig plain = loadAsThePodWould(defaults, dir.resolve("default.yaml"), List.of());
+    BridgeConfig plain = loadAsThePodWould(defaults, dir.resolve("default.yaml"));
     assertThat(plain.kafka().bootstrapServers()).isEqualTo("kafka:9092");
     assertThat(plain.cluster().host()).isEqualTo("10.1.2.3");
     assertThat(plain.cluster().enabled()).isTrue();
+    assertThat(plain.mqtt().plainEnabled()).isTrue();
+    assertThat(plain.mqtt().tlsNeeded()).isFalse();
 
-    // The TLS files exist only in the pod, so mqtt.tls is left out here.
-    BridgeConfig tls = loadAsThePodWould(tlsAutoscaling, dir.resolve("tls.yaml"), List.of("mqtt.tls"));
+    // The bridge reads the certificate files when it starts, so the configuration loads here,
+    // where the Secret is not mounted.
+    BridgeConfig tls = loadAsThePodWould(tlsAutoscaling, dir.resolve("tls.yaml"));
     assertThat(tls.mappings().uplink()).extracting(BridgeConfig.UplinkRule::name)
         .containsExactly("telemetry", "position");
     assertThat(tls.kafka().producer()).containsEntry("sasl.jaas.config", "<secret producer-jaas>");
     assertThat(tls.mappings().unmatched()).isEqualTo(BridgeConfig.Unmatched.DEADLETTER);
+    assertThat(tls.mqtt().tls().enabled()).isTrue();
+    assertThat(tls.mqtt().tls().port()).isEqualTo(8883);
+    assertThat(tls.mqtt().tls().clientAuth()).isEqualTo(BridgeConfig.ClientAuth.REQUIRED);
+    assertThat(tls.mqtt().tls().certFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/tls.crt"));
+    assertThat(tls.mqtt().tls().keyFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/tls.key"));
+    assertThat(tls.mqtt().tls().caFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/ca.crt"));
+  }
+
+  @Test
+  void webSocketListenersGetPortsAndSecureWebSocketTheTlsSecret(@TempDir Path dir) throws Exception {
+    RenderedChart ws = RenderedChart.parse(FULLNAME, template(t -> t.set("mqtt.websocket.enabled", true)
+        .set("mqtt.websocket.tls.enabled", true).set("tls.existingSecret", "bridge-tls")
+        .set("mqtt.plain.enabled", false).set("mqtt.tls.protocols[0]", "TLSv1.3")));
+
+    assertThat(ws.containerPorts()).containsExactly(
+        entry("mqtt-ws", 8080), entry("mqtt-wss", 8443), entry("http", 9090), entry("hazelcast", 5701));
+    JsonNode service = ws.object("Service", FULLNAME).path("spec");
+    assertThat(RenderedChart.servicePorts(service)).containsExactly(entry("mqtt-ws", 8080), entry("mqtt-wss", 8443));
+    assertThat(ws.volume("tls").at("/secret/secretName").asText()).isEqualTo("bridge-tls");
+    assertThat(ws.volumeMount("tls").path("mountPath").asText()).isEqualTo("/etc/mqtt-kafka-bridge/tls");
+
+    BridgeConfig config = loadAsThePodWould(ws, dir.resolve("ws.yaml"));
+    assertThat(config.mqtt().plainEnabled()).isFalse();
+    assertThat(config.mqtt().tls().enabled()).as("the MQTT over TLS listener").isFalse();
+    assertThat(config.mqtt().tls().protocols()).containsExactly("TLSv1.3");
+    assertThat(config.mqtt().tls().certFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/tls.crt"));
+    assertThat(config.mqtt().websocket()).isEqualTo(new BridgeConfig.WebSocket(true, 8080, "/mqtt",
+        config.mqtt().maxMessageSize() + 5, true, 8443));
   }
 
   @Test
@@ -397,6 +429,10 @@ class HelmChartTest {
     assertThatThrownBy(() -> template(t -> t.set("tls.enabled", true).set("tls.existingSecret", "s")
         .set("tls.clientAuth", "optional")))
         .hasMessageContaining("tls.clientAuth");
+    assertThatThrownBy(() -> template(t -> t.set("mqtt.websocket.tls.enabled", true)))
+        .hasMessageContaining("tls.existingSecret");
+    assertThatThrownBy(() -> template(t -> t.set("mqtt.plain.enabled", false)))
+        .hasMessageContaining("mqtt.plain.enabled: no MQTT listener is enabled");
   }
 
   @Test
@@ -438,10 +474,8 @@ class HelmChartTest {
    * Loads config.yaml with the environment the Deployment sets (the pod IP and Secret values
    * stand-ins), like the bridge in the pod would.
    */
-  private static BridgeConfig loadAsThePodWould(RenderedChart rendered, Path file, List<String> podOnlyKeys)
-      throws Exception {
+  private static BridgeConfig loadAsThePodWould(RenderedChart rendered, Path file) throws Exception {
     ObjectNode tree = rendered.bridgeConfig();
-    podOnlyKeys.forEach(key -> remove(tree, key));
     Map<String, String> env = new HashMap<>();
     for (Map.Entry<String, JsonNode> e : rendered.env().properties()) {
       JsonNode v = e.getValue();

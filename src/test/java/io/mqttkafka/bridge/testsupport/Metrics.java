@@ -26,13 +26,13 @@ public final class Metrics {
 
   /** The value of one sample, e.g. {@code mqtt_bridge_protocol_errors_total{type="malformed_packet"}}; 0 if absent. */
   public static double value(String scrape, String name, String labels) {
-    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$", Pattern.MULTILINE);
+    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{([^}]*)\\})? (\\S+)$", Pattern.MULTILINE);
     Matcher m = line.matcher(scrape);
     double sum = 0;
     while (m.find()) {
       boolean all = true;
       for (String label : labels.split(",")) {
-        all &= label.isBlank() || m.group(1).contains(label.trim());
+        all &= label.isBlank() || (m.group(1) != null && m.group(1).contains(label.trim()));
       }
       if (all) {
         sum += Double.parseDouble(m.group(2));

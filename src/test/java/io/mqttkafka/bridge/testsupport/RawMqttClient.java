@@ -34,7 +34,16 @@ public final class RawMqttClient implements AutoCloseable {
   private final DataInputStream in;
 
   public RawMqttClient(int port) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(port, 0);
+  }
+
+  /** @param receiveBufferBytes the socket's receive buffer (0: the system default), small to fill it fast */
+  public RawMqttClient(int port, int receiveBufferBytes) throws IOException {
+    socket = new Socket();
+    if (receiveBufferBytes > 0) {
+      socket.setReceiveBufferSize(receiveBufferBytes);
+    }
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
     socket.setSoTimeout(10_000);
     socket.setTcpNoDelay(true);
     out = socket.getOutputStream();
@@ -73,15 +82,27 @@ public final class RawMqttClient implements AutoCloseable {
     return connect(clientId, 4, null, null, 0, false);
   }
 
-  /** CONNECT with an optional Will; level 5 adds empty property lists. */
+  /** CONNECT for MQTT 3.1.1, clean session, with the given keep-alive. */
+  public static byte[] connect(String clientId, int keepAliveSeconds) {
+    return connect(clientId, 4, null, null, 0, false, keepAliveSeconds);
+  }
+
+  /** CONNECT with an optional Will and keep-alive 60 s; level 5 adds empty property lists. */
   public static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
                                boolean willRetain) {
+    return connect(clientId, level, willTopic, willPayload, willQos, willRetain, 60);
+  }
+
+  /** CONNECT with everything chosen: protocol level, optional Will (null topic: none), keep-alive. */
+  public static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
+                               boolean willRetain, int keepAliveSeconds) {
     int flags = 0x02;
     if (willTopic != null) {
       flags |= 0x04 | (willQos << 3) | (willRetain ? 0x20 : 0);
     }
     byte[] props = level == 5 ? new byte[] {0} : new byte[0];
-    byte[] variable = concat(string(level == 3 ? "MQIsdp" : "MQTT"), new byte[] {(byte) level, (byte) flags, 0, 60},
+    byte[] variable = concat(string(level == 3 ? "MQIsdp" : "MQTT"), new byte[] {(byte) level, (byte) flags,
+        (byte) (keepAliveSeconds >> 8), (byte) keepAliveSeconds},
         props);
     byte[] payload = string(clientId);
     if (willTopic != null) {

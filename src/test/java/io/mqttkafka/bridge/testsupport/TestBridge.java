@@ -42,18 +42,20 @@ public final class TestBridge {
     return start(yaml, deployment, TestKafka.bootstrapServers());
   }
 
+  /** {@code deployment} may also fix the plain MQTT port (MQTT_BRIDGE_MQTT_PORT); it is free otherwise. */
   public static Bridge start(String yaml, Map<String, String> deployment, String bootstrapServers) throws Exception {
     Path file = Files.createTempFile("bridge", ".yaml");
     try {
       Files.writeString(file, yaml);
       Map<String, String> env = new HashMap<>(deployment);
       env.put("MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
-      env.put("MQTT_BRIDGE_MQTT_PORT", "0");
+      env.putIfAbsent("MQTT_BRIDGE_MQTT_PORT", "0");
       env.put("MQTT_BRIDGE_HTTP_PORT", "0");
       env.put("MQTT_BRIDGE_HTTP_HOST", "127.0.0.1");
       env.put("MQTT_BRIDGE_MQTT_HOST", "127.0.0.1");
       env.put("MQTT_BRIDGE_MQTT_INSTANCES", "2");
       env.putIfAbsent("MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_PARTITIONS", "3");
+      env.putIfAbsent("MQTT_BRIDGE_SHUTDOWN_DRAIN_PERIOD", "0s");
       return Bridge.start(ConfigLoader.load(file, env));
     } finally {
       Files.deleteIfExists(file);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The long versions of the reliability (fault) tests, and the soak. RELIABILITY.md lists what each
+# checks and the figures of the last runs; this script prints them to target/reliability-results.md.
+#
+#   scripts/reliability.sh            # faults, long versions (~15 min), then the 10-minute soak
+#   scripts/reliability.sh faults     # faults only
+#   scripts/reliability.sh soak       # soak only
+#   scripts/reliability.sh short      # the short versions the build runs (~5 min)
+#
+# Long versions: Kafka down for 30 s (build: 10 s); 3x the messages of the crash test and 3x the
+# downlink time around the router kill; 3 rounds of rolling restarts (build: 1). Soak: 10 minutes
+# (RELIABILITY_SOAK_MINUTES) of mixed load at half the capacity it measures first.
+# Needs Java 17, Maven; loopback only; everything it starts stops by itself (child JVMs run under
+# `timeout -s KILL`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-all}"
+soak_minutes="${RELIABILITY_SOAK_MINUTES:-10}"
+faults='*Fault*IT,SlowConsumerIT'
+case "$what" in
+  all)    tests="$faults,ReliabilitySoak"; long=true ;;
+  faults) tests="$faults"; long=true ;;
+  soak)   tests="ReliabilitySoak"; long=true ;;
+  short)  tests="$faults"; long=false ;;
+  *) echo "usage: $0 [all|faults|soak|short]" >&2; exit 2 ;;
+esac
+
+props=()
+if [ "$long" = true ]; then
+  props=(-Dreliability.outageSeconds=30 -Dreliability.scale=3 -Dreliability.soakMinutes="$soak_minutes")
+fi
+
+rm -f target/reliability-results.md
+mvn -B -DskipTests package
+start=$(date +%s)
+mvn -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test="$tests" "${props[@]}"
+echo
+echo "Reliability runs ($(date -u +%Y-%m-%d), $(( $(date +%s) - start )) s):"
+echo "| fault | sent | acknowledged | found in Kafka | lost | duplicated | recovery | detail | run |"
+echo "|---|---|---|---|---|---|---|---|---|"
+cat target/reliability-results.md

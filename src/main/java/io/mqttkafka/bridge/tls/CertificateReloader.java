@@ -1,0 +1,110 @@
+package io.mqttkafka.bridge.tls;
+
+import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.ConfigException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Certificate reload without restart: every {@code mqtt.tls.reloadInterval} it looks at the
+ * modification time, size and identity (inode) of the certificate, key and CA files, and when one
+ * changed reads all of them again and hands them to {@link ServerTls}. Runs on a worker thread, never
+ * on an event loop. Material that does not load (a key that does not match the certificate yet,
+ * half-written files) is reported once and the current certificate stays; the next change is tried
+ * again.
+ *
+ * <p>Follows symbolic links, so a Kubernetes Secret volume, which swaps a {@code ..data} link, works.
+ */
+public final class CertificateReloader extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CertificateReloader.class);
+
+  private final BridgeConfig.Tls config;
+  private final ServerTls target;
+  /** Touched only by the (ordered) blocking tasks. */
+  private Map<Path, Object> seen;
+  private boolean checking;
+
+  /**
+   * @param seen the files' {@link #stamps} taken before {@code target}'s current material was read
+   */
+  CertificateReloader(BridgeConfig.Tls config, ServerTls target, Map<Path, Object> seen) {
+    this.config = config;
+    this.target = target;
+    this.seen = seen;
+  }
+
+  /** What identifies each file's current version; blocks. */
+  static Map<Path, Object> stamps(BridgeConfig.Tls config) {
+    List<Path> files = new ArrayList<>();
+    config.certFile().ifPresent(files::add);
+    config.keyFile().ifPresent(files::add);
+    config.caFile().ifPresent(files::add);
+    Map<Path, Object> stamps = new LinkedHashMap<>();
+    for (Path file : files) {
+      stamps.put(file, stamp(file));
+    }
+    return stamps;
+  }
+
+  private static Object stamp(Path file) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      return List.of(a.lastModifiedTime(), a.size(), String.valueOf(a.fileKey()));
+    } catch (NoSuchFileException e) {
+      return "missing";
+    } catch (IOException e) {
+      return "unreadable: " + e.getMessage();
+    }
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(config.reloadInterval().toMillis(), id -> poll());
+    return Future.succeededFuture();
+  }
+
+  private void poll() {
+    if (checking) {
+      return;
+    }
+    checking = true;
+    vertx.executeBlocking(() -> {
+      reloadIfChanged();
+      return null;
+    }).onComplete(done -> checking = false);
+  }
+
+  private void reloadIfChanged() {
+    Map<Path, Object> now = stamps(config);
+    if (now.equals(seen)) {
+      return;
+    }
+    seen = now;
+    TlsMaterial material;
+    try {
+      material = TlsMaterial.load(config);
+      target.apply(material);
+    } catch (ConfigException | GeneralSecurityException e) {
+      LOG.warn("TLS files changed but cannot be used, new connections keep getting the current certificate"
+          + " ({}): {}", target.current().describe(), e.getMessage());
+      return;
+    }
+    LOG.info("TLS certificate reloaded: new connections get {}", material.describe());
+    material.validityProblem(Instant.now()).ifPresent(problem ->
+        LOG.warn("The reloaded TLS certificate is {}: clients will refuse it", problem));
+  }
+}
