@@ -3,6 +3,7 @@ package io.mqttkafka.bridge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -167,6 +168,8 @@ public final class Bridge {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
+    // Open and maximum file descriptors: each MQTT connection holds one (benchmark tool, capacity).
+    new FileDescriptorMetrics().bindTo(registry);
     vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());

@@ -11,6 +11,7 @@ public final class Main {
 
   private static final String USAGE = """
       Usage: java -jar mqtt-kafka-bridge.jar [--config FILE] [--help]
+             java -jar mqtt-kafka-bridge.jar bench MODE [options]   (benchmark tool: bench --help)
 
         --config FILE   YAML configuration (or env MQTT_BRIDGE_CONFIG=FILE); built-in defaults otherwise.
         --help          this text.
@@ -24,6 +25,10 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("bench")) {
+      io.mqttkafka.bridge.bench.BenchMain.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     Map<String, String> env = System.getenv();
     Path configFile = env.containsKey("MQTT_BRIDGE_CONFIG") ? Path.of(env.get("MQTT_BRIDGE_CONFIG")) : null;
     for (int i = 0; i < args.length; i++) {

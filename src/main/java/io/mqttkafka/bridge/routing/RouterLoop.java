@@ -153,7 +153,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
 
   @Override
   public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-    assignedOnce = true;
     List<TopicPartition> subscriptions = new ArrayList<>();
     for (TopicPartition tp : assigned) {
       if (tp.topic().equals(subscriptionsTopic)) {
@@ -176,6 +175,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       }
     }
     updateGauges();
+    // Only now: ready() read between the two (endOffsets above is a network round trip) would see
+    // an assignment with nothing left to rebuild, and /health/ready would be UP before the rebuild.
+    assignedOnce = true;
     checkRebuilt();
   }
 

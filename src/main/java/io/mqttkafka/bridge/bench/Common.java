@@ -1,0 +1,42 @@
+package io.mqttkafka.bridge.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Options every mode shares: where Kafka and the bridge's management endpoint are, the pids whose
+ * CPU to account, the progress interval and a label; and the progress printer (stderr, so that
+ * {@code --json} output on stdout stays clean).
+ */
+record Common(String bootstrap, BridgeEndpoint bridge, long bridgePid, long brokerPid, Duration progress,
+              String label, int eventLoops, PrintStream log) {
+
+  static Common from(Args args, String mode) {
+    return new Common(
+        args.string("bootstrap", "127.0.0.1:9092"),
+        new BridgeEndpoint(args.string("metrics-url", "http://127.0.0.1:9090")),
+        args.number("bridge-pid", 0),
+        args.number("broker-pid", 0),
+        args.duration("progress", Duration.ofSeconds(5)),
+        args.string("label", mode),
+        args.integer("event-loops", Runtime.getRuntime().availableProcessors()),
+        System.err);
+  }
+
+  CpuMeter cpuMeter() {
+    return new CpuMeter(bridgePid, brokerPid, bridge);
+  }
+
+  Vertx vertx() {
+    return Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops)
+        // The bench's own threads may be busy for long stretches on a loaded machine.
+        .setBlockedThreadCheckInterval(10_000).setMaxEventLoopExecuteTime(10_000_000_000L));
+  }
+
+  void progress(String format, Object... args) {
+    log.println("[" + label + "] " + String.format(Locale.ROOT, format, args));
+  }
+}

@@ -1,0 +1,113 @@
+package io.mqttkafka.bridge.bench;
+
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * {@code bench connections}: opens N idle MQTT connections at a rate and holds them; reports the
+ * connect rate, failures, CONNACK latency, and the bridge's heap (after a full GC) and resident
+ * memory per connection. Both processes need a file descriptor per connection: the limits are
+ * reported, because they, not the bridge, often cap N on a test machine.
+ */
+final class ConnectionsBench {
+
+  static final String USAGE = """
+        bench connections [options]  open N idle connections at a rate, hold, report heap per connection
+          --connections N            (default 100000)
+          --connect-rate N           CONNECTs per second, 0 = unlimited (default 10000)
+          --max-pending-connects N   CONNECTs awaiting CONNACK at most (default 500)
+          --hold D                   keep them open this long before measuring (default 10s)
+      """;
+
+  private ConnectionsBench() {
+  }
+
+  static Summary run(Args args) throws Exception {
+    Common common = Common.from(args, "connections");
+    Fleet.Config fleetConfig = Fleet.Config.from(args, "bench-conn-", 10_000);
+    int connections = args.integer("connections", 100_000);
+    Duration hold = args.duration("hold", Duration.ofSeconds(10));
+    args.checkAllUsed();
+
+    Summary summary = new Summary("connections", common.label());
+    Map<String, Object> config = summary.section("config");
+    config.put("connections", connections);
+    config.put("connect_rate_per_s", fleetConfig.connectRate() > 0 ? fleetConfig.connectRate() : "unlimited");
+    config.put("keep_alive_s", fleetConfig.keepAliveSeconds());
+    config.put("hold_s", hold.toSeconds());
+    String lastSource = fleetConfig.sourceFor(connections - 1, connections);
+    config.put("source_addresses", !fleetConfig.sourceAddresses().isEmpty() ? fleetConfig.sourceAddresses()
+        : lastSource == null ? "default" : "127.0.0.1 .. " + lastSource);
+    Map<String, Object> limits = summary.section("limits");
+    limits.put("bench_max_open_files", maxOpenFiles(ProcessHandle.current().pid()));
+    if (common.bridgePid() > 0) {
+      limits.put("bridge_max_open_files", maxOpenFiles(common.bridgePid()));
+    }
+    double bridgeMaxFiles = common.bridge().value("process_files_max_files");
+    if (!Double.isNaN(bridgeMaxFiles)) {
+      limits.put("bridge_max_files_metric", (long) bridgeMaxFiles);
+    }
+
+    HeapProbe heap = new HeapProbe(common);
+    HeapProbe.Reading before = heap.read();
+    double gaugeBefore = common.bridge().value("mqtt_bridge_connections");
+    String scrapeBefore = common.bridge().scrape();
+    Vertx vertx = common.vertx();
+    Fleet fleet = new Fleet(vertx, fleetConfig);
+    CpuMeter cpu = common.cpuMeter();
+    try {
+      CpuMeter.Snapshot cpuStart = cpu.snapshot();
+      long[] lastLine = {System.nanoTime()};
+      fleet.open(connections, c -> { }, 600_000, () -> {
+        long now = System.nanoTime();
+        if (now - lastLine[0] > common.progress().toNanos()) {
+          lastLine[0] = now;
+          common.progress("connected %,d  failed %,d  pending %,d", fleet.connected(), fleet.failed(), fleet.pending());
+        }
+      });
+      CpuMeter.Snapshot cpuEnd = cpu.snapshot();
+      fleet.describe(summary.section("connect"));
+      // Per connection: each process's CPU while the connections were opened.
+      CpuMeter.describe(cpuStart, cpuEnd, fleet.connected(), summary.section("cpu_connecting"));
+      common.progress("connected %,d, failed %,d; holding %d s", fleet.connected(), fleet.failed(), hold.toSeconds());
+      Ticker ticker = new Ticker(common, () -> String.format(java.util.Locale.ROOT,
+          "held %,d  closed by bridge %,d  bridge gauge %s", fleet.connected() - fleet.closedByPeer(),
+          fleet.closedByPeer(), Summary.format(Summary.value(common.bridge().value("mqtt_bridge_connections")))));
+      ticker.runFor(hold, () -> false);
+      double gauge = common.bridge().value("mqtt_bridge_connections");
+      HeapProbe.Reading after = heap.read();
+      long held = fleet.connected() - fleet.closedByPeer();
+      Map<String, Object> h = summary.section("held");
+      h.put("connections_held", held);
+      h.put("bridge_connections_gauge", Summary.value(gauge - (Double.isNaN(gaugeBefore) ? 0 : gaugeBefore)));
+      h.put("bridge_open_files", Summary.value(common.bridge().value("process_files_open_files")));
+      HeapProbe.describe(before, after, held, "connection", summary.section("memory"));
+      BridgeCounters.describe(scrapeBefore, common.bridge().scrape(), summary.section("bridge_counters"));
+      if (fleet.failed() > 0) {
+        summary.put("note", "some CONNECTs failed; see connect.failure_reasons (file descriptor limits?)");
+      }
+      return summary;
+    } finally {
+      fleet.close(120_000);
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
+  /** The soft "Max open files" limit of a process, from /proc/PID/limits; -1 if unknown. */
+  static long maxOpenFiles(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "limits"))) {
+        if (line.startsWith("Max open files")) {
+          return Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,217 @@
+package io.mqttkafka.bridge.bench;
+
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * N MQTT 3.1.1 connections (vertx-mqtt's non-blocking {@link MqttClient}, many per event loop),
+ * opened at a given rate with a bounded number of CONNECTs outstanding, from several loopback
+ * source addresses when one address has too few ephemeral ports. Client ids are
+ * {@code <prefix><index>}.
+ */
+final class Fleet {
+
+  /** Where and how to connect. */
+  record Config(String host, int port, String clientIdPrefix, int keepAliveSeconds, List<String> sourceAddresses,
+                int perAddress, double connectRate, int maxPending, int maxInflight) {
+
+    static Config from(Args args, String defaultPrefix, double defaultRate) {
+      return new Config(args.string("host", "127.0.0.1"), args.integer("port", 1883),
+          args.string("client-id-prefix", defaultPrefix), args.integer("keep-alive", 60),
+          sourceAddresses(args.string("source-addresses", "")), args.integer("connections-per-address", 25_000),
+          args.number("connect-rate", (long) defaultRate), args.integer("max-pending-connects", 500),
+          args.integer("inflight", 100));
+    }
+
+    /** "127.0.0.1-127.0.0.4" or "127.0.0.1,127.0.0.2"; empty: 127.0.0.1, more as the count needs. */
+    private static List<String> sourceAddresses(String spec) {
+      List<String> out = new ArrayList<>();
+      for (String part : spec.split(",")) {
+        String p = part.trim();
+        if (p.isEmpty()) {
+          continue;
+        }
+        int dash = p.indexOf('-');
+        if (dash < 0) {
+          out.add(p);
+          continue;
+        }
+        String from = p.substring(0, dash);
+        String prefix = from.substring(0, from.lastIndexOf('.') + 1);
+        int first = Integer.parseInt(from.substring(from.lastIndexOf('.') + 1));
+        String to = p.substring(dash + 1);
+        int last = Integer.parseInt(to.substring(to.lastIndexOf('.') + 1));
+        for (int i = first; i <= last; i++) {
+          out.add(prefix + i);
+        }
+      }
+      return out;
+    }
+
+    String sourceFor(int index, int total) {
+      if (!sourceAddresses.isEmpty()) {
+        return sourceAddresses.get((index / perAddress) % sourceAddresses.size());
+      }
+      // 127.0.0.1, then 127.0.0.2 ... as each address's share of ephemeral ports is used up.
+      return total <= perAddress ? null : "127.0.0." + (1 + index / perAddress);
+    }
+  }
+
+  /** One open connection. */
+  record Connection(int index, String clientId, MqttClient client) {
+  }
+
+  private final Vertx vertx;
+  private final Config config;
+  private final Latency connectLatency = new Latency();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicLong connected = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong closedByPeer = new AtomicLong();
+  private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  private final List<Connection> connections = new ArrayList<>();
+  private volatile boolean closing;
+  private long connectStartNanos;
+  private long connectEndNanos;
+
+  Fleet(Vertx vertx, Config config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /**
+   * Opens {@code count} connections and returns once each has a CONNACK or failed (or the timeout
+   * passed). {@code setup} installs handlers on each client before it connects.
+   */
+  List<Connection> open(int count, Consumer<Connection> setup, long timeoutMillis, Runnable onProgress) {
+    Pacer pacer = new Pacer(config.connectRate());
+    connectStartNanos = System.nanoTime();
+    pacer.start(connectStartNanos);
+    long deadline = connectStartNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    List<Connection> opened = new ArrayList<>(count);
+    Connection[] slots = new Connection[count];
+    for (int i = 0; i < count && System.nanoTime() < deadline; ) {
+      long due = pacer.due(System.nanoTime());
+      if (due == 0 || pending.get() >= config.maxPending()) {
+        Pacer.pause();
+        onProgress.run();
+        continue;
+      }
+      MqttClientOptions options = new MqttClientOptions()
+          .setClientId(config.clientIdPrefix() + i)
+          .setKeepAliveInterval(config.keepAliveSeconds())
+          .setCleanSession(true)
+          .setAutoKeepAlive(true)
+          .setMaxInflightQueue(Math.max(config.maxInflight(), 1) + 1);
+      options.setConnectTimeout(30_000);
+      String source = config.sourceFor(i, count);
+      if (source != null) {
+        options.setLocalAddress(source);
+      }
+      MqttClient client = MqttClient.create(vertx, options);
+      Connection connection = new Connection(i, options.getClientId(), client);
+      setup.accept(connection);
+      client.closeHandler(v -> {
+        if (!closing) {
+          closedByPeer.incrementAndGet();
+        }
+      });
+      int slot = i;
+      long start = System.nanoTime();
+      pending.incrementAndGet();
+      client.connect(config.port(), config.host()).onComplete((connack, failure) -> {
+        if (failure == null && connack.code() == MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+          connectLatency.recordNanos(System.nanoTime() - start);
+          synchronized (slots) {
+            slots[slot] = connection;
+          }
+          connected.incrementAndGet();
+        } else {
+          failed.incrementAndGet();
+          String reason = failure == null ? "CONNACK " + connack.code() : failure.getClass().getSimpleName()
+              + (failure.getMessage() == null ? "" : ": " + truncate(failure.getMessage()));
+          failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+        }
+        pending.decrementAndGet();
+      });
+      pacer.sent(1);
+      i++;
+    }
+    while (pending.get() > 0 && System.nanoTime() < deadline) {
+      Pacer.pause();
+      onProgress.run();
+    }
+    connectEndNanos = System.nanoTime();
+    synchronized (slots) {
+      for (Connection c : slots) {
+        if (c != null) {
+          opened.add(c);
+        }
+      }
+    }
+    connections.addAll(opened);
+    return opened;
+  }
+
+  long connected() {
+    return connected.get();
+  }
+
+  long failed() {
+    return failed.get();
+  }
+
+  long pending() {
+    return pending.get();
+  }
+
+  /** Connections the bridge closed while this fleet was not closing them. */
+  long closedByPeer() {
+    return closedByPeer.get();
+  }
+
+  /** Connect figures: counts, rate, CONNACK latency, failure reasons. */
+  void describe(Map<String, Object> out) {
+    double seconds = (connectEndNanos - connectStartNanos) / 1e9;
+    out.put("connected", connected.get());
+    out.put("failed", failed.get());
+    out.put("connect_seconds", Summary.value(seconds));
+    out.put("connect_rate_per_s", Summary.value(connected.get() / seconds));
+    out.put("target_connect_rate_per_s", config.connectRate() > 0 ? config.connectRate() : "unlimited");
+    out.put("closed_by_bridge", closedByPeer.get());
+    Latency.describe(connectLatency.total(), Summary.child(out, "connack_latency"));
+    if (!failures.isEmpty()) {
+      Map<String, Object> reasons = Summary.child(out, "failure_reasons");
+      failures.forEach((k, v) -> reasons.put(k, v.get()));
+    }
+  }
+
+  /** Disconnects every connection (DISCONNECT, then close) and waits up to the timeout. */
+  void close(long timeoutMillis) {
+    closing = true;
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Connection c : connections) {
+      closes.add(c.client().disconnect().recover(e -> Future.succeededFuture()));
+    }
+    try {
+      Future.join(closes).toCompletionStage().toCompletableFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      // best effort: the bench ends anyway
+    }
+  }
+
+  private static String truncate(String s) {
+    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
+  }
+}

@@ -1,0 +1,53 @@
+package io.mqttkafka.bridge.bench;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The bench's message body: a 29-byte header, then filler up to the payload size. Big-endian:
+ * magic (int), run id (int), phase (byte: 0 warm-up, 1 measured), send time (long, this JVM's
+ * {@link System#nanoTime}), source index (int: connection or device), sequence number (long, per
+ * source). The run id tells this run's messages from older ones in the same topic.
+ */
+final class Payload {
+
+  static final int HEADER = 29;
+  static final int MAGIC = 0x4D4B4231; // "MKB1"
+  static final byte WARMUP = 0;
+  static final byte MEASURED = 1;
+
+  /** A decoded header; {@code valid} is false for a foreign or short message. */
+  static final class Header {
+    boolean valid;
+    byte phase;
+    long sendNanos;
+    int source;
+    long seq;
+  }
+
+  private Payload() {
+  }
+
+  static byte[] encode(int size, int runId, byte phase, long sendNanos, int source, long seq) {
+    byte[] bytes = new byte[Math.max(HEADER, size)];
+    ByteBuffer.wrap(bytes).putInt(MAGIC).putInt(runId).put(phase).putLong(sendNanos).putInt(source).putLong(seq);
+    return bytes;
+  }
+
+  /** Decodes into {@code into} (reused by the caller); true when it is a message of this run. */
+  static boolean decode(byte[] bytes, int runId, Header into) {
+    into.valid = false;
+    if (bytes == null || bytes.length < HEADER) {
+      return false;
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    if (b.getInt() != MAGIC || b.getInt() != runId) {
+      return false;
+    }
+    into.phase = b.get();
+    into.sendNanos = b.getLong();
+    into.source = b.getInt();
+    into.seq = b.getLong();
+    into.valid = true;
+    return true;
+  }
+}
