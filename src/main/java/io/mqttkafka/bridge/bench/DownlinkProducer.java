@@ -84,12 +84,14 @@ final class DownlinkProducer {
         Pacer.pause();
         continue;
       }
-      for (int n = 0; n < due; n++) {
+      int n = 0;
+      // Stop at the budget inside a burst too: --messages N produces exactly N measured records.
+      for (; n < due && !budgetUsed(); n++) {
         int device = devices.get(cursor);
         cursor = cursor + 1 == devices.size() ? 0 : cursor + 1;
         send(device);
       }
-      pacer.sent(due);
+      pacer.sent(n);
     }
   }
 
