@@ -120,7 +120,7 @@ class BenchSmokeIT {
 
     Files.writeString(results.resolve("ref-start.json"), ref.toJson());
     String table = ReportTable.targets(ReportTable.load(results));
-    assertThat(table).contains("| uplink QoS 0 throughput | >= 260,000 msg/s | not run |");
+    assertThat(table).contains("| uplink QoS 1 throughput | >= 100,000 msg/s | not run |");
     assertThat(ReportTable.runs(ReportTable.load(results))).contains("| ref-start | ");
   }
 
