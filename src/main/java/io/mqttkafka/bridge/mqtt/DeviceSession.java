@@ -358,7 +358,7 @@ public final class DeviceSession {
 
   private static int clientReceiveMaximum(MqttEndpoint endpoint) {
     MqttProperties.MqttProperty<?> property = endpoint.connectProperties() == null ? null
-        : endpoint.connectProperties().getProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value());
+        : endpoint.connectProperties().getProperty(MqttProperties.RECEIVE_MAXIMUM);
     return property == null ? NO_RECEIVE_MAXIMUM : (Integer) property.value();
   }
 }

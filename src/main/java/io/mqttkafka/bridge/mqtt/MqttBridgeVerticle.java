@@ -129,18 +129,18 @@ public final class MqttBridgeVerticle extends VerticleBase {
     }
     MqttProperties properties = new MqttProperties();
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value(), config.receiveMaximum()));
+        MqttProperties.RECEIVE_MAXIMUM, config.receiveMaximum()));
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), config.maxMessageSize()));
+        MqttProperties.MAXIMUM_PACKET_SIZE, config.maxMessageSize()));
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM.value(), 0));
+        MqttProperties.TOPIC_ALIAS_MAXIMUM, 0));
     // The bridge keeps no session state between connections.
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value(), 0));
+        MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE.value(), 0));
+        MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE, 0));
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE.value(), 0));
+        MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0));
     return properties;
   }
 

@@ -6,7 +6,6 @@ import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -108,9 +107,8 @@ public final class UplinkPublisher {
     if (properties == null) {
       return;
     }
-    List<? extends MqttProperties.MqttProperty> user = properties.getProperties(
-        MqttProperties.MqttPropertyType.USER_PROPERTY.value());
-    for (MqttProperties.MqttProperty property : user) {
+    // Netty declares the list with a raw element type; iterate as Object to keep javac quiet.
+    for (Object property : properties.getProperties(MqttProperties.USER_PROPERTY)) {
       if (property instanceof MqttProperties.UserProperty userProperty) {
         String name = userProperty.value().key;
         if (!name.startsWith(RESERVED_PREFIX)) {
