@@ -115,6 +115,32 @@ public final class BridgeMetrics {
         .increment();
   }
 
+  /**
+   * A limit of mqtt.limits refused something: a CONNECT ({@code max_connections}, {@code connect_rate}),
+   * a PUBLISH or a SUBSCRIBE filter ({@code topic_length}, {@code topic_levels}), or a connection
+   * publishing too fast ({@code publish_rate}).
+   */
+  public void limitRejected(String limit) {
+    counter("limit.rejections", "limit", limit, "CONNECTs, PUBLISHes and SUBSCRIBE filters refused by a limit")
+        .increment();
+  }
+
+  /** A CONNECT's keep-alive was replaced by the bound of mqtt.limits ({@code bound}: min or max). */
+  public void keepAliveAdjusted(String bound) {
+    counter("keepalive.adjusted", "bound", bound, "CONNECTs whose keep-alive the bridge replaced by its bound")
+        .increment();
+  }
+
+  /**
+   * Reading from a connection was paused. Reasons: {@code uplink} (the bytes awaiting Kafka passed half
+   * their limit), {@code inflight} (an MQTT 3.1.1 client has mqtt.receiveMaximum QoS 1/2 PUBLISHes
+   * unacknowledged).
+   */
+  public void readPaused(String reason) {
+    counter("read.pauses", "reason", reason, "Times reading from a connection was paused (backpressure)")
+        .increment();
+  }
+
   public void uplinkProduced(int qos, int ruleIndex, int bytes, long latencyNanos) {
     produced[qos].increment();
     uplinkBytes.record(bytes);
