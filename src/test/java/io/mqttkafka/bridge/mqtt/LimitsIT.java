@@ -52,7 +52,8 @@ class LimitsIT {
     // Two verticles (TestBridge runs mqtt.instances 2) take turns accepting: a count per verticle would let 4 in.
     start("{ maxConnections: 2, connectRate: 0 }");
     RawMqttClient first = new RawMqttClient(bridge.mqttPort()).connected("car-1");
-    try (RawMqttClient second = new RawMqttClient(bridge.mqttPort()).connected("car-2")) {
+    RawMqttClient second = new RawMqttClient(bridge.mqttPort()).connected("car-2");
+    try {
       assertThat(connackCode(RawMqttClient.connect("car-3", 5, null, null, 0, false))).isEqualTo(0x97);
       assertThat(connackCode(RawMqttClient.connect("car-3"))).isEqualTo(0x03);
       assertThat(connackCode(RawMqttClient.connect("car-4"))).isEqualTo(0x03);
@@ -63,6 +64,8 @@ class LimitsIT {
       assertThat(Metrics.value(scrape, LIMIT, "limit=\"max_connections\"")).isGreaterThanOrEqualTo(3);
       assertThat(Metrics.value(scrape, "mqtt_bridge_connections_refused_total", "reason=\"max_connections\""))
           .isGreaterThanOrEqualTo(3);
+    } finally {
+      second.close();
     }
   }
 
