@@ -1,10 +1,10 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
 import io.mqttkafka.bridge.routing.PresenceRecord;
 import io.mqttkafka.bridge.routing.PresenceRecord.Event;
-import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -58,15 +58,9 @@ public final class DeviceSession {
   private final DeviceDelivery delivery;
   private final BridgeConfig.Limits limits;
   private final ReadPauses pauses;
-  /** The keep-alive the bridge enforces (after mqtt.limits' bounds); bounds each read pause. */
-  private final int keepAliveSeconds;
+  private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. */
   private final RateLimiter publishRate;
-  /** Reading from the socket is paused (backpressure); see {@link #pauseReading}. */
-  private boolean readingPaused;
-  /** The pause is for the MQTT 3.1.1 in-flight bound, not for the uplink. */
-  private boolean pausedForInflight;
-  private long resumeReadingBy;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
   private boolean closed;
   /** Why the bridge closed the connection; null while the client or the network ends it. */
@@ -100,7 +94,8 @@ public final class DeviceSession {
         this::closeSlowConsumer);
     this.limits = services.mqtt().limits();
     this.pauses = pauses;
-    this.keepAliveSeconds = keepAliveSeconds;
+    this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
+        () -> inflightBelowBound() && !services.uplink().congested());
     this.publishRate = limits.publishRate() == 0 ? null
         : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
   }
@@ -203,21 +198,21 @@ public final class DeviceSession {
     Future<?> written = topicRefused != null ? Future.failedFuture(topicRefused)
         : services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties());
     written.onComplete((outcome, failure) -> {
-          if (entry != null) {
-            if (failure != null && failureCloses(qos) && closingFailure == null) {
-              closingFailure = failure;
-            }
-            acks.complete(entry, failure);
-          } else if (failure != null) {
-            onQos0Failure(failure);
-          }
-        });
-    if (!readingPaused) {
-      if (!v5 && acks.size() >= services.mqtt().receiveMaximum()) {
+      if (entry != null) {
+        if (failure != null && failureCloses(qos) && closingFailure == null) {
+          closingFailure = failure;
+        }
+        acks.complete(entry, failure);
+      } else if (failure != null) {
+        onQos0Failure(failure);
+      }
+    });
+    if (!reading.paused() && !closed) {
+      if (!v5 && !inflightBelowBound()) {
         // MQTT 3.1.1 cannot be told a Receive Maximum: read no more until one of them is acknowledged.
-        pauseReading(true);
+        reading.pause(true);
       } else if (services.uplink().congested()) {
-        pauseReading(false);
+        reading.pause(false);
       }
     }
   }
@@ -241,41 +236,6 @@ public final class DeviceSession {
     disconnect(MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH, "limit");
   }
 
-  /**
-   * Stops reading from the socket, so that the client is slowed down by TCP instead of its messages
-   * being dropped or piling up in the bridge: while the uplink is congested ({@code inflight} false),
-   * or while an MQTT 3.1.1 client has mqtt.receiveMaximum QoS 1/2 PUBLISHes unacknowledged. Reading
-   * resumes when the cause is gone, and at the latest after {@link ReadPauses#maxPauseNanos}: a
-   * paused client cannot send PINGREQ, so the keep-alive timeout must not run out meanwhile.
-   */
-  private void pauseReading(boolean inflight) {
-    if (closed || !EndpointChannel.setAutoRead(endpoint, false)) {
-      return;
-    }
-    readingPaused = true;
-    pausedForInflight = inflight;
-    resumeReadingBy = System.nanoTime() + pauses.maxPauseNanos(keepAliveSeconds);
-    pauses.paused(this);
-    services.metrics().readPaused(inflight ? "inflight" : "uplink");
-  }
-
-  /** Whether a paused connection may read again; {@code uplinkDrained}: the uplink is below its low-water mark. */
-  boolean mayResumeReading(boolean uplinkDrained, long nowNanos) {
-    if (nowNanos - resumeReadingBy >= 0) {
-      return true;
-    }
-    return pausedForInflight ? inflightBelowBound() && !services.uplink().congested() : uplinkDrained;
-  }
-
-  void resumeReading() {
-    if (!readingPaused) {
-      return;
-    }
-    readingPaused = false;
-    pauses.resumed(this);
-    EndpointChannel.setAutoRead(endpoint, true);
-  }
-
   private boolean inflightBelowBound() {
     return acks.size() < services.mqtt().receiveMaximum();
   }
@@ -289,8 +249,8 @@ public final class DeviceSession {
   }
 
   private void sendAck(int packetId, int qos, Throwable failure) {
-    if (readingPaused && pausedForInflight && inflightBelowBound() && !services.uplink().congested()) {
-      resumeReading();
+    if (reading.pausedForInflight() && inflightBelowBound() && !services.uplink().congested()) {
+      reading.resume();
     }
     if (qos == 2) {
       if (failure == null) {
@@ -413,8 +373,8 @@ public final class DeviceSession {
       return;
     }
     closed = true;
-    readingPaused = false;
-    pauses.closed(this);
+    reading.closed();
+    pauses.connectionClosed();
     acks.clear();
     delivery.closed();
     services.registry().unregister(this);

@@ -23,7 +23,7 @@ final class ReadPauses {
   private final ConnectionLimits limits;
   private final BooleanSupplier uplinkDrained;
   private final long maxPauseNanos;
-  private final Set<DeviceSession> paused = new LinkedHashSet<>();
+  private final Set<SocketReading> paused = new LinkedHashSet<>();
   private long timer = -1;
 
   ReadPauses(Vertx vertx, ConnectionLimits limits, BooleanSupplier uplinkDrained, long maxPauseNanos) {
@@ -42,8 +42,8 @@ final class ReadPauses {
     return keepAliveSeconds == 0 ? maxPauseNanos : Math.min(maxPauseNanos, keepAliveSeconds * 500_000_000L);
   }
 
-  void paused(DeviceSession session) {
-    if (paused.add(session)) {
+  void paused(SocketReading reading) {
+    if (paused.add(reading)) {
       limits.pausedChanged(1);
       if (timer < 0) {
         timer = vertx.setPeriodic(CHECK_INTERVAL_MS, id -> check());
@@ -51,8 +51,8 @@ final class ReadPauses {
     }
   }
 
-  void resumed(DeviceSession session) {
-    if (paused.remove(session)) {
+  void resumed(SocketReading reading) {
+    if (paused.remove(reading)) {
       limits.pausedChanged(-1);
       if (paused.isEmpty() && timer >= 0) {
         vertx.cancelTimer(timer);
@@ -61,23 +61,22 @@ final class ReadPauses {
     }
   }
 
-  /** The connection ended: forget it, and free its connection slot. */
-  void closed(DeviceSession session) {
-    resumed(session);
+  /** A connection ended: free its connection slot. */
+  void connectionClosed() {
     limits.release();
   }
 
   private void check() {
     boolean drained = uplinkDrained.getAsBoolean();
     long now = System.nanoTime();
-    List<DeviceSession> due = new ArrayList<>();
-    for (DeviceSession session : paused) {
-      if (session.mayResumeReading(drained, now)) {
-        due.add(session);
+    List<SocketReading> due = new ArrayList<>();
+    for (SocketReading reading : paused) {
+      if (reading.mayResume(drained, now)) {
+        due.add(reading);
       }
     }
-    for (DeviceSession session : due) {
-      session.resumeReading();
+    for (SocketReading reading : due) {
+      reading.resume();
     }
   }
 }
