@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.kafka.EmbeddedKafka;
+import io.mqttkafka.bridge.testsupport.Clients;
 import io.mqttkafka.bridge.testsupport.Metrics;
 import io.mqttkafka.bridge.testsupport.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
@@ -22,6 +23,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,6 +71,7 @@ class BackpressureIT {
           limits: { maxReadPause: 60s }
         """), kafka.bootstrapServers());
     int count = 2000; // 2 MiB: four times what the sender may hold
+    MqttAsyncClient qos1 = Clients.v5(bridge.mqttPort(), "qos1-car");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       raw.connected("flooder");
       raw.send(RawMqttClient.publish("UL/warm", payload(-1), 1, 1, false));
@@ -90,11 +94,18 @@ class BackpressureIT {
       await().atMost(Duration.ofSeconds(30)).until(() ->
           metric("mqtt_bridge_read_pauses_total", "reason=\"uplink\"") >= 1);
       assertThat(metric("mqtt_bridge_uplink_inflight_bytes", "")).isLessThanOrEqualTo(512 * 1024);
+      // A well-behaved QoS 1 client meanwhile: no PUBACK while Kafka is away, then a good one.
+      IMqttToken during = qos1.publish("UL/q1", payload(-2), 1, false);
 
       kafka = EmbeddedKafka.start(dataDir, kafka.port(), 0);
       writer.join(60_000);
       assertThat(written.get()).isEqualTo(count);
-      List<Integer> received = readSequence(kafka.bootstrapServers(), count + 1, Duration.ofSeconds(90));
+      during.waitForCompletion(90_000);
+      assertThat(during.getReasonCodes()).containsExactly(0);
+      assertThat(qos1.isConnected()).isTrue();
+      List<Integer> received = readSequence(kafka.bootstrapServers(), count + 2, Duration.ofSeconds(90));
+      assertThat(received).contains(-2);
+      received.remove(Integer.valueOf(-2));
       List<Integer> expected = new ArrayList<>();
       expected.add(-1);
       for (int i = 0; i < count; i++) {
@@ -106,6 +117,8 @@ class BackpressureIT {
       // Reading resumed: the connection answers.
       raw.send(new byte[] {(byte) 0xC0, 0});
       assertThat(raw.read().type()).as("PINGRESP").isEqualTo(13);
+    } finally {
+      qos1.disconnect().waitForCompletion(10_000);
     }
   }
 
