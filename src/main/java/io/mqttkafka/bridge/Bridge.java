@@ -20,6 +20,7 @@ import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.DeviceSession;
 import io.mqttkafka.bridge.mqtt.Listener;
 import io.mqttkafka.bridge.mqtt.Listener.Transport;
+import io.mqttkafka.bridge.mqtt.ConnectionLimits;
 import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.mqttkafka.bridge.mqtt.SessionServices;
@@ -201,13 +202,17 @@ public final class Bridge {
     httpPort = management.actualPort();
     dispatcherDeployment = await(vertx.deployVerticle(new DownlinkDispatcher(instanceId, sessions)));
 
+    ConnectionLimits connectionLimits = new ConnectionLimits(config.mqtt().limits());
+    metrics.gauge("connections.paused", "Connections whose reading is paused (backpressure)",
+        connectionLimits::pausedConnections);
     int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
         : Runtime.getRuntime().availableProcessors();
     for (Listener listener : Listener.enabled(config.mqtt())) {
       MqttServerOptions options = listener.options(config.mqtt(), tls);
       List<MqttBridgeVerticle> verticles = new CopyOnWriteArrayList<>();
       mqttDeployments.add(await(vertx.deployVerticle(() -> {
-        MqttBridgeVerticle verticle = new MqttBridgeVerticle(new MqttServerOptions(options), services, draining::get);
+        MqttBridgeVerticle verticle = new MqttBridgeVerticle(new MqttServerOptions(options), services, draining::get,
+            connectionLimits);
         verticles.add(verticle);
         return verticle;
       }, new DeploymentOptions().setInstances(instances))));

@@ -35,7 +35,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
    */
   public record Mqtt(String host, int port, int maxMessageSize, Duration connectTimeout, int maxClientIdLength,
                      Pattern clientIdPattern, int receiveMaximum, int instances, boolean plainEnabled, Tls tls,
-                     WebSocket websocket) {
+                     WebSocket websocket, Limits limits) {
 
     /** True when a listener serves the certificate of {@link #tls}: the TLS or the secure WebSocket one. */
     public boolean tlsNeeded() {
@@ -55,6 +55,27 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
     public Tls {
       protocols = List.copyOf(protocols);
       ciphers = List.copyOf(ciphers);
+    }
+  }
+
+  /**
+   * Protection of an instance against too many or too eager devices (mqtt.limits; README "Limits").
+   * {@code maxConnections} 0 = unlimited. Rates are per second, 0 = unlimited; a burst is how many may
+   * come at once (0 = one second's worth). Topic limits apply to PUBLISH topics and SUBSCRIBE filters;
+   * length in UTF-8 bytes. Keep-alive bounds in whole seconds, 0 = no bound. {@code maxReadPause}: the
+   * longest a connection's reading is paused for backpressure at a time.
+   */
+  public record Limits(int maxConnections, int connectRate, int connectBurst, int maxTopicLength, int maxTopicLevels,
+                       int publishRate, int publishBurst, int minKeepAliveSeconds, int maxKeepAliveSeconds,
+                       Duration maxReadPause) {
+    /** The connect burst, 0 resolved to one second's worth. */
+    public int effectiveConnectBurst() {
+      return connectBurst == 0 ? connectRate : connectBurst;
+    }
+
+    /** The publish burst, 0 resolved to one second's worth. */
+    public int effectivePublishBurst() {
+      return publishBurst == 0 ? publishRate : publishBurst;
     }
   }
 
@@ -217,7 +238,10 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
               tls: { enabled: false, port: 8883, certFile: "", keyFile: "", caFile: "", clientAuth: none,
                      protocols: [TLSv1.3, TLSv1.2], ciphers: [], reloadInterval: 10s },
               websocket: { enabled: false, port: 8080, path: /mqtt, maxFrameSize: 0,
-                           tls: { enabled: false, port: 8443 } } }
+                           tls: { enabled: false, port: 8443 } },
+              limits: { maxConnections: 100000, connectRate: 2000, connectBurst: 4000, maxTopicLength: 256,
+                        maxTopicLevels: 16, publishRate: 0, publishBurst: 0, minKeepAlive: 0s, maxKeepAlive: 3600s,
+                        maxReadPause: 5s } }
       http: { host: 0.0.0.0, port: 9090 }
       kafka:
         bootstrapServers: ""
@@ -314,9 +338,36 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         at(t, "mqtt.connectTimeout").duration(), at(t, "mqtt.maxClientIdLength").integer(23, 65535),
         at(t, "mqtt.clientIdPattern").regex(), at(t, "mqtt.receiveMaximum").integer(1, 65535),
         at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE), at(t, "mqtt.plain.enabled").bool(),
-        ListenerSettings.tls(t, websocket.tlsEnabled()), websocket);
+        ListenerSettings.tls(t, websocket.tlsEnabled()), websocket, limits(t));
     ListenerSettings.checkListeners(t, mqtt);
     return mqtt;
+  }
+
+  private static Limits limits(JsonNode t) throws ConfigException {
+    int maxKeepAlive = keepAliveSeconds(at(t, "mqtt.limits.maxKeepAlive"));
+    ConfigValue min = at(t, "mqtt.limits.minKeepAlive");
+    int minKeepAlive = keepAliveSeconds(min);
+    if (maxKeepAlive > 0 && minKeepAlive > maxKeepAlive) {
+      throw min.fail("must not be greater than mqtt.limits.maxKeepAlive (" + maxKeepAlive + "s)");
+    }
+    return new Limits(at(t, "mqtt.limits.maxConnections").integer(0, Integer.MAX_VALUE),
+        at(t, "mqtt.limits.connectRate").integer(0, 1_000_000),
+        at(t, "mqtt.limits.connectBurst").integer(0, 1_000_000),
+        // The MQTT limit: a topic is a UTF-8 string of at most 65,535 bytes [MQTT-1.5.3].
+        at(t, "mqtt.limits.maxTopicLength").integer(1, 65_535),
+        at(t, "mqtt.limits.maxTopicLevels").integer(1, 65_535),
+        at(t, "mqtt.limits.publishRate").integer(0, 1_000_000),
+        at(t, "mqtt.limits.publishBurst").integer(0, 1_000_000),
+        minKeepAlive, maxKeepAlive, at(t, "mqtt.limits.maxReadPause").duration());
+  }
+
+  /** A keep-alive bound: whole seconds, 0 to 65,535 (the two bytes of CONNECT and Server Keep Alive). */
+  private static int keepAliveSeconds(ConfigValue v) throws ConfigException {
+    Duration d = v.nonNegativeDuration();
+    if (d.toMillis() % 1000 != 0 || d.getSeconds() > 65_535) {
+      throw v.wrong("must be whole seconds between 0s and 65535s");
+    }
+    return (int) d.getSeconds();
   }
 
   private static String resolveId(String configured) {

@@ -86,7 +86,7 @@ public final class BridgeMetrics {
   /**
    * A connection ended. Reasons: {@code disconnect} (the client sent DISCONNECT), {@code takeover},
    * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure},
-   * {@code slow_consumer} (does not read its downlink), and {@code lost}:
+   * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), and {@code lost}:
    * closed without DISCONNECT (network, keep-alive expiry, or a violation vert.x handles itself, such
    * as a second CONNECT).
    */
@@ -112,6 +112,32 @@ public final class BridgeMetrics {
   /** A connection closed because the client broke the protocol or sent bad input. */
   public void protocolError(String type) {
     counter("protocol.errors", "type", type, "Connections closed for bad input or protocol violations")
+        .increment();
+  }
+
+  /**
+   * A limit of mqtt.limits refused something: a CONNECT ({@code max_connections}, {@code connect_rate}),
+   * a PUBLISH or a SUBSCRIBE filter ({@code topic_length}, {@code topic_levels}), or a connection
+   * publishing too fast ({@code publish_rate}).
+   */
+  public void limitRejected(String limit) {
+    counter("limit.rejections", "limit", limit, "CONNECTs, PUBLISHes and SUBSCRIBE filters refused by a limit")
+        .increment();
+  }
+
+  /** A CONNECT's keep-alive was replaced by the bound of mqtt.limits ({@code bound}: min or max). */
+  public void keepAliveAdjusted(String bound) {
+    counter("keepalive.adjusted", "bound", bound, "CONNECTs whose keep-alive the bridge replaced by its bound")
+        .increment();
+  }
+
+  /**
+   * Reading from a connection was paused. Reasons: {@code uplink} (the bytes awaiting Kafka passed half
+   * their limit), {@code inflight} (an MQTT 3.1.1 client has mqtt.receiveMaximum QoS 1/2 PUBLISHes
+   * unacknowledged).
+   */
+  public void readPaused(String reason) {
+    counter("read.pauses", "reason", reason, "Times reading from a connection was paused (backpressure)")
         .increment();
   }
 

@@ -1,15 +1,18 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
 import io.mqttkafka.bridge.routing.PresenceRecord;
 import io.mqttkafka.bridge.routing.PresenceRecord.Event;
 import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.MqttDisconnectMessage;
 import io.vertx.mqtt.messages.MqttPublishMessage;
@@ -17,6 +20,7 @@ import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +39,10 @@ public final class DeviceSession {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeviceSession.class);
   private static final int NO_RECEIVE_MAXIMUM = 65_535;
+  private static final RejectedTopicException TOPIC_TOO_LONG =
+      new RejectedTopicException("topic longer than mqtt.limits.maxTopicLength");
+  private static final RejectedTopicException TOO_MANY_TOPIC_LEVELS =
+      new RejectedTopicException("more topic levels than mqtt.limits.maxTopicLevels");
 
   /** State of a QoS 2 packet id between PUBLISH and PUBREL. */
   private enum Qos2State { WRITING, RECEIVED }
@@ -48,6 +56,11 @@ public final class DeviceSession {
   private final AckQueue acks = new AckQueue(this::sendAck);
   private final Subscriptions subscriptions;
   private final DeviceDelivery delivery;
+  private final BridgeConfig.Limits limits;
+  private final ReadPauses pauses;
+  private final SocketReading reading;
+  /** mqtt.limits.publishRate; null when unlimited. */
+  private final RateLimiter publishRate;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
   private boolean closed;
   /** Why the bridge closed the connection; null while the client or the network ends it. */
@@ -62,8 +75,13 @@ public final class DeviceSession {
    */
   private Throwable closingFailure;
 
-  /** @param username the authenticated user name (fills ${username}), or null for an anonymous client */
-  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, String username) {
+  /**
+   * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
+   * @param pauses           this event loop's paused connections; also frees the connection slot on close
+   * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+   */
+  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, String username, ReadPauses pauses,
+                int keepAliveSeconds) {
     this.endpoint = endpoint;
     this.context = vertx.getOrCreateContext();
     this.services = services;
@@ -74,6 +92,12 @@ public final class DeviceSession {
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
         clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
         this::closeSlowConsumer);
+    this.limits = services.mqtt().limits();
+    this.pauses = pauses;
+    this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
+        () -> inflightBelowBound() && !services.uplink().congested());
+    this.publishRate = limits.publishRate() == 0 ? null
+        : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
   }
 
   public String clientId() {
@@ -137,6 +161,10 @@ public final class DeviceSession {
       protocolViolation("topic_alias", MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
       return;
     }
+    if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
+      publishRateExceeded();
+      return;
+    }
     if (qos == 2) {
       Qos2State state = qos2.get(packetId);
       if (state != null) {
@@ -153,6 +181,7 @@ public final class DeviceSession {
       protocolViolation("receive_maximum", MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
       return;
     }
+    RejectedTopicException topicRefused = checkTopic(topic);
     AckQueue.Entry entry = qos == 0 ? null : acks.add(packetId, qos);
     if (qos == 2) {
       if (qos2.isEmpty()) {
@@ -166,17 +195,49 @@ public final class DeviceSession {
       acks.complete(entry, closingFailure);
       return;
     }
-    services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties())
-        .onComplete((outcome, failure) -> {
-          if (entry != null) {
-            if (failure != null && failureCloses(qos) && closingFailure == null) {
-              closingFailure = failure;
-            }
-            acks.complete(entry, failure);
-          } else if (failure != null) {
-            onQos0Failure(failure);
-          }
-        });
+    Future<?> written = topicRefused != null ? Future.failedFuture(topicRefused)
+        : services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties());
+    written.onComplete((outcome, failure) -> {
+      if (entry != null) {
+        if (failure != null && failureCloses(qos) && closingFailure == null) {
+          closingFailure = failure;
+        }
+        acks.complete(entry, failure);
+      } else if (failure != null) {
+        onQos0Failure(failure);
+      }
+    });
+    if (!reading.paused() && !closed) {
+      if (!v5 && !inflightBelowBound()) {
+        // MQTT 3.1.1 cannot be told a Receive Maximum: read no more until one of them is acknowledged.
+        reading.pause(true);
+      } else if (services.uplink().congested()) {
+        reading.pause(false);
+      }
+    }
+  }
+
+  /** The topic limits of mqtt.limits (UTF-8 bytes, levels); null when the topic is within them. No allocation. */
+  private RejectedTopicException checkTopic(String topic) {
+    String limit = TopicLimits.check(topic, limits.maxTopicLength(), limits.maxTopicLevels());
+    if (limit == null) {
+      return null;
+    }
+    services.metrics().limitRejected(limit);
+    return limit.equals(TopicLimits.LENGTH) ? TOPIC_TOO_LONG : TOO_MANY_TOPIC_LEVELS;
+  }
+
+  private void publishRateExceeded() {
+    if (closed || !endpoint.isConnected()) {
+      return; // already closing; the rest of the last read arrives
+    }
+    services.metrics().limitRejected("publish_rate");
+    LOG.debug("[client-id: {}] publishes faster than mqtt.limits.publishRate, closing", clientId);
+    disconnect(MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH, "limit");
+  }
+
+  private boolean inflightBelowBound() {
+    return acks.size() < services.mqtt().receiveMaximum();
   }
 
   /**
@@ -188,6 +249,9 @@ public final class DeviceSession {
   }
 
   private void sendAck(int packetId, int qos, Throwable failure) {
+    if (reading.pausedForInflight() && inflightBelowBound() && !services.uplink().congested()) {
+      reading.resume();
+    }
     if (qos == 2) {
       if (failure == null) {
         qos2.put(packetId, Qos2State.RECEIVED);
@@ -235,13 +299,14 @@ public final class DeviceSession {
   }
 
   private void onSubscribe(MqttSubscribeMessage message) {
-    List<MqttSubAckReasonCode> codes;
+    List<MqttSubAckReasonCode> granted;
     try {
-      codes = subscriptions.subscribe(message.topicSubscriptions());
+      granted = subscriptions.subscribe(message.topicSubscriptions());
     } catch (Subscriptions.InvalidFilterException e) {
       protocolViolation("invalid_filter", MqttDisconnectReasonCode.TOPIC_FILTER_INVALID);
       return;
     }
+    List<MqttSubAckReasonCode> codes = refuseFiltersOverLimits(message.topicSubscriptions(), granted);
     // SUBACK only once the router can know: the presence record is in Kafka.
     writePresence(Event.SUBSCRIBED).onComplete((ok, failure) -> {
       List<MqttSubAckReasonCode> result = codes;
@@ -253,6 +318,31 @@ public final class DeviceSession {
         endpoint.subscribeAcknowledge(message.messageId(), result, MqttProperties.NO_PROPERTIES);
       }
     });
+  }
+
+  /**
+   * Filters longer or deeper than mqtt.limits allow are refused one by one, like filters the client may
+   * not use (SUBACK 0x80; MQTT 5: 0x8F Topic Filter invalid); the others of the SUBSCRIBE stand.
+   */
+  private List<MqttSubAckReasonCode> refuseFiltersOverLimits(List<MqttTopicSubscription> requested,
+                                                             List<MqttSubAckReasonCode> granted) {
+    List<MqttSubAckReasonCode> codes = granted;
+    for (int i = 0; i < requested.size(); i++) {
+      String limit = TopicLimits.check(requested.get(i).topicName(), limits.maxTopicLength(), limits.maxTopicLevels());
+      if (limit == null) {
+        continue;
+      }
+      services.metrics().limitRejected(limit);
+      MqttSubAckReasonCode code = codes.get(i);
+      if (code == MqttSubAckReasonCode.GRANTED_QOS0 || code == MqttSubAckReasonCode.GRANTED_QOS1) {
+        subscriptions.revoke(List.of(requested.get(i)), List.of(code));
+      }
+      if (codes == granted) {
+        codes = new ArrayList<>(granted);
+      }
+      codes.set(i, v5 ? MqttSubAckReasonCode.TOPIC_FILTER_INVALID : MqttSubAckReasonCode.UNSPECIFIED_ERROR);
+    }
+    return codes;
   }
 
   private void onUnsubscribe(MqttUnsubscribeMessage message) {
@@ -283,6 +373,8 @@ public final class DeviceSession {
       return;
     }
     closed = true;
+    reading.closed();
+    pauses.connectionClosed();
     acks.clear();
     delivery.closed();
     services.registry().unregister(this);

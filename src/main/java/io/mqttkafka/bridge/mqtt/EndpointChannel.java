@@ -1,6 +1,12 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.mqtt.MqttEndpoint;
 import java.lang.reflect.Field;
@@ -9,11 +15,16 @@ import java.lang.reflect.Field;
  * The Netty channel under a vert.x MQTT endpoint, which vertx-mqtt 5.0.8 does not expose
  * (VERTX-FACTS row 1: the socket is the private field {@code conn} of MqttEndpointImpl). Needed where
  * the endpoint's API falls short: {@code close()} flushes pending writes first, which never finishes
- * when the device stops reading; the channel can be closed at once.
+ * when the device stops reading; the channel can be closed at once. Reading can be paused (the
+ * endpoint has no pause), and the keep-alive timeout that vert.x derives from CONNECT replaced.
  */
 final class EndpointChannel {
 
   private static final Field CONN = connField();
+  /** The names vertx-mqtt 5.0.8 gives its keep-alive handlers (MqttServerConnection.handleConnect). */
+  private static final String IDLE = "idle";
+  private static final String KEEP_ALIVE = "keepAliveHandler";
+  private static final String VERTX_HANDLER = "handler";
 
   private EndpointChannel() {
   }
@@ -29,6 +40,56 @@ final class EndpointChannel {
       return false;
     }
     channel.pipeline().firstContext().close();
+    return true;
+  }
+
+  /**
+   * Stops or restarts reading from the socket (Netty autoRead): while off, nothing more is read, so the
+   * client's TCP window fills and it is slowed down. Packets already read are still delivered. Not
+   * vert.x's NetSocket.pause(): that queues decoded packets, which are never released if the connection
+   * closes while paused. False when the channel cannot be reached.
+   */
+  static boolean setAutoRead(MqttEndpoint endpoint, boolean autoRead) {
+    Channel channel = of(endpoint);
+    if (channel == null) {
+      return false;
+    }
+    channel.config().setAutoRead(autoRead);
+    return true;
+  }
+
+  /**
+   * Replaces the keep-alive timeout vert.x set from the CONNECT's keep-alive (1.5 times it; none for 0)
+   * by {@code timeoutSeconds}: the connection is closed when nothing was read for that long. False when
+   * the channel cannot be reached.
+   */
+  static boolean setKeepAliveTimeout(MqttEndpoint endpoint, int timeoutSeconds) {
+    Channel channel = of(endpoint);
+    if (channel == null) {
+      return false;
+    }
+    ChannelPipeline pipeline = channel.pipeline();
+    IdleStateHandler idle = new IdleStateHandler(timeoutSeconds, 0, 0);
+    if (pipeline.get(IDLE) != null) {
+      pipeline.replace(IDLE, IDLE, idle);
+    } else if (pipeline.get(VERTX_HANDLER) != null) {
+      // Keep-alive 0: vert.x added no timeout. Close like vert.x's own handler does.
+      pipeline.addBefore(VERTX_HANDLER, IDLE, idle);
+      if (pipeline.get(KEEP_ALIVE) == null) {
+        pipeline.addBefore(VERTX_HANDLER, KEEP_ALIVE, new ChannelDuplexHandler() {
+          @Override
+          public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
+              ctx.channel().close();
+            } else {
+              super.userEventTriggered(ctx, evt);
+            }
+          }
+        });
+      }
+    } else {
+      return false;
+    }
     return true;
   }
 

@@ -82,6 +82,10 @@ public record Listener(Transport transport, int port) {
         .setMaxClientIdLength(mqtt.maxClientIdLength())
         .setTimeoutOnConnect((int) Math.max(1, Math.ceil(mqtt.connectTimeout().toMillis() / 1000.0)));
     options.setTcpNoDelay(true);
+    // A client with keep-alive 0 that vanishes (power loss, NAT timeout) leaves a half-open connection
+    // no MQTT timer notices when mqtt.limits.maxKeepAlive is 0; TCP keep-alive probes end it eventually
+    // (after the kernel's net.ipv4.tcp_keepalive_time, 2 h by default).
+    options.setTcpKeepAlive(true);
     if (transport.webSocket()) {
       // The "mqtt" subprotocol and the /mqtt path are vert.x-mqtt's; both WebSocket compressions stay
       // on (vert.x-mqtt 5.0.8 fails to build the pipeline with both off). A frame must hold the

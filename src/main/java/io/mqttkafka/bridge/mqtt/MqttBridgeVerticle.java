@@ -33,19 +33,26 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private final SessionRegistry registry;
   private final BridgeMetrics metrics;
   private final BooleanSupplier draining;
+  private final ConnectionLimits connectionLimits;
+  private final BridgeConfig.Limits limits;
   private MqttServer server;
+  private ReadPauses pauses;
 
   /**
    * @param options  this instance's own server options ({@link Listener#options})
    * @param draining true once the bridge is shutting down: new connections are refused
+   * @param connectionLimits the connection count and CONNECT rate, shared by all verticles of the instance
    */
-  public MqttBridgeVerticle(MqttServerOptions options, SessionServices services, BooleanSupplier draining) {
+  public MqttBridgeVerticle(MqttServerOptions options, SessionServices services, BooleanSupplier draining,
+                            ConnectionLimits connectionLimits) {
     this.config = services.mqtt();
     this.options = options;
     this.services = services;
     this.registry = services.registry();
     this.metrics = services.metrics();
     this.draining = draining;
+    this.connectionLimits = connectionLimits;
+    this.limits = config.limits();
   }
 
   /** The port this listener is bound to. */
@@ -55,6 +62,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    pauses = new ReadPauses(vertx, connectionLimits, services.uplink()::drained, limits.maxReadPause().toNanos());
     server = MqttServer.create(vertx, options);
     return server.endpointHandler(this::onConnect).listen();
   }
@@ -83,24 +91,44 @@ public final class MqttBridgeVerticle extends VerticleBase {
       refuse(endpoint, ReasonCodes.connack(Refusal.CLIENT_ID_INVALID, version), Refusal.CLIENT_ID_INVALID.metricTag());
       return;
     }
+    // The limits come before authentication, the expensive part of a CONNECT.
+    if (!connectionLimits.tryOpen()) {
+      refuseByLimit(endpoint, version, Refusal.QUOTA_EXCEEDED, "max_connections");
+      return;
+    }
+    if (!connectionLimits.tryConnect()) {
+      connectionLimits.release();
+      refuseByLimit(endpoint, version, Refusal.CONNECTION_RATE_EXCEEDED, "connect_rate");
+      return;
+    }
     authenticateThenAccept(endpoint, version);
+  }
+
+  private void refuseByLimit(MqttEndpoint endpoint, int version, Refusal refusal, String limit) {
+    metrics.limitRejected(limit);
+    refuse(endpoint, ReasonCodes.connack(refusal, version), refusal.metricTag());
   }
 
   /**
    * The authentication hook (package auth): CONNACK waits for the authenticator, which may answer
    * later (hash checks on a worker, refusals after auth.failureDelay). vert.x 5.0.8 closes the socket
-   * if the client sends any packet before CONNACK, and the client may simply go away meanwhile.
+   * if the client sends any packet before CONNACK, and the client may simply go away meanwhile. The
+   * connection holds a slot of {@link ConnectionLimits} from here on: released here unless accepted,
+   * then by its session when it closes.
    */
   private void authenticateThenAccept(MqttEndpoint endpoint, int version) {
     boolean[] closed = {false};
     endpoint.closeHandler(v -> closed[0] = true); // DeviceSession.start() installs its own on accept
     services.authenticator().authenticate(ConnectInfo.of(endpoint)).onComplete(outcome -> {
       if (closed[0]) {
+        connectionLimits.release();
         LOG.debug("[client-id: {}] connection closed during authentication", endpoint.clientIdentifier());
       } else if (outcome.failed()) {
+        connectionLimits.release();
         Refusal refusal = ReasonCodes.refusal(outcome.cause());
         refuse(endpoint, ReasonCodes.connack(refusal, version), refusal.metricTag());
       } else if (draining.getAsBoolean()) {
+        connectionLimits.release();
         refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
       } else {
         accept(endpoint, version, outcome.result());
@@ -110,7 +138,9 @@ public final class MqttBridgeVerticle extends VerticleBase {
 
   private void accept(MqttEndpoint endpoint, int version, Identity identity) {
     String clientId = identity.clientId();
-    DeviceSession session = new DeviceSession(endpoint, vertx, services, identity.username());
+    MqttProperties properties = connackProperties(version);
+    int keepAlive = enforceKeepAliveBounds(endpoint, version, properties);
+    DeviceSession session = new DeviceSession(endpoint, vertx, services, identity.username(), pauses, keepAlive);
     session.start();
     DeviceSession previous = registry.register(session);
     if (previous != null) {
@@ -118,9 +148,43 @@ public final class MqttBridgeVerticle extends VerticleBase {
       previous.takeOver();
     }
     metrics.connectionOpened();
-    endpoint.accept(false, connackProperties(version));
+    endpoint.accept(false, properties);
     LOG.debug("[client-id: {}] connected (MQTT {}, keep-alive {} s)", clientId, version == MQTT_5 ? "5" : "3.1.1",
-        endpoint.keepAliveTimeSeconds());
+        keepAlive);
+  }
+
+  /**
+   * mqtt.limits.minKeepAlive/maxKeepAlive: a keep-alive of 0 (none) or above the maximum becomes the
+   * maximum, one below the minimum the minimum. MQTT 5 is told in CONNACK (Server Keep Alive, which the
+   * client must then use [MQTT-3.2.2-21]); MQTT 3.1.1 cannot be told, so the bridge enforces it
+   * silently: a 3.1.1 client idle longer than 1.5 times the maximum is disconnected, and one pinging
+   * more often than the minimum only gets a longer timeout. Returns the keep-alive in force.
+   */
+  private int enforceKeepAliveBounds(MqttEndpoint endpoint, int version, MqttProperties properties) {
+    int requested = endpoint.keepAliveTimeSeconds();
+    int max = limits.maxKeepAliveSeconds();
+    int min = limits.minKeepAliveSeconds();
+    int enforced = requested;
+    String bound = null;
+    if (max > 0 && (requested == 0 || requested > max)) {
+      enforced = max;
+      bound = "max";
+    } else if (requested != 0 && requested < min) {
+      enforced = min;
+      bound = "min";
+    }
+    if (bound == null) {
+      return requested;
+    }
+    // [MQTT-3.1.2-24] the server allows one and a half keep-alive periods, as vert.x does.
+    if (!EndpointChannel.setKeepAliveTimeout(endpoint, (int) Math.ceil(enforced * 1.5))) {
+      return requested;
+    }
+    metrics.keepAliveAdjusted(bound);
+    if (version == MQTT_5) {
+      properties.add(new MqttProperties.IntegerProperty(MqttProperties.SERVER_KEEP_ALIVE, enforced));
+    }
+    return enforced;
   }
 
   private MqttProperties connackProperties(int version) {

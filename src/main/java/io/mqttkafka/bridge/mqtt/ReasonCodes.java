@@ -21,7 +21,11 @@ public final class ReasonCodes {
     /** Credentials were sent and are wrong: unknown user, wrong password, invalid token. */
     BAD_CREDENTIALS("bad_credentials"),
     /** No acceptable credentials were sent, or valid ones name another client. */
-    NOT_AUTHORIZED("not_authorized");
+    NOT_AUTHORIZED("not_authorized"),
+    /** mqtt.limits.maxConnections are open. */
+    QUOTA_EXCEEDED("max_connections"),
+    /** CONNECTs come faster than mqtt.limits.connectRate. */
+    CONNECTION_RATE_EXCEEDED("connect_rate");
 
     private final String metricTag;
 
@@ -55,6 +59,11 @@ public final class ReasonCodes {
       // v3.1.1 0x05, v5 0x87
       case NOT_AUTHORIZED -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
           : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
+      // MQTT 3.1.1 has no such codes: 0x03 Server unavailable, so the client tries again later.
+      case QUOTA_EXCEEDED -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
+          : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+      case CONNECTION_RATE_EXCEEDED -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CONNECTION_RATE_EXCEEDED
+          : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
     };
   }
 

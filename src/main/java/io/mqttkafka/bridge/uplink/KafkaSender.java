@@ -99,6 +99,19 @@ public final class KafkaSender {
     return inFlightBytes.get();
   }
 
+  /**
+   * True while the bytes awaiting Kafka are above half the limit: publishers should be slowed down
+   * (their reading paused) before records are refused at the limit. One volatile read.
+   */
+  public boolean congested() {
+    return inFlightBytes.get() > maxInFlightBytes / 2;
+  }
+
+  /** True once the bytes awaiting Kafka are below a quarter of the limit: paused publishers may go on. */
+  public boolean drained() {
+    return inFlightBytes.get() < maxInFlightBytes / 4;
+  }
+
   /** Hands the record to the producer; false when the producer has no metadata for its topic (not sent). */
   private boolean trySend(Pending pending) {
     Attempt attempt = new Attempt(pending);

@@ -80,6 +80,16 @@ public final class UplinkPublisher {
         .onFailure(failure -> metrics.uplinkFailed(qos, failure));
   }
 
+  /** See {@link KafkaSender#congested()}: publishers should be slowed down. */
+  public boolean congested() {
+    return sender.congested();
+  }
+
+  /** See {@link KafkaSender#drained()}: slowed-down publishers may go on. */
+  public boolean drained() {
+    return sender.drained();
+  }
+
   private Future<Outcome> unmatched(String clientId, String mqttTopic, Buffer payload, int qos) {
     switch (unmatched) {
       case DROP:

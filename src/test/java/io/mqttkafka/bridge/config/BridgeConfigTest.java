@@ -48,6 +48,20 @@ class BridgeConfigTest {
       mqtt: { clientIdPattern: "[a-z" }                     | mqtt.clientIdPattern            | is not a valid regular expression
       mqtt: { receiveMaximum: 0 }                           | mqtt.receiveMaximum             | between 1 and 65535
       mqtt: { receiveMaximum: 65536 }                       | mqtt.receiveMaximum             | between 1 and 65535
+      mqtt: { limits: { maxConnections: -1 } }              | mqtt.limits.maxConnections      | must be an integer of at least 0
+      mqtt: { limits: { connectRate: -1 } }                 | mqtt.limits.connectRate         | between 0 and 1000000
+      mqtt: { limits: { connectBurst: many } }              | mqtt.limits.connectBurst        | between 0 and 1000000, was "many"
+      mqtt: { limits: { maxTopicLength: 0 } }               | mqtt.limits.maxTopicLength      | between 1 and 65535
+      mqtt: { limits: { maxTopicLength: 65536 } }           | mqtt.limits.maxTopicLength      | between 1 and 65535
+      mqtt: { limits: { maxTopicLevels: 0 } }               | mqtt.limits.maxTopicLevels      | between 1 and 65535
+      mqtt: { limits: { publishRate: 1.5 } }                | mqtt.limits.publishRate         | between 0 and 1000000
+      mqtt: { limits: { publishBurst: -2 } }                | mqtt.limits.publishBurst        | between 0 and 1000000
+      mqtt: { limits: { maxKeepAlive: 65536s } }            | mqtt.limits.maxKeepAlive        | must be whole seconds between 0s and 65535s
+      mqtt: { limits: { maxKeepAlive: 1500ms } }            | mqtt.limits.maxKeepAlive        | must be whole seconds
+      mqtt: { limits: { minKeepAlive: -1000 } }             | mqtt.limits.minKeepAlive        | must not be negative
+      mqtt: { limits: { minKeepAlive: 120s, maxKeepAlive: 60s } } | mqtt.limits.minKeepAlive  | must not be greater than mqtt.limits.maxKeepAlive (60s)
+      mqtt: { limits: { maxReadPause: 0s } }                | mqtt.limits.maxReadPause        | must be greater than 0
+      mqtt: { limits: { maxSessions: 5 } }                  | mqtt.limits.maxSessions         | unknown
       mqtt: { instances: -1 }                               | mqtt.instances                  | must be an integer of at least 0
       mqtt: { host: "" }                                    | mqtt.host                       | must not be empty
       mqtt: 5                                               | mqtt                            | must be a map, was "5"

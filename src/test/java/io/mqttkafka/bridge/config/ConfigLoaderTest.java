@@ -42,6 +42,8 @@ class ConfigLoaderTest {
     assertThat(c.mqtt().maxClientIdLength()).isEqualTo(128);
     assertThat(c.mqtt().clientIdPattern().pattern()).isEqualTo("[A-Za-z0-9_.:@-]+");
     assertThat(c.mqtt().receiveMaximum()).isEqualTo(100);
+    assertThat(c.mqtt().limits()).isEqualTo(new BridgeConfig.Limits(100_000, 2000, 4000, 256, 16, 0, 0, 0, 3600,
+        Duration.ofSeconds(5)));
     assertThat(c.mqtt().instances()).isZero();
     assertThat(c.http()).isEqualTo(new BridgeConfig.Http("0.0.0.0", 9090));
     assertThat(c.kafka().bootstrapServers()).isEmpty();

@@ -48,6 +48,12 @@ class ReasonCodesTest {
         .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
     assertThat(ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, 5))
         .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5);
+    assertThat(ReasonCodes.connack(Refusal.QUOTA_EXCEEDED, 4))
+        .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+    assertThat(ReasonCodes.connack(Refusal.QUOTA_EXCEEDED, 5).byteValue()).isEqualTo((byte) 0x97);
+    assertThat(ReasonCodes.connack(Refusal.CONNECTION_RATE_EXCEEDED, 4))
+        .isEqualTo(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+    assertThat(ReasonCodes.connack(Refusal.CONNECTION_RATE_EXCEEDED, 5).byteValue()).isEqualTo((byte) 0x9F);
   }
 
   @ParameterizedTest(name = "{0}: v3 {2}, v5 {3}")

@@ -1,0 +1,83 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.vertx.mqtt.MqttEndpoint;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Whether the bridge reads from one connection's socket (backpressure). Paused, nothing more is read,
+ * so the client's TCP window fills and TCP slows it down, instead of its messages being dropped or
+ * piling up in the bridge. Causes: the uplink is congested, or an MQTT 3.1.1 client has
+ * mqtt.receiveMaximum QoS 1/2 PUBLISHes unacknowledged (it cannot be told a Receive Maximum).
+ * Reading resumes when the cause is gone, and at the latest after {@link ReadPauses#maxPauseNanos}:
+ * a paused client's PINGREQ is not read either, so no keep-alive timer may run out meanwhile.
+ * Event loop only.
+ */
+final class SocketReading {
+
+  private final MqttEndpoint endpoint;
+  private final ReadPauses pauses;
+  private final BridgeMetrics metrics;
+  private final long maxPauseNanos;
+  private final BooleanSupplier inflightCleared;
+  private boolean paused;
+  /** The pause is for the in-flight bound, not for the uplink. */
+  private boolean forInflight;
+  private long resumeBy;
+
+  /**
+   * @param maxPauseNanos   the longest one pause may last
+   * @param inflightCleared true when a pause for the in-flight bound may end
+   */
+  SocketReading(MqttEndpoint endpoint, ReadPauses pauses, BridgeMetrics metrics, long maxPauseNanos,
+                BooleanSupplier inflightCleared) {
+    this.endpoint = endpoint;
+    this.pauses = pauses;
+    this.metrics = metrics;
+    this.maxPauseNanos = maxPauseNanos;
+    this.inflightCleared = inflightCleared;
+  }
+
+  boolean paused() {
+    return paused;
+  }
+
+  boolean pausedForInflight() {
+    return paused && forInflight;
+  }
+
+  /** Stops reading; {@code inflight}: for the in-flight bound, else for the uplink. */
+  void pause(boolean inflight) {
+    if (paused || !EndpointChannel.setAutoRead(endpoint, false)) {
+      return;
+    }
+    paused = true;
+    forInflight = inflight;
+    resumeBy = System.nanoTime() + maxPauseNanos;
+    pauses.paused(this);
+    metrics.readPaused(inflight ? "inflight" : "uplink");
+  }
+
+  /** Whether reading may resume; {@code uplinkDrained}: the uplink is below its low-water mark. */
+  boolean mayResume(boolean uplinkDrained, long nowNanos) {
+    if (nowNanos - resumeBy >= 0) {
+      return true;
+    }
+    return forInflight ? inflightCleared.getAsBoolean() : uplinkDrained;
+  }
+
+  void resume() {
+    if (!paused) {
+      return;
+    }
+    paused = false;
+    pauses.resumed(this);
+    EndpointChannel.setAutoRead(endpoint, true);
+  }
+
+  /** The connection closed: nothing to resume. */
+  void closed() {
+    paused = false;
+    pauses.resumed(this);
+  }
+}
