@@ -56,6 +56,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     server = MqttServer.create(vertx, options);
+    ConnectionGuard.install(server, metrics);
     return server.endpointHandler(this::onConnect).listen();
   }
 
