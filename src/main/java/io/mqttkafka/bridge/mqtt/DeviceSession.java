@@ -132,8 +132,9 @@ public final class DeviceSession {
     int qos = message.qosLevel().value();
     int packetId = message.messageId();
     String topic = message.topicName();
-    if (topic.isEmpty()) {
-      // An alias-only PUBLISH: CONNACK advertised Topic Alias Maximum 0 [MQTT-3.3.2-8].
+    if (topic.isEmpty() || message.properties().getProperty(MqttProperties.TOPIC_ALIAS) != null) {
+      // An alias-only PUBLISH, or any Topic Alias: CONNACK advertised Topic Alias Maximum 0
+      // [MQTT-3.3.2-8], [MQTT-3.3.2-9].
       protocolViolation("topic_alias", MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
       return;
     }

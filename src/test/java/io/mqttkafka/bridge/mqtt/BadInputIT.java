@@ -225,6 +225,21 @@ class BadInputIT {
     assertClosedAfterMqtt5("bad-auth", packet(0xF0, concat(new byte[] {0x18, 6, 0x15}, string("abc"))));
   }
 
+  @Test
+  void topicAliasOnMqtt5IsDisconnectedWithTopicAliasInvalid() throws Exception {
+    // [MQTT-3.3.2-9] CONNACK says Topic Alias Maximum 0. Found by FuzzIT: an alias next to a topic
+    // was accepted.
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("bad-alias2", 5, null, null, 0, false));
+      assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
+      raw.send(packet(0x30, concat(string("UL/alias"), new byte[] {3, 0x23, 0, 1}, new byte[] {1})));
+      RawMqttClient.Packet disconnect = raw.read();
+      assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
+      assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x94);
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
   private void assertClosedAfterMqtt5(String clientId, byte[] bad) throws Exception {
     double before = Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_protocol_errors_total", "");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
