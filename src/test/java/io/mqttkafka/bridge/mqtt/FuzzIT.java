@@ -230,6 +230,7 @@ class FuzzIT {
     assertThat(LOG.matching("Unhandled exception")).as("unhandled exceptions").isEmpty();
     assertThat(LOG.matching("LEAK:")).as("ByteBuf leaks").isEmpty();
     assertThat(LOG.matching("blocked for")).as("blocked event loops").isEmpty();
+    assertThat(LOG.matching("RejectedTopicException")).as("device faults logged at WARN").isEmpty();
     assertThat(LOG.errorsFrom("io.vertx", "io.netty", "io.mqttkafka")).as("ERROR logs of the bridge, vert.x, Netty")
         .isEmpty();
 

@@ -336,6 +336,14 @@ public final class HostilePackets {
       s.willQos = 0;
       s.willTopic = utf8(pickOf("UL/fz/#", "UL/+/x"));
     })));
+    c.add(new HostileCase("connect.willTopic.unmapped", () -> {
+      // A Will no mapping rule accepts, then a malformed packet: the bridge closes, the Will is refused.
+      ConnectSpec s = new ConnectSpec();
+      s.will = true;
+      s.willQos = 0;
+      s.willTopic = utf8("XX/will");
+      return new ArrayList<>(List.of(connect(s), new byte[] {0x00, 0x00}));
+    }));
     c.add(new HostileCase("connect.willTopic.invalidUtf8", () -> badConnect(s -> {
       s.will = true;
       s.willQos = 0;
