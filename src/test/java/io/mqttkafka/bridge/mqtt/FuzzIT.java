@@ -5,16 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.AppenderBase;
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testsupport.Clients;
 import io.mqttkafka.bridge.testsupport.HostilePackets;
 import io.mqttkafka.bridge.testsupport.HostilePackets.Sequence;
 import io.mqttkafka.bridge.testsupport.Metrics;
+import io.mqttkafka.bridge.testsupport.SteadyPublisher;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testsupport.TestKafka;
+import io.mqttkafka.bridge.testsupport.WarningLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,23 +32,14 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.eclipse.paho.client.mqttv3.IMqttActionListener;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.IMqttToken;
-import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
-import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -154,7 +144,7 @@ class FuzzIT {
 
   @Test
   void hostileInputClosesOnlyTheHostileConnectionsAndLosesNothing() throws Exception {
-    GoodPublisher good = new GoodPublisher(bridge.mqttPort());
+    SteadyPublisher good = new SteadyPublisher(bridge.mqttPort(), GOOD_CLIENT, "UL/good/");
     good.start();
     Map<String, Map<String, AtomicInteger>> outcomes = new ConcurrentHashMap<>();
     AtomicLong packets = new AtomicLong();
@@ -475,76 +465,6 @@ class FuzzIT {
     return "closed: " + kind + " (within " + (seconds + 1) + " s)";
   }
 
-  // ------------------------------------------------------------------ the well-behaved client
-
-  /** Publishes QoS 1 messages (payload = sequence number), at most 10 in flight, until stopped. */
-  private static final class GoodPublisher implements MqttCallback {
-    final MqttAsyncClient client;
-    final Set<Integer> acked = ConcurrentHashMap.newKeySet();
-    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-    volatile Throwable lost;
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Semaphore window = new Semaphore(10);
-    private Thread thread;
-    private int sent;
-
-    GoodPublisher(int port) throws Exception {
-      client = Clients.v3(port, GOOD_CLIENT);
-      client.setCallback(this);
-    }
-
-    void start() {
-      thread = new Thread(() -> {
-        try {
-          while (running.get()) {
-            if (!window.tryAcquire(1, TimeUnit.SECONDS)) {
-              continue;
-            }
-            int seq = sent++;
-            client.publish("UL/good/" + (seq % 4), String.valueOf(seq).getBytes(StandardCharsets.UTF_8), 1, false,
-                null, new IMqttActionListener() {
-                  @Override
-                  public void onSuccess(IMqttToken token) {
-                    acked.add(seq);
-                    window.release();
-                  }
-
-                  @Override
-                  public void onFailure(IMqttToken token, Throwable failure) {
-                    failures.add(seq + ": " + failure);
-                    window.release();
-                  }
-                });
-            Thread.sleep(5);
-          }
-        } catch (Exception e) {
-          failures.add(e.toString());
-        }
-      }, "good-publisher");
-      thread.start();
-    }
-
-    void stop() throws InterruptedException {
-      running.set(false);
-      thread.join(10_000);
-      window.tryAcquire(10, 30, TimeUnit.SECONDS); // the last ones acknowledged
-      window.release(10);
-    }
-
-    @Override
-    public void connectionLost(Throwable cause) {
-      lost = cause;
-    }
-
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-    }
-
-    @Override
-    public void deliveryComplete(IMqttDeliveryToken token) {
-    }
-  }
-
   // ------------------------------------------------------------------ measurements and the report
 
   /**
@@ -562,7 +482,7 @@ class FuzzIT {
 
   private static void report(Map<String, Map<String, AtomicInteger>> outcomes, Map<String, AtomicInteger> loris,
                              long packets, long mutated, long fuzzMillis, long heapBefore, long heapAfter,
-                             GoodPublisher good, String scrape) {
+                             SteadyPublisher good, String scrape) {
     StringBuilder r = new StringBuilder();
     r.append(String.format("%nFuzzIT seed %d: %d connections, %d packets (%d mutated or rule-breaking), main phase %d ms%n",
         SEED, CONNECTIONS, packets, mutated, fuzzMillis));
@@ -578,45 +498,5 @@ class FuzzIT {
             || l.startsWith("mqtt_bridge_connections_closed_total") || l.startsWith("mqtt_bridge_connections_refused_total"))
         .forEach(l -> r.append("  ").append(l).append('\n'));
     System.out.println(r);
-  }
-
-  /** WARN and ERROR events of every logger during the test (the bridge runs in this JVM). */
-  private static final class WarningLog extends AppenderBase<ILoggingEvent> {
-    private final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger count = new AtomicInteger();
-
-    void install() {
-      LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-      setContext(context);
-      setName("fuzz-warnings");
-      start();
-      context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).addAppender(this);
-    }
-
-    void uninstall() {
-      LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-      context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(this);
-      stop();
-    }
-
-    @Override
-    protected void append(ILoggingEvent event) {
-      if (event.getLevel().isGreaterOrEqual(Level.WARN) && count.incrementAndGet() <= 2_000) {
-        String text = event.getLevel() + " " + event.getLoggerName() + ": " + event.getFormattedMessage()
-            + (event.getThrowableProxy() == null ? "" : "\n" + ThrowableProxyUtil.asString(event.getThrowableProxy()));
-        events.add(text);
-      }
-    }
-
-    List<String> errorsFrom(String... loggerPrefixes) {
-      return events.stream().filter(e -> e.startsWith("ERROR "))
-          .filter(e -> java.util.Arrays.stream(loggerPrefixes).anyMatch(p -> e.startsWith("ERROR " + p)))
-          .map(e -> e.lines().limit(6).collect(Collectors.joining("\n"))).distinct().limit(5).toList();
-    }
-
-    List<String> matching(String fragment) {
-      return events.stream().filter(e -> e.contains(fragment)).map(e -> e.lines().limit(6)
-          .collect(Collectors.joining("\n"))).distinct().limit(5).toList();
-    }
   }
 }
