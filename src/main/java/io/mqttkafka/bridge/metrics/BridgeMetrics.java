@@ -87,8 +87,7 @@ public final class BridgeMetrics {
    * A connection ended. Reasons: {@code disconnect} (the client sent DISCONNECT), {@code takeover},
    * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure},
    * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), and {@code lost}:
-   * closed without DISCONNECT (network, keep-alive expiry, or a violation vert.x handles itself, such
-   * as a second CONNECT).
+   * closed without DISCONNECT (network or keep-alive expiry). A second CONNECT is {@code bad_input}.
    */
   public void connectionClosed(String reason) {
     connections.decrementAndGet();

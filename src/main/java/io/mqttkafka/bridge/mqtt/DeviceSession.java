@@ -156,8 +156,9 @@ public final class DeviceSession {
     int qos = message.qosLevel().value();
     int packetId = message.messageId();
     String topic = message.topicName();
-    if (topic.isEmpty()) {
-      // An alias-only PUBLISH: CONNACK advertised Topic Alias Maximum 0 [MQTT-3.3.2-8].
+    if (topic.isEmpty() || message.properties().getProperty(MqttProperties.TOPIC_ALIAS) != null) {
+      // An alias-only PUBLISH, or any Topic Alias: CONNACK advertised Topic Alias Maximum 0
+      // [MQTT-3.3.2-8], [MQTT-3.3.2-9].
       protocolViolation("topic_alias", MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
       return;
     }
@@ -403,8 +404,14 @@ public final class DeviceSession {
   private void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
     services.uplink().publish(clientId, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
-        will.isWillRetain(), will.getWillProperties()).onFailure(failure ->
-        LOG.warn("[client-id: {}] Will message not written to Kafka: {}", clientId, failure.toString()));
+        will.isWillRetain(), will.getWillProperties()).onFailure(failure -> {
+          if (ReasonCodes.isDeviceFault(failure)) {
+            // The device's own Will topic is refused: its fault, not worth a WARN per connection.
+            LOG.debug("[client-id: {}] Will message refused: {}", clientId, failure.getMessage());
+          } else {
+            LOG.warn("[client-id: {}] Will message not written to Kafka: {}", clientId, failure.toString());
+          }
+        });
   }
 
   private void protocolViolation(String type, MqttDisconnectReasonCode code) {

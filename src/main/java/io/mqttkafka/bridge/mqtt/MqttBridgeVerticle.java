@@ -64,6 +64,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
   public Future<?> start() {
     pauses = new ReadPauses(vertx, connectionLimits, services.uplink()::drained, limits.maxReadPause().toNanos());
     server = MqttServer.create(vertx, options);
+    ConnectionGuard.install(server, metrics);
     return server.endpointHandler(this::onConnect).listen();
   }
 

@@ -98,16 +98,17 @@ class BadInputIT {
 
   @Test
   void secondConnectClosesTheConnection() throws Exception {
-    // [MQTT-3.1.0-2] vert.x closes the connection itself: counted as a connection lost without DISCONNECT.
-    String metric = "mqtt_bridge_connections_closed_total";
-    double before = Metrics.value(Metrics.scrape(bridge.httpPort()), metric, "reason=\"lost\"");
-    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.connected("bad-reconnect");
-      raw.send(RawMqttClient.connect("bad-reconnect"));
-      assertThat(raw.closedByPeer()).isTrue();
-    }
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(Metrics.value(Metrics.scrape(bridge.httpPort()), metric, "reason=\"lost\"")).isEqualTo(before + 1));
+    // [MQTT-3.1.0-2] counted as bad input since the connection guard checks it before vert.x does.
+    assertClosedAfter("bad-reconnect", RawMqttClient.connect("bad-reconnect"));
+  }
+
+  @Test
+  void secondConnectWithAnUnacceptableProtocolVersionLeavesNoSession() throws Exception {
+    // Found by FuzzIT (seed 20261122, connection 922): vert.x answered the second CONNECT with CONNACK
+    // 0x01 on a new endpoint, and the accepted session was never told that its connection closed.
+    byte[] secondConnect = packet(0x10, concat(string("MQTT"), new byte[] {9, 2, 0, 60}, string("bad-version")));
+    assertClosedAfter("bad-version", secondConnect);
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(bridge.sessions().get("bad-version")).isNull());
   }
 
   @Test
@@ -167,6 +168,89 @@ class BadInputIT {
       raw.setTimeoutMillis(5_000);
       assertThat(raw.closedByPeer()).isTrue();
     }
+  }
+
+  @Test
+  void packetOnlyAServerSendsClosesTheConnection() throws Exception {
+    // Found by FuzzIT: vert.x 5.0.8 passed these to the pipeline tail (a WARN with a stack trace)
+    // and left the connection open.
+    assertClosedAfter("bad-pingresp", new byte[] {(byte) 0xD0, 0});
+    assertClosedAfter("bad-connack", new byte[] {0x20, 2, 0, 0});
+    assertClosedAfter("bad-suback", new byte[] {(byte) 0x90, 3, 0, 1, 0});
+  }
+
+  @Test
+  void serverPacketsInsteadOfConnectDoNotKeepTheConnectionOpen() throws Exception {
+    // Found by FuzzIT (slow-loris): a PINGRESP every 300 ms reset the CONNECT timeout for ever.
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.setTimeoutMillis(300);
+      boolean closed = false;
+      for (int i = 0; i < 20 && !closed; i++) {
+        try {
+          raw.send(new byte[] {(byte) 0xD0, 0});
+          closed = raw.closedByPeer();
+        } catch (java.io.IOException e) {
+          closed = true; // reset: the bridge closed it before this write
+        }
+      }
+      assertThat(closed).as("closed within 20 PINGRESPs").isTrue();
+    }
+  }
+
+  @Test
+  void willQos3ClosesTheConnection() throws Exception {
+    // [MQTT-3.1.2-14] Found by FuzzIT: accepted, and publishing the Will failed on close.
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("bad-will", 4, "UL/will", new byte[] {1}, 3, false));
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void subscribeWithoutTopicFilterClosesTheConnection() throws Exception {
+    // [MQTT-3.8.3-3] Found by FuzzIT: answered with an empty SUBACK.
+    assertClosedAfter("bad-subscribe", packet(0x82, new byte[] {0, 7}));
+  }
+
+  @Test
+  void unknownMqtt5ReasonCodeClosesTheConnection() throws Exception {
+    // Found by FuzzIT: vert.x 5.0.8 threw IllegalArgumentException and left the connection open.
+    assertClosedAfterMqtt5("bad-pubrel-code", packet(0x62, new byte[] {0, 1, 0x05, 0}));
+    assertClosedAfterMqtt5("bad-disconnect-code", packet(0xE0, new byte[] {0x7F, 0}));
+  }
+
+  @Test
+  void authAfterConnectClosesTheConnection() throws Exception {
+    // Found by FuzzIT: ignored; the bridge supports no enhanced authentication.
+    assertClosedAfterMqtt5("bad-auth", packet(0xF0, concat(new byte[] {0x18, 6, 0x15}, string("abc"))));
+  }
+
+  @Test
+  void topicAliasOnMqtt5IsDisconnectedWithTopicAliasInvalid() throws Exception {
+    // [MQTT-3.3.2-9] CONNACK says Topic Alias Maximum 0. Found by FuzzIT: an alias next to a topic
+    // was accepted.
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("bad-alias2", 5, null, null, 0, false));
+      assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
+      raw.send(packet(0x30, concat(string("UL/alias"), new byte[] {3, 0x23, 0, 1}, new byte[] {1})));
+      RawMqttClient.Packet disconnect = raw.read();
+      assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
+      assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x94);
+      assertThat(raw.closedByPeer()).isTrue();
+    }
+  }
+
+  private void assertClosedAfterMqtt5(String clientId, byte[] bad) throws Exception {
+    double before = Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_protocol_errors_total", "");
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect(clientId, 5, null, null, 0, false));
+      assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
+      raw.send(bad);
+      assertThat(raw.closedByPeer()).as("connection closed").isTrue();
+    }
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+        Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_protocol_errors_total", ""))
+        .as("counted").isEqualTo(before + 1));
   }
 
   private void assertClosedAfter(String clientId, byte[] bad) throws Exception {
