@@ -5,6 +5,7 @@ import io.mqttkafka.bridge.downlink.DownlinkMessage;
 import io.mqttkafka.bridge.routing.PresenceRecord;
 import io.mqttkafka.bridge.routing.PresenceRecord.Event;
 import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.uplink.TopicMapper;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -43,6 +44,8 @@ public final class DeviceSession {
   private final Context context;
   private final SessionServices services;
   private final String clientId;
+  /** Fills the mapping rules' ${clientId} and ${username} for this connection's messages. */
+  private final TopicMapper.Subject subject;
   private final String connectionId;
   private final boolean v5;
   private final AckQueue acks = new AckQueue(this::sendAck);
@@ -68,6 +71,7 @@ public final class DeviceSession {
     this.context = vertx.getOrCreateContext();
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
+    this.subject = services.uplink().subject(clientId, username);
     this.connectionId = services.registry().newConnectionId();
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
     this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username, v5);
@@ -166,7 +170,7 @@ public final class DeviceSession {
       acks.complete(entry, closingFailure);
       return;
     }
-    services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties())
+    services.uplink().publish(subject, topic, message.payload(), qos, message.isRetain(), message.properties())
         .onComplete((outcome, failure) -> {
           if (entry != null) {
             if (failure != null && failureCloses(qos) && closingFailure == null) {
@@ -310,7 +314,7 @@ public final class DeviceSession {
 
   private void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
-    services.uplink().publish(clientId, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
+    services.uplink().publish(subject, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
         will.isWillRetain(), will.getWillProperties()).onFailure(failure ->
         LOG.warn("[client-id: {}] Will message not written to Kafka: {}", clientId, failure.toString()));
   }
