@@ -122,7 +122,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   /** What happens to an uplink message that no rule matches. */
   public enum Unmatched { REJECT, DEADLETTER, DROP }
 
-  /** {@code filters}: the topic filters devices may subscribe to; a level may contain ${clientId} or ${username}. */
+  /** {@code filters}: the topic filters devices may subscribe to; a level may be ${clientId} or ${username}. */
   public record Downlink(List<String> filters, Duration ackTimeout) {
     public Downlink {
       filters = List.copyOf(filters);
@@ -215,8 +215,8 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
 
   /**
    * Built-in defaults. Also the schema: the file may set only these keys (and any name inside the
-   * maps kafka.common, kafka.producer, kafka.consumer and logging.levels), and the environment variable names are
-   * derived from them.
+   * maps kafka.common, kafka.producer, kafka.consumer and logging.levels), and the environment
+   * variable names are derived from them.
    */
   static final String DEFAULTS_YAML = """
       bridge: { id: "" }

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * {@code [{match: "^A/(.+)$", topic: t}]}), except for keys whose default is a string, which take the
  * value verbatim (a regex such as {@code [a-z]+} is not YAML, and {@code 007} should stay {@code 007}).
  * {@code MQTT_BRIDGE_KAFKA_PRODUCER_LINGER_MS=5} sets the producer property {@code linger.ms}, and
- * likewise for the consumer and for kafka.common (every client). Other {@code MQTT_BRIDGE_*} variables are ignored.
+ * likewise for the consumer and for kafka.common (every client). Other {@code MQTT_BRIDGE_*} variables
+ * are ignored.
  */
 public final class ConfigLoader {
 

@@ -41,8 +41,8 @@ public final class TopicMapper {
   /** The key template of a rule that sets none: records of one client keep their order. */
   public static final String DEFAULT_KEY_TEMPLATE = "${clientId}";
 
-  public static final String CLIENT_ID = "${clientId}";
-  public static final String USERNAME = "${username}";
+  private static final String CLIENT_ID = "${clientId}";
+  private static final String USERNAME = "${username}";
   private static final int CLIENT_ID_REF = -1;
   private static final int USERNAME_REF = -2;
   /** What a placeholder stands for in a rule's shape: any one topic level. */
@@ -89,7 +89,7 @@ public final class TopicMapper {
       return clientId;
     }
 
-    /** The regex of a rule with placeholders for this subject, or null when a value cannot fill them. */
+    /** The regex of a rule with placeholders, compiled for this subject on first use; the caller checked canFill. */
     private Pattern pattern(CompiledRule compiled, int ruleCount) {
       if (own == null) {
         own = new Pattern[ruleCount];
