@@ -62,6 +62,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* Where the config file and the TLS files are mounted; the image's documented paths. */}}
 {{- define "mqtt-kafka-bridge.configDir" -}}/etc/mqtt-kafka-bridge{{- end }}
 {{- define "mqtt-kafka-bridge.tlsDir" -}}/etc/mqtt-kafka-bridge/tls{{- end }}
+{{- define "mqtt-kafka-bridge.authDir" -}}/etc/mqtt-kafka-bridge/auth{{- end }}
+
+{{/* "true" when a file of auth.existingSecret is used: the Secret is mounted then. */}}
+{{- define "mqtt-kafka-bridge.authFilesNeeded" -}}
+{{- if or .Values.auth.passwordFileKey .Values.auth.jwt.jwksKey .Values.auth.jwt.publicKeyKey }}true{{ end }}
+{{- end }}
 
 {{/* "true" when a listener serves the certificate of tls.existingSecret: MQTT over TLS or secure WebSocket. */}}
 {{- define "mqtt-kafka-bridge.tlsNeeded" -}}
@@ -81,6 +87,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- if and (not .Values.kafka.bootstrapServers) (or .Values.cluster.enabled .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
 {{- fail "kafka.bootstrapServers: must be set when running more than one pod or clustered (empty starts a private embedded Kafka in each pod: dev mode, one unclustered pod only)" }}
+{{- end }}
+{{- if and (include "mqtt-kafka-bridge.authFilesNeeded" .) (not .Values.auth.existingSecret) }}
+{{- fail "auth.existingSecret: must name a Secret holding the files of auth.passwordFileKey, auth.jwt.jwksKey or auth.jwt.publicKeyKey" }}
+{{- end }}
+{{- if and .Values.auth.jwt.jwksKey .Values.auth.jwt.publicKeyKey }}
+{{- fail "auth.jwt.publicKeyKey: must not be set together with auth.jwt.jwksKey (use one key source)" }}
+{{- end }}
+{{- if and .Values.auth.certificate.enabled (not (and (include "mqtt-kafka-bridge.tlsNeeded" .) (ne .Values.tls.clientAuth "none"))) }}
+{{- fail "auth.certificate.enabled: needs tls.enabled (or mqtt.websocket.tls.enabled) with tls.clientAuth request or required" }}
 {{- end }}
 {{- if lt (int .Values.drain.periodSeconds) 0 }}
 {{- fail "drain.periodSeconds: must be 0 or more" }}
@@ -111,6 +126,18 @@ may be set under mqtt.tls in the values.
 {{- $_ := set $config "http" (deepCopy .Values.http) }}
 {{- $_ := set $config "kafka" (omit (deepCopy .Values.kafka) "existingSecret" "secretEnv") }}
 {{- $_ := set $config "mappings" (deepCopy .Values.mappings) }}
+{{- $auth := omit (deepCopy .Values.auth) "existingSecret" "passwordFileKey" }}
+{{- $_ := set $auth "jwt" (omit $auth.jwt "jwksKey" "publicKeyKey") }}
+{{- with .Values.auth.passwordFileKey }}
+{{- $_ := set $auth "passwordFile" (printf "%s/%s" (include "mqtt-kafka-bridge.authDir" $) .) }}
+{{- end }}
+{{- with .Values.auth.jwt.jwksKey }}
+{{- $_ := set $auth.jwt "jwksFile" (printf "%s/%s" (include "mqtt-kafka-bridge.authDir" $) .) }}
+{{- end }}
+{{- with .Values.auth.jwt.publicKeyKey }}
+{{- $_ := set $auth.jwt "publicKeyFile" (printf "%s/%s" (include "mqtt-kafka-bridge.authDir" $) .) }}
+{{- end }}
+{{- $_ := set $config "auth" $auth }}
 {{- $cluster := deepCopy .Values.cluster }}
 {{- $_ := set $cluster "name" (.Values.cluster.name | default (include "mqtt-kafka-bridge.fullname" .)) }}
 {{- $_ := set $cluster.kubernetes "serviceDns" (include "mqtt-kafka-bridge.hazelcastServiceDns" .) }}

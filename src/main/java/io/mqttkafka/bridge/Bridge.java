@@ -174,6 +174,10 @@ public final class Bridge {
     vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());
+    if (config.mappings().uplink().isEmpty()) {
+      LOG.warn("No uplink mapping rule: every PUBLISH is refused{}", config.auth().anyMethod()
+          ? " (authentication is on and mappings.uplink is not set: default deny)" : "");
+    }
     TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
         .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
     Set<String> staticTopics = new TreeSet<>();

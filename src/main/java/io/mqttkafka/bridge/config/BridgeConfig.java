@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The bridge configuration: immutable and validated, built once at start-up by {@link ConfigLoader}
@@ -93,7 +94,11 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   /** Management endpoints; {@code port} 0 = pick a free port. */
   public record Http(String host, int port) {}
 
-  /** {@code producer} and {@code consumer} are Kafka client properties, passed through as-is. */
+  /**
+   * {@code producer} and {@code consumer} are Kafka client properties, passed through as-is; each
+   * already holds {@code kafka.common} (settings such as security that every client needs), which
+   * its own entries override. The admin client takes the producer's properties that it knows.
+   */
   public record Kafka(String bootstrapServers, Map<String, String> producer, Map<String, String> consumer,
                       Topics topics, InternalTopics internalTopics, Embedded embedded) {
     public Kafka {
@@ -128,13 +133,17 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
     }
   }
 
-  /** Entry {@code index} of {@code mappings.uplink}; {@code topic} and {@code key} may use $1..$n and ${clientId}. */
-  public record UplinkRule(int index, String name, Pattern match, String topic, String key) {}
+  /**
+   * Entry {@code index} of {@code mappings.uplink}. {@code match} is the regex; it may contain
+   * ${clientId} and ${username}, which stand for the connection's own values. {@code topic} and
+   * {@code key} may use $1..$n, ${clientId} and ${username}.
+   */
+  public record UplinkRule(int index, String name, String match, String topic, String key) {}
 
   /** What happens to an uplink message that no rule matches. */
   public enum Unmatched { REJECT, DEADLETTER, DROP }
 
-  /** {@code filters}: the topic filters devices may subscribe to; a level may contain ${clientId}. */
+  /** {@code filters}: the topic filters devices may subscribe to; a level may be ${clientId} or ${username}. */
   public record Downlink(List<String> filters, Duration ackTimeout) {
     public Downlink {
       filters = List.copyOf(filters);
@@ -227,8 +236,8 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
 
   /**
    * Built-in defaults. Also the schema: the file may set only these keys (and any name inside the
-   * maps kafka.producer, kafka.consumer and logging.levels), and the environment variable names are
-   * derived from them.
+   * maps kafka.common, kafka.producer, kafka.consumer and logging.levels), and the environment
+   * variable names are derived from them.
    */
   static final String DEFAULTS_YAML = """
       bridge: { id: "" }
@@ -245,6 +254,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
       http: { host: 0.0.0.0, port: 9090 }
       kafka:
         bootstrapServers: ""
+        common: {}
         producer: {}
         consumer: {}
         topics: { subscriptions: mqtt.subscriptions, downlink: mqtt.downlink, receipts: mqtt.receipts,
@@ -252,8 +262,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         internalTopics: { partitions: 12, replicationFactor: -1 }
         embedded: { dataDir: ./data, port: 9092, controllerPort: 9093 }
       mappings:
-        uplink:
-          - { match: "^UL/(.+)$", topic: cs.uplink, key: "${clientId}" }
+        uplink: null                    # null: DEFAULT_UPLINK_RULES, or none when authentication is on
         unmatched: reject
         downlink: { filters: ["DL/#"], ackTimeout: 30s }
       cluster:
@@ -275,6 +284,11 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
         certificate: { enabled: false, identity: cn }
       """;
 
+  /** The uplink rules when mappings.uplink is not set and no authentication is configured. */
+  static final String DEFAULT_UPLINK_RULES = """
+      - { match: "^UL/(.+)$", topic: cs.uplink, key: "${clientId}" }
+      """;
+
   /** The largest packet MQTT can express: the limit of its four-byte remaining length. */
   private static final int MAX_PACKET_SIZE = 268_435_455;
   /** A longer delay only holds sockets open; a client's CONNACK timeout is often 30 s. */
@@ -285,6 +299,9 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
   private static final Pattern KAFKA_TOPIC_CHARS = Pattern.compile("[a-zA-Z0-9._-]*");
   private static final Pattern GROUP_REF = Pattern.compile("\\$(\\d{1,9})");
   private static final Pattern NAMED_PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
+  private static final List<String> PLACEHOLDERS = List.of("clientId", "username");
+  /** What a placeholder stands for when a rule's regex is checked: any one topic level. */
+  private static final String ANY_LEVEL = "(?:[^/]+)";
   private static final List<String> WILDCARD_ADDRESSES = List.of("0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", "*");
   private static final Pattern SECRET = Pattern.compile("password|secret|jaas|token", Pattern.CASE_INSENSITIVE);
 
@@ -305,26 +322,71 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
 
   /** Builds and validates the configuration from a tree that holds every key of {@link #DEFAULTS_YAML}. */
   static BridgeConfig from(JsonNode t) throws ConfigException {
+    Mqtt mqtt = mqtt(t);
+    Auth auth = auth(t, mqtt);
+    Map<String, String> common = at(t, "kafka.common").stringMap();
     return new BridgeConfig(
         new Bridge(resolveId(at(t, "bridge.id").string())),
-        mqtt(t),
+        mqtt,
         new Http(at(t, "http.host").nonBlank(), at(t, "http.port").integer(0, 65535)),
-        new Kafka(at(t, "kafka.bootstrapServers").string(), at(t, "kafka.producer").stringMap(),
-            at(t, "kafka.consumer").stringMap(),
+        new Kafka(at(t, "kafka.bootstrapServers").string(), overlay(common, at(t, "kafka.producer").stringMap()),
+            overlay(common, at(t, "kafka.consumer").stringMap()),
             new Topics(kafkaTopic(at(t, "kafka.topics.subscriptions")), kafkaTopic(at(t, "kafka.topics.downlink")),
                 kafkaTopic(at(t, "kafka.topics.receipts")), kafkaTopic(at(t, "kafka.topics.deadLetter"))),
             new InternalTopics(at(t, "kafka.internalTopics.partitions").integer(1, Integer.MAX_VALUE),
                 replicationFactor(at(t, "kafka.internalTopics.replicationFactor"))),
             new Embedded(at(t, "kafka.embedded.dataDir").path(), at(t, "kafka.embedded.port").integer(0, 65535),
                 at(t, "kafka.embedded.controllerPort").integer(0, 65535))),
-        new Mappings(uplinkRules(at(t, "mappings.uplink")), unmatched(at(t, "mappings.unmatched")),
-            new Downlink(topicFilters(at(t, "mappings.downlink.filters")),
-                at(t, "mappings.downlink.ackTimeout").duration())),
+        mappings(t, auth),
         cluster(t),
         new Logging(at(t, "logging.json").bool(), logLevel(at(t, "logging.level")),
             logLevels(at(t, "logging.levels"))),
         new Shutdown(at(t, "shutdown.drainPeriod").nonNegativeDuration()),
-        auth(t));
+        auth);
+  }
+
+  /** {@code base}, then {@code own} over it. */
+  private static Map<String, String> overlay(Map<String, String> base, Map<String, String> own) {
+    Map<String, String> merged = new LinkedHashMap<>(base);
+    merged.putAll(own);
+    return merged;
+  }
+
+  /**
+   * Default deny when authentication is on: no built-in uplink rule (only configured rules allow a
+   * topic), and no dead-lettering of unmatched topics (a device must reach no Kafka topic that no
+   * rule allows).
+   */
+  private static Mappings mappings(JsonNode t, Auth auth) throws ConfigException {
+    ConfigValue uplink = at(t, "mappings.uplink");
+    List<UplinkRule> rules;
+    if (!uplink.absent()) {
+      rules = uplinkRules(uplink);
+    } else if (auth.anyMethod()) {
+      rules = List.of();
+    } else {
+      rules = uplinkRules(new ConfigValue(ConfigLoader.parseYaml(DEFAULT_UPLINK_RULES), uplink.key()));
+    }
+    ConfigValue unmatchedValue = at(t, "mappings.unmatched");
+    Unmatched unmatched = unmatched(unmatchedValue);
+    if (unmatched == Unmatched.DEADLETTER && auth.anyMethod()) {
+      throw unmatchedValue.fail("is deadletter, which is refused while authentication is on (" + authMethodKeys(auth)
+          + "): it would let every device write to the dead-letter topic, which no rule allows; use reject or drop");
+    }
+    return new Mappings(rules, unmatched, new Downlink(topicFilters(at(t, "mappings.downlink.filters")),
+        at(t, "mappings.downlink.ackTimeout").duration()));
+  }
+
+  /** The keys of the configured authentication methods, for messages. */
+  private static String authMethodKeys(Auth auth) {
+    List<String> keys = new ArrayList<>();
+    auth.passwordFile().ifPresent(f -> keys.add("auth.passwordFile"));
+    auth.jwt().jwksFile().ifPresent(f -> keys.add("auth.jwt.jwksFile"));
+    auth.jwt().publicKeyFile().ifPresent(f -> keys.add("auth.jwt.publicKeyFile"));
+    if (auth.certificate().enabled()) {
+      keys.add("auth.certificate.enabled");
+    }
+    return String.join(", ", keys);
   }
 
   static ConfigValue at(JsonNode root, String key) {
@@ -408,7 +470,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
     return new Cluster(enabled, name, host.string(), port, members, kubernetes);
   }
 
-  private static Auth auth(JsonNode t) throws ConfigException {
+  private static Auth auth(JsonNode t, Mqtt mqtt) throws ConfigException {
     Duration failureDelay = at(t, "auth.failureDelay").duration();
     if (failureDelay.compareTo(MAX_FAILURE_DELAY) > 0) {
       throw at(t, "auth.failureDelay").wrong("must be at most " + MAX_FAILURE_DELAY.toSeconds() + "s");
@@ -428,8 +490,13 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
       throw at(t, issuer.isPresent() ? "auth.jwt.issuer" : "auth.jwt.audience")
           .fail("needs auth.jwt.jwksFile or auth.jwt.publicKeyFile (the keys that verify the tokens)");
     }
-    CertificateAuth certificate = new CertificateAuth(at(t, "auth.certificate.enabled").bool(),
+    ConfigValue certificateEnabled = at(t, "auth.certificate.enabled");
+    CertificateAuth certificate = new CertificateAuth(certificateEnabled.bool(),
         certificateIdentity(at(t, "auth.certificate.identity")));
+    if (certificate.enabled() && (!mqtt.tlsNeeded() || mqtt.tls().clientAuth() == ClientAuth.NONE)) {
+      throw certificateEnabled.fail("is true, but no listener asks for client certificates: it needs mqtt.tls.enabled"
+          + " (or mqtt.websocket.tls.enabled) with mqtt.tls.clientAuth request or required");
+    }
     boolean anyMethod = passwordFile.isPresent() || jwt.enabled() || certificate.enabled();
     ConfigValue anonymous = at(t, "auth.allowAnonymous");
     boolean allowAnonymous = anonymous.absent() ? !anyMethod : anonymous.bool();
@@ -501,8 +568,10 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
           throw new ConfigException(rule.key() + "." + name, "unknown key (a rule has: name, match, topic, key)");
         }
       }
-      Pattern match = rule.field("match").regex();
-      int groups = match.matcher("").groupCount();
+      ConfigValue matchValue = rule.field("match");
+      String match = matchValue.string();
+      onlyKnownPlaceholders(matchValue, match);
+      int groups = ruleShape(matchValue, match).matcher("").groupCount();
       ConfigValue topic = rule.field("topic");
       checkTemplate(topic, topic.nonBlank(), match, groups);
       String literal = NAMED_PLACEHOLDER.matcher(GROUP_REF.matcher(topic.string()).replaceAll("")).replaceAll("");
@@ -520,22 +589,31 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
     return rules;
   }
 
-  /** A topic or key template may use $n up to the match's group count and ${clientId}, nothing else. */
-  private static void checkTemplate(ConfigValue v, String template, Pattern match, int groups) throws ConfigException {
+  /** A rule's regex with each placeholder taken as any one topic level: checks the regex, counts its groups. */
+  private static Pattern ruleShape(ConfigValue v, String match) throws ConfigException {
+    try {
+      return Pattern.compile(match.replace("${clientId}", ANY_LEVEL).replace("${username}", ANY_LEVEL));
+    } catch (PatternSyntaxException e) {
+      throw v.fail("is not a valid regular expression: " + e.getDescription() + " in \"" + match + "\"");
+    }
+  }
+
+  /** A topic or key template may use $n up to the match's group count, ${clientId} and ${username}, nothing else. */
+  private static void checkTemplate(ConfigValue v, String template, String match, int groups) throws ConfigException {
     Matcher ref = GROUP_REF.matcher(template);
     while (ref.find()) {
       if (Integer.parseInt(ref.group(1)) > groups) {
         throw v.fail("uses " + ref.group() + " but match \"" + match + "\" has " + groups + " group(s)");
       }
     }
-    onlyClientIdPlaceholder(v, template);
+    onlyKnownPlaceholders(v, template);
   }
 
-  private static void onlyClientIdPlaceholder(ConfigValue v, String text) throws ConfigException {
+  private static void onlyKnownPlaceholders(ConfigValue v, String text) throws ConfigException {
     Matcher named = NAMED_PLACEHOLDER.matcher(text);
     while (named.find()) {
-      if (!named.group(1).equals("clientId")) {
-        throw v.fail("has unknown placeholder " + named.group() + " (the only named one is ${clientId})");
+      if (!PLACEHOLDERS.contains(named.group(1))) {
+        throw v.fail("has unknown placeholder " + named.group() + " (known: ${clientId}, ${username})");
       }
     }
   }
@@ -559,7 +637,7 @@ public record BridgeConfig(Bridge bridge, Mqtt mqtt, Http http, Kafka kafka, Map
           throw v.wrong("must be an MQTT topic filter: '+' only as a whole level"); // [MQTT-4.7.1-3]
         }
       }
-      onlyClientIdPlaceholder(v, filter);
+      onlyKnownPlaceholders(v, filter);
       filters.add(filter);
     }
     return filters;

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * {@code [{match: "^A/(.+)$", topic: t}]}), except for keys whose default is a string, which take the
  * value verbatim (a regex such as {@code [a-z]+} is not YAML, and {@code 007} should stay {@code 007}).
  * {@code MQTT_BRIDGE_KAFKA_PRODUCER_LINGER_MS=5} sets the producer property {@code linger.ms}, and
- * likewise for the consumer. Other {@code MQTT_BRIDGE_*} variables are ignored.
+ * likewise for the consumer and for kafka.common (every client). Other {@code MQTT_BRIDGE_*} variables
+ * are ignored.
  */
 public final class ConfigLoader {
 
@@ -37,9 +38,10 @@ public final class ConfigLoader {
   private static final YAMLMapper YAML =
       YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
   /** Maps with free-form names (flattened to "a.b" -> "value") instead of keys from the defaults. */
-  private static final Set<String> OPEN_MAPS = Set.of("kafka.producer", "kafka.consumer", "logging.levels");
+  private static final Set<String> OPEN_MAPS =
+      Set.of("kafka.common", "kafka.producer", "kafka.consumer", "logging.levels");
   /** Kafka property names are lower-case and dotted, so LINGER_MS -> linger.ms loses nothing; logger names are not. */
-  private static final Set<String> PROPERTY_ENV_MAPS = Set.of("kafka.producer", "kafka.consumer");
+  private static final Set<String> PROPERTY_ENV_MAPS = Set.of("kafka.common", "kafka.producer", "kafka.consumer");
   private static final ObjectNode DEFAULTS = parseDefaults();
   /** Every settable key: the leaves, lists and open maps of the defaults. */
   private static final List<String> KEYS = leafKeys(DEFAULTS, "");
@@ -65,6 +67,15 @@ public final class ConfigLoader {
   /** The variable for a key: {@code kafka.bootstrapServers} -> {@code MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS}. */
   public static String envName(String key) {
     return ENV_PREFIX + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(Locale.ROOT);
+  }
+
+  /** Parses built-in YAML (defaults kept in code); a failure is a defect, not a configuration error. */
+  static JsonNode parseYaml(String yaml) {
+    try {
+      return YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("built-in YAML is invalid", e);
+    }
   }
 
   private static ObjectNode parseDefaults() {

@@ -83,13 +83,24 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @throws IllegalStateException when the broker cannot be formatted, started or reached in time
    */
   public static EmbeddedKafka start(Path dataDir, int port, int controllerPort) {
+    return start(dataDir, port, controllerPort, Map.of());
+  }
+
+  /**
+   * {@link #start(Path, int, int)} with broker properties set over the built-in ones, such as an
+   * extra SASL listener and an authorizer (tests of the bridge's Kafka credentials and ACLs). The
+   * PLAINTEXT listener on {@code port} must stay: readiness is checked through it.
+   */
+  public static EmbeddedKafka start(Path dataDir, int port, int controllerPort, Map<String, String> overrides) {
     long startNanos = System.nanoTime();
     Path absDataDir = dataDir.toAbsolutePath().normalize();
     Path logDir = absDataDir.resolve(LOG_DIR_NAME);
     int clientPort = port == 0 ? freePort() : port;
     int quorumPort = controllerPort == 0 ? freePort(clientPort) : controllerPort;
 
-    KafkaConfig config = KafkaConfig.fromProps(brokerProperties(logDir, clientPort, quorumPort), false);
+    Properties properties = brokerProperties(logDir, clientPort, quorumPort);
+    properties.putAll(overrides);
+    KafkaConfig config = KafkaConfig.fromProps(properties, false);
     boolean formatted = formatIfNeeded(config, logDir);
 
     KafkaRaftServer server;

@@ -16,6 +16,8 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -55,8 +57,30 @@ public final class InternalTopics {
     }
   }
 
-  /** Creates missing internal topics; fails with a message naming both counts when they differ. */
+  /**
+   * Creates missing internal topics; fails with a message naming both counts when they differ. Being
+   * the bridge's first call to Kafka, it also says plainly when Kafka refused the bridge's credentials
+   * or denied it an operation, instead of only passing the client's exception on.
+   */
   public static void ensure(Admin admin, BridgeConfig.Kafka kafka)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    try {
+      createAndCheck(admin, kafka);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof AuthenticationException) {
+        throw new IllegalStateException("Kafka refused the bridge's credentials (check the sasl.* and ssl.*"
+            + " settings in kafka.common, kafka.producer and kafka.consumer): " + e.getCause().getMessage(), e);
+      }
+      if (e.getCause() instanceof AuthorizationException) {
+        throw new IllegalStateException("Kafka denied the bridge an operation on its internal topics (see the"
+            + " README, \"Kafka credentials and ACLs\", for the ACLs the bridge's principal needs): "
+            + e.getCause().getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  private static void createAndCheck(Admin admin, BridgeConfig.Kafka kafka)
       throws InterruptedException, ExecutionException, TimeoutException {
     BridgeConfig.Topics topics = kafka.topics();
     int partitions = kafka.internalTopics().partitions();

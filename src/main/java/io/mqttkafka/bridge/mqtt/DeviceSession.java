@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.routing.PresenceRecord;
 import io.mqttkafka.bridge.routing.PresenceRecord.Event;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
+import io.mqttkafka.bridge.uplink.TopicMapper;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -51,6 +52,8 @@ public final class DeviceSession {
   private final Context context;
   private final SessionServices services;
   private final String clientId;
+  /** Fills the mapping rules' ${clientId} and ${username} for this connection's messages. */
+  private final TopicMapper.Subject subject;
   private final String connectionId;
   private final boolean v5;
   private final AckQueue acks = new AckQueue(this::sendAck);
@@ -86,6 +89,7 @@ public final class DeviceSession {
     this.context = vertx.getOrCreateContext();
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
+    this.subject = services.uplink().subject(clientId, username);
     this.connectionId = services.registry().newConnectionId();
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
     this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username, v5);
@@ -197,7 +201,7 @@ public final class DeviceSession {
       return;
     }
     Future<?> written = topicRefused != null ? Future.failedFuture(topicRefused)
-        : services.uplink().publish(clientId, topic, message.payload(), qos, message.isRetain(), message.properties());
+        : services.uplink().publish(subject, topic, message.payload(), qos, message.isRetain(), message.properties());
     written.onComplete((outcome, failure) -> {
       if (entry != null) {
         if (failure != null && failureCloses(qos) && closingFailure == null) {
@@ -403,7 +407,7 @@ public final class DeviceSession {
 
   private void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
-    services.uplink().publish(clientId, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
+    services.uplink().publish(subject, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
         will.isWillRetain(), will.getWillProperties()).onFailure(failure -> {
           if (ReasonCodes.isDeviceFault(failure)) {
             // The device's own Will topic is refused: its fault, not worth a WARN per connection.

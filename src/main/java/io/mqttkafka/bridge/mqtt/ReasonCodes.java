@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.mqtt;
 import io.mqttkafka.bridge.auth.AuthenticationException;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
+import io.mqttkafka.bridge.uplink.TopicNotAuthorizedException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
@@ -84,11 +85,14 @@ public final class ReasonCodes {
   }
 
   /** The kinds of uplink failure the device is told about differently. */
-  private enum UplinkFailure { TOPIC_REJECTED, OVERLOADED, NOT_AUTHORIZED, UNSPECIFIED }
+  private enum UplinkFailure { TOPIC_REJECTED, TOPIC_NOT_AUTHORIZED, OVERLOADED, NOT_AUTHORIZED, UNSPECIFIED }
 
   private static UplinkFailure classify(Throwable failure) {
     if (failure instanceof RejectedTopicException) {
       return UplinkFailure.TOPIC_REJECTED;
+    }
+    if (failure instanceof TopicNotAuthorizedException) {
+      return UplinkFailure.TOPIC_NOT_AUTHORIZED;
     }
     if (failure instanceof OverloadedException) {
       return UplinkFailure.OVERLOADED;
@@ -103,8 +107,8 @@ public final class ReasonCodes {
   public static MqttPubAckReasonCode puback(Throwable failure) {
     return switch (classify(failure)) {
       case TOPIC_REJECTED -> MqttPubAckReasonCode.TOPIC_NAME_INVALID;
+      case TOPIC_NOT_AUTHORIZED, NOT_AUTHORIZED -> MqttPubAckReasonCode.NOT_AUTHORIZED;
       case OVERLOADED -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
-      case NOT_AUTHORIZED -> MqttPubAckReasonCode.NOT_AUTHORIZED;
       case UNSPECIFIED -> MqttPubAckReasonCode.UNSPECIFIED_ERROR;
     };
   }
@@ -116,8 +120,8 @@ public final class ReasonCodes {
   public static MqttDisconnectReasonCode disconnect(Throwable failure) {
     return switch (classify(failure)) {
       case TOPIC_REJECTED -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
+      case TOPIC_NOT_AUTHORIZED, NOT_AUTHORIZED -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
       case OVERLOADED -> MqttDisconnectReasonCode.QUOTA_EXCEEDED;
-      case NOT_AUTHORIZED -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
       case UNSPECIFIED -> MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
     };
   }
@@ -125,6 +129,7 @@ public final class ReasonCodes {
   /** True when the device caused the failure (log at DEBUG), false when it is ours (count, log once). */
   public static boolean isDeviceFault(Throwable failure) {
     UplinkFailure kind = classify(failure);
-    return kind == UplinkFailure.TOPIC_REJECTED || kind == UplinkFailure.NOT_AUTHORIZED;
+    return kind == UplinkFailure.TOPIC_REJECTED || kind == UplinkFailure.TOPIC_NOT_AUTHORIZED
+        || kind == UplinkFailure.NOT_AUTHORIZED;
   }
 }

@@ -13,7 +13,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * One uplink message (a PUBLISH or a Will) into Kafka: maps the MQTT topic with the ordered rules,
  * builds the record of the public contract (README, "Uplink record") and hands it to the sender.
- * An unmatched topic follows {@code mappings.unmatched}.
+ * An unmatched topic that a rule with placeholders reserves for someone else is refused as not
+ * authorised; any other unmatched topic follows {@code mappings.unmatched}.
  */
 public final class UplinkPublisher {
 
@@ -47,14 +48,27 @@ public final class UplinkPublisher {
   }
 
   /**
-   * Sends one message; the future completes on the caller's context when Kafka holds it (or when it
-   * was dropped by policy). Fails with {@link RejectedTopicException}, {@link OverloadedException}
-   * or the producer's exception.
+   * The subject of one connection's messages: its client id and the authenticated user name (null for
+   * an anonymous client), which fill the rules' placeholders. Create one per connection.
    */
-  public Future<Outcome> publish(String clientId, String mqttTopic, Buffer payload, int qos, boolean retain,
-                                 MqttProperties properties) {
-    TopicMapper.Mapping mapping = mapper.map(mqttTopic, clientId);
+  public TopicMapper.Subject subject(String clientId, String username) {
+    return mapper.subject(clientId, username);
+  }
+
+  /**
+   * Sends one message; the future completes on the caller's context when Kafka holds it (or when it
+   * was dropped by policy). Fails with {@link RejectedTopicException}, {@link TopicNotAuthorizedException},
+   * {@link OverloadedException} or the producer's exception.
+   */
+  public Future<Outcome> publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos,
+                                 boolean retain, MqttProperties properties) {
+    String clientId = subject.clientId();
+    TopicMapper.Mapping mapping = mapper.map(mqttTopic, subject);
     if (mapping == null) {
+      if (mapper.isSomeoneElsesTopic(mqttTopic)) {
+        metrics.uplinkRejected(qos);
+        return Future.failedFuture(new TopicNotAuthorizedException("the topic belongs to another client or user"));
+      }
       return unmatched(clientId, mqttTopic, payload, qos);
     }
     if (!TopicMapper.isValidKafkaTopic(mapping.kafkaTopic())) {

@@ -55,6 +55,8 @@ class AuthIT {
           passwordFile: %s
           passwordFilePollInterval: 100ms
           jwt: { publicKeyFile: %s, audience: mqtt-bridge }
+        mappings:
+          uplink: [{ match: "^UL/(.+)$", topic: cs.uplink }]   # with authentication on there is no built-in rule
         """.formatted(DELAY_MS, passwordFile, publicKey));
   }
 

@@ -29,6 +29,10 @@ class AuthConfigTest {
     Files.createDirectory(dir.resolve("folder"));
   }
 
+  /** A TLS listener that asks for client certificates: what auth.certificate.enabled needs. */
+  private static final String CLIENT_CERT_LISTENER = "mqtt: { tls: { enabled: true, certFile: DIR/server.pem,"
+      + " keyFile: DIR/server.key, caFile: DIR/ca.pem, clientAuth: required } }\n";
+
   /** Loads YAML in which DIR stands for the temporary directory. */
   private BridgeConfig load(String yaml) throws IOException, ConfigException {
     return ConfigLoader.load(Files.writeString(dir.resolve("bridge.yaml"), yaml.replace("DIR", dir.toString())),
@@ -59,7 +63,8 @@ class AuthConfigTest {
   void configuringAnyMethodTurnsAnonymousOff() throws Exception {
     assertThat(load("auth: { passwordFile: DIR/passwd }").auth().allowAnonymous()).isFalse();
     assertThat(load("auth: { jwt: { publicKeyFile: DIR/key.pem } }").auth().allowAnonymous()).isFalse();
-    assertThat(load("auth: { certificate: { enabled: true } }").auth().allowAnonymous()).isFalse();
+    assertThat(load(CLIENT_CERT_LISTENER + "auth: { certificate: { enabled: true } }").auth().allowAnonymous())
+        .isFalse();
   }
 
   @Test
@@ -72,7 +77,7 @@ class AuthConfigTest {
 
   @Test
   void allKeysAreRead() throws Exception {
-    BridgeConfig.Auth auth = load("""
+    BridgeConfig.Auth auth = load(CLIENT_CERT_LISTENER + """
         auth:
           failureDelay: 250ms
           passwordFile: DIR/passwd
@@ -134,6 +139,7 @@ class AuthConfigTest {
       auth: { certificate: { identity: ou } }                      | auth.certificate.identity     | must be one of cn, san-dns, san-uri, san-email, was "ou"
       auth: { certificate: { enabled: yes-please } }               | auth.certificate.enabled      | must be true or false
       auth: { passwd: x }                                          | auth.passwd                   | unknown key
+      auth: { certificate: { enabled: true } }                     | auth.certificate.enabled      | no listener asks for client certificates: it needs mqtt.tls.enabled
       """)
   void invalidValueIsAOneLineErrorNamingTheKey(String yaml, String key, String problem) {
     ConfigException e = failure(yaml);
@@ -143,9 +149,34 @@ class AuthConfigTest {
     assertThat(e.getMessage()).startsWith(key + ": ").contains(problem).doesNotContain("\n");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      mqtt: { tls: { enabled: true, certFile: DIR/s.pem, keyFile: DIR/s.key, clientAuth: none } }
+      mqtt: { websocket: { tls: { enabled: true } }, tls: { certFile: DIR/s.pem, keyFile: DIR/s.key } }
+      mqtt: { tls: { enabled: false, certFile: DIR/s.pem, keyFile: DIR/s.key, caFile: DIR/ca.pem, clientAuth: required } }
+      """)
+  void certificateAuthenticationNeedsAListenerThatAsksForClientCertificates(String listeners) {
+    ConfigException e = failure(listeners + "\nauth: { certificate: { enabled: true } }");
+
+    assertThat(e).isNotNull();
+    assertThat(e.getMessage()).isEqualTo("auth.certificate.enabled: is true, but no listener asks for client"
+        + " certificates: it needs mqtt.tls.enabled (or mqtt.websocket.tls.enabled) with mqtt.tls.clientAuth request"
+        + " or required");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      mqtt: { tls: { enabled: true, certFile: DIR/s.pem, keyFile: DIR/s.key, caFile: DIR/ca.pem, clientAuth: request } }
+      mqtt: { websocket: { tls: { enabled: true } }, tls: { certFile: DIR/s.pem, keyFile: DIR/s.key, caFile: DIR/ca.pem, clientAuth: required } }
+      """)
+  void certificateAuthenticationIsAcceptedOnATlsListenerWithClientAuth(String listeners) throws Exception {
+    assertThat(load(listeners + "\nauth: { certificate: { enabled: true } }").auth().certificate().enabled()).isTrue();
+  }
+
   @Test
   void anonymousFalseIsAcceptedWithAMethod() throws Exception {
-    assertThat(load("auth: { allowAnonymous: false, certificate: { enabled: true } }").auth().certificate())
+    assertThat(load(CLIENT_CERT_LISTENER + "auth: { allowAnonymous: false, certificate: { enabled: true } }")
+        .auth().certificate())
         .isEqualTo(new BridgeConfig.CertificateAuth(true, CertificateIdentity.CN));
     assertThat(load("auth: { jwt: { jwksFile: DIR/key.pem } }").auth().jwt().publicKeyFile()).isEqualTo(Optional.empty());
   }

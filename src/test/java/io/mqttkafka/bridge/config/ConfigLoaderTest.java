@@ -58,7 +58,7 @@ class ConfigLoaderTest {
     UplinkRule rule = c.mappings().uplink().get(0);
     assertThat(rule.index()).isZero();
     assertThat(rule.name()).isEqualTo("rule-0");
-    assertThat(rule.match().pattern()).isEqualTo("^UL/(.+)$");
+    assertThat(rule.match()).isEqualTo("^UL/(.+)$");
     assertThat(rule.topic()).isEqualTo("cs.uplink");
     assertThat(rule.key()).isEqualTo("${clientId}");
     assertThat(c.mappings().unmatched()).isEqualTo(Unmatched.REJECT);
@@ -174,7 +174,7 @@ class ConfigLoaderTest {
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().members()).containsExactly("a:5701", "b:5701");
     assertThat(c.mappings().uplink()).singleElement().satisfies(rule -> {
-      assertThat(rule.match().pattern()).isEqualTo("^A/(.+)$");
+      assertThat(rule.match()).isEqualTo("^A/(.+)$");
       assertThat(rule.topic()).isEqualTo("t");
       assertThat(rule.key()).isEqualTo("${clientId}");
       assertThat(rule.name()).isEqualTo("rule-0");

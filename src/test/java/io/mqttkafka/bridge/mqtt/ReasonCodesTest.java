@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.auth.AuthenticationException.Reason;
 import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
 import io.mqttkafka.bridge.uplink.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
+import io.mqttkafka.bridge.uplink.TopicNotAuthorizedException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
@@ -28,6 +29,14 @@ class ReasonCodesTest {
         .isEqualTo(MqttDisconnectReasonCode.TOPIC_NAME_INVALID);
     assertThat(ReasonCodes.disconnect(new OverloadedException("x"))).isEqualTo(MqttDisconnectReasonCode.QUOTA_EXCEEDED);
     assertThat(ReasonCodes.disconnect(new TimeoutException("x"))).isEqualTo(MqttDisconnectReasonCode.UNSPECIFIED_ERROR);
+  }
+
+  @Test
+  void someoneElsesTopicIsNotAuthorizedAndTheDevicesFault() {
+    assertThat(ReasonCodes.puback(new TopicNotAuthorizedException("x"))).isEqualTo(MqttPubAckReasonCode.NOT_AUTHORIZED);
+    assertThat(ReasonCodes.disconnect(new TopicNotAuthorizedException("x")))
+        .isEqualTo(MqttDisconnectReasonCode.NOT_AUTHORIZED);
+    assertThat(ReasonCodes.isDeviceFault(new TopicNotAuthorizedException("x"))).isTrue();
   }
 
   @Test

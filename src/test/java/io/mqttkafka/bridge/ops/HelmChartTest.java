@@ -389,6 +389,53 @@ class HelmChartTest {
   }
 
   @Test
+  void authenticationFilesComeFromTheExistingSecretAndTheRestIsPassedThrough(@TempDir Path dir) throws Exception {
+    RenderedChart auth = RenderedChart.parse(FULLNAME, template(t -> t.set("auth.existingSecret", "bridge-auth")
+        .set("auth.passwordFileKey", "passwd").set("auth.jwt.publicKeyKey", "idp.pem")
+        .set("auth.jwt.audience", "mqtt").set("auth.allowAnonymous", false).set("auth.failureDelay", "2s")
+        .set("tls.enabled", true).set("tls.existingSecret", "bridge-tls").set("tls.clientAuth", "request")
+        .set("auth.certificate.enabled", true).set("auth.certificate.identity", "san-dns")
+        .set("kafka.common.security\\.protocol", "SASL_SSL")));
+
+    assertThat(auth.volume("auth").at("/secret/secretName").asText()).isEqualTo("bridge-auth");
+    JsonNode mount = auth.volumeMount("auth");
+    assertThat(mount.path("mountPath").asText()).isEqualTo("/etc/mqtt-kafka-bridge/auth");
+    assertThat(mount.path("readOnly").asBoolean()).isTrue();
+    assertThat(mount.has("subPath")).as("the whole Secret, so that a changed password file arrives").isFalse();
+    JsonNode config = auth.bridgeConfig();
+    assertThat(config.at("/auth/passwordFile").asText()).isEqualTo("/etc/mqtt-kafka-bridge/auth/passwd");
+    assertThat(config.at("/auth/jwt/publicKeyFile").asText()).isEqualTo("/etc/mqtt-kafka-bridge/auth/idp.pem");
+    assertThat(config.at("/kafka/common/security.protocol").asText()).isEqualTo("SASL_SSL");
+    for (String chartOnly : List.of("/auth/existingSecret", "/auth/passwordFileKey", "/auth/jwt/jwksKey",
+        "/auth/jwt/publicKeyKey")) {
+      assertThat(config.at(chartOnly).isMissingNode()).as(chartOnly).isTrue();
+    }
+
+    // The bridge checks that the files exist: stand them in under a temporary directory.
+    Files.writeString(dir.resolve("passwd"), "alice:$2y$05$IZwgITogLMX6IvasEcsf2OQGle7XQyKTcG/VVaCVA9zsjaoBRVNUm\n");
+    Files.writeString(dir.resolve("idp.pem"), "checked when the bridge starts\n");
+    BridgeConfig bridge = loadAsThePodWould(auth, dir.resolve("auth.yaml"),
+        yaml -> yaml.replace("/etc/mqtt-kafka-bridge/auth/", dir + "/"));
+    assertThat(bridge.auth().passwordFile()).contains(dir.resolve("passwd"));
+    assertThat(bridge.auth().jwt().publicKeyFile()).contains(dir.resolve("idp.pem"));
+    assertThat(bridge.auth().jwt().audience()).contains("mqtt");
+    assertThat(bridge.auth().allowAnonymous()).isFalse();
+    assertThat(bridge.auth().certificate()).isEqualTo(
+        new BridgeConfig.CertificateAuth(true, BridgeConfig.CertificateIdentity.SAN_DNS));
+    assertThat(bridge.kafka().producer()).containsEntry("security.protocol", "SASL_SSL");
+    assertThat(bridge.kafka().consumer()).containsEntry("security.protocol", "SASL_SSL");
+  }
+
+  @Test
+  void withoutAuthenticationValuesNothingIsMountedAndTheBridgeDefaultsApply(@TempDir Path dir) throws Exception {
+    assertThat(defaults.volumeNames()).doesNotContain("auth");
+    assertThat(defaults.volumeMountNames()).doesNotContain("auth");
+    BridgeConfig plain = loadAsThePodWould(defaults, dir.resolve("default.yaml"));
+    assertThat(plain.auth().anyMethod()).isFalse();
+    assertThat(plain.auth().allowAnonymous()).isTrue();
+  }
+
+  @Test
   void grafanaDashboardChartsEveryBridgeMeter() throws IOException {
     JsonNode configMap = defaults.object("ConfigMap", FULLNAME + "-dashboard");
     assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
@@ -433,6 +480,16 @@ class HelmChartTest {
         .hasMessageContaining("tls.existingSecret");
     assertThatThrownBy(() -> template(t -> t.set("mqtt.plain.enabled", false)))
         .hasMessageContaining("mqtt.plain.enabled: no MQTT listener is enabled");
+    assertThatThrownBy(() -> template(t -> t.set("auth.passwordFileKey", "passwd")))
+        .hasMessageContaining("auth.existingSecret: must name a Secret");
+    assertThatThrownBy(() -> template(t -> t.set("auth.existingSecret", "a").set("auth.jwt.jwksKey", "jwks.json")
+        .set("auth.jwt.publicKeyKey", "idp.pem")))
+        .hasMessageContaining("auth.jwt.publicKeyKey: must not be set together with auth.jwt.jwksKey");
+    assertThatThrownBy(() -> template(t -> t.set("auth.certificate.enabled", true)))
+        .hasMessageContaining("auth.certificate.enabled: needs tls.enabled");
+    assertThatThrownBy(() -> template(t -> t.set("auth.certificate.enabled", true).set("tls.enabled", true)
+        .set("tls.existingSecret", "s")))
+        .hasMessageContaining("auth.certificate.enabled: needs tls.enabled");
   }
 
   @Test
@@ -475,6 +532,12 @@ class HelmChartTest {
    * stand-ins), like the bridge in the pod would.
    */
   private static BridgeConfig loadAsThePodWould(RenderedChart rendered, Path file) throws Exception {
+    return loadAsThePodWould(rendered, file, UnaryOperator.identity());
+  }
+
+  /** {@link #loadAsThePodWould(RenderedChart, Path)} with the config.yaml text edited first (file paths). */
+  private static BridgeConfig loadAsThePodWould(RenderedChart rendered, Path file, UnaryOperator<String> edit)
+      throws Exception {
     ObjectNode tree = rendered.bridgeConfig();
     Map<String, String> env = new HashMap<>();
     for (Map.Entry<String, JsonNode> e : rendered.env().properties()) {
@@ -488,7 +551,7 @@ class HelmChartTest {
       }
     }
     for (int attempt = 0; ; attempt++) {
-      Files.writeString(file, YAML.writeValueAsString(tree));
+      Files.writeString(file, edit.apply(YAML.writeValueAsString(tree)));
       try {
         return ConfigLoader.load(file, env);
       } catch (ConfigException e) {

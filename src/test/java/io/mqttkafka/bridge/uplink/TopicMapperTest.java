@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 import io.mqttkafka.bridge.uplink.TopicMapper.Mapping;
 import io.mqttkafka.bridge.uplink.TopicMapper.Rule;
+import io.mqttkafka.bridge.uplink.TopicMapper.Subject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -201,7 +202,7 @@ class TopicMapperTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"${clientid}", "${username}", "${foo}", "${clientId", "${}", "x${1}"})
+  @ValueSource(strings = {"${clientid}", "${userName}", "${foo}", "${clientId", "${}", "x${1}"})
   void unknownPlaceholderIsRejected(String key) {
     assertThatIllegalArgumentException().isThrownBy(() -> mapper(rule(0, "^UL/(.+)$", "cs.uplink", key)))
         .withMessageContaining("mapping rule 0")
@@ -237,5 +238,126 @@ class TopicMapperTest {
     TopicMapper mapper = new TopicMapper(rules);
     rules.clear();
     assertThat(mapper.map("UL/POS", "car1")).isNotNull();
+  }
+
+  // ---- ${clientId} and ${username} in the regex: a device's own topics ----
+
+  private static Rule own(int index, String regex, String topic, String key) {
+    return new Rule(index, "own" + index, regex, topic, key);
+  }
+
+  @Test
+  void clientIdInTheRegexStandsForTheConnectionsOwnClientId() {
+    TopicMapper mapper = mapper(own(0, "^UL/${clientId}/(.+)$", "cs.uplink", "$1"));
+    Subject car1 = mapper.subject("car-1", null);
+    Subject car2 = mapper.subject("car-2", null);
+
+    assertThat(mapper.map("UL/car-1/pos", car1).key()).isEqualTo("pos");
+    assertThat(mapper.map("UL/car-2/pos", car1)).isNull();
+    assertThat(mapper.map("UL/car-2/pos", car2).key()).isEqualTo("pos");
+    assertThat(mapper.map("UL/car-1/pos", car2)).isNull();
+  }
+
+  @Test
+  void usernameInTheRegexStandsForTheAuthenticatedUserAndNeverMatchesAnonymousClients() {
+    TopicMapper mapper = mapper(own(0, "^UL/${username}/(.+)$", "cs.uplink", null));
+
+    assertThat(mapper.map("UL/alice/x", mapper.subject("car-1", "alice"))).isNotNull();
+    assertThat(mapper.map("UL/bob/x", mapper.subject("car-1", "alice"))).isNull();
+    assertThat(mapper.map("UL/alice/x", mapper.subject("alice", null))).isNull();
+    assertThat(mapper.map("UL/null/x", mapper.subject("car-1", null))).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"car.1", "c(1)", "a\\Eb", "a\\Q.b", "x|y", "[a]", "$1", "^z$"})
+  void aPlaceholderMatchesTheValueLiterallyNotAsARegex(String clientId) {
+    TopicMapper mapper = mapper(own(0, "^UL/${clientId}/(.+)$", "cs.uplink", null));
+    Subject subject = mapper.subject(clientId, null);
+
+    assertThat(mapper.map("UL/" + clientId + "/x", subject)).isNotNull();
+    assertThat(mapper.map("UL/" + clientId.replace('.', 'X').replace('(', 'Y') + "Z/x", subject)).isNull();
+    assertThat(mapper.map("UL/car1/x", subject)).isNull();
+    assertThat(mapper.map("UL/y/x", subject)).isNull();
+  }
+
+  @Test
+  void theValueTakesPartInBacktrackingLikeLiteralText() {
+    // A capture-and-compare approach would take "a/b" for the client id and fail; the literal "a" matches.
+    TopicMapper first = mapper(own(0, "^UL/${clientId}/(.+)$", "cs.uplink", "$1"));
+    assertThat(first.map("UL/a/b/c", first.subject("a", null)).key()).isEqualTo("b/c");
+    TopicMapper last = mapper(own(0, "^UL/(.+)/${clientId}$", "cs.uplink", "$1"));
+    assertThat(last.map("UL/x/a/a", last.subject("a", null)).key()).isEqualTo("x/a");
+    // The value is one unit: a quantifier after the placeholder repeats all of it.
+    TopicMapper repeated = mapper(own(0, "^UL/${clientId}+$", "cs.uplink", null));
+    assertThat(repeated.map("UL/car1car1", repeated.subject("car1", null))).isNotNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "a/b", "a+", "#", "a\u0000b"})
+  void aValueThatIsNotExactlyOneTopicLevelFillsNoPlaceholder(String value) {
+    TopicMapper byUser = mapper(own(0, "^UL/${username}/(.+)$", "cs.uplink", null));
+    TopicMapper byClient = mapper(own(0, "^UL/${clientId}/(.+)$", "cs.uplink", null));
+
+    assertThat(byUser.map("UL/" + value + "/x", byUser.subject("car-1", value))).isNull();
+    assertThat(byClient.map("UL/" + value + "/x", byClient.subject(value, "alice"))).isNull();
+  }
+
+  @Test
+  void usernameInATemplateRendersTheUserAndKeepsAnonymousClientsOut() {
+    TopicMapper mapper = mapper(own(0, "^FLEET/(.+)$", "fleet.${username}", "${username}/${clientId}"),
+        own(1, "^(.+)$", "cs.other", null));
+
+    Mapping alice = mapper.map("FLEET/pos", mapper.subject("car-1", "alice"));
+    assertThat(alice.kafkaTopic()).isEqualTo("fleet.alice");
+    assertThat(alice.key()).isEqualTo("alice/car-1");
+    assertThat(mapper.map("FLEET/pos", mapper.subject("car-1", null)).rule().index()).isEqualTo(1);
+  }
+
+  @Test
+  void aTopicIsSomeoneElsesWhenARuleWithPlaceholdersHasItsShape() {
+    TopicMapper mapper = mapper(own(0, "^UL/${clientId}/(.+)$", "cs.uplink", null),
+        own(1, "^FLEET/(.+)$", "fleet.${username}", null), rule(2, "^PUBLIC/(.+)$", "cs.public", null));
+
+    assertThat(mapper.isSomeoneElsesTopic("UL/car-2/x")).isTrue();
+    assertThat(mapper.isSomeoneElsesTopic("FLEET/x")).isTrue(); // needs a user name
+    assertThat(mapper.isSomeoneElsesTopic("UL/car-2")).isFalse(); // no rule has this shape
+    assertThat(mapper.isSomeoneElsesTopic("UL/a/b/c")).isTrue();
+    assertThat(mapper.isSomeoneElsesTopic("PUBLIC/x")).isFalse(); // a rule without placeholders
+    assertThat(mapper.isSomeoneElsesTopic("OTHER/x")).isFalse();
+  }
+
+  @Test
+  void rulesWithAndWithoutPlaceholdersKeepTheirOrder() {
+    TopicMapper mapper = mapper(rule(0, "^UL/ALARM/(.+)$", "cs.alarm", null),
+        own(1, "^UL/${clientId}/(.+)$", "cs.own", null), rule(2, "^UL/(.+)$", "cs.uplink", null));
+    Subject alarm = mapper.subject("ALARM", null);
+    Subject car1 = mapper.subject("car1", null);
+
+    assertThat(mapper.map("UL/ALARM/x", alarm).kafkaTopic()).isEqualTo("cs.alarm");
+    assertThat(mapper.map("UL/car1/x", car1).kafkaTopic()).isEqualTo("cs.own");
+    assertThat(mapper.map("UL/car2/x", car1).kafkaTopic()).isEqualTo("cs.uplink");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"^UL/${clientid}/(.+)$", "^UL/${user}/(.+)$", "^UL/${}$"})
+  void unknownPlaceholderInTheRegexIsRejected(String regex) {
+    assertThatIllegalArgumentException().isThrownBy(() -> mapper(own(0, regex, "cs.uplink", null)))
+        .withMessageContaining("mapping rule 0")
+        .withMessageContaining("unknown placeholder");
+  }
+
+  @Test
+  void aSubjectWorksOnlyWithTheMapperThatMadeIt() {
+    TopicMapper one = mapper(own(0, "^UL/${clientId}/(.+)$", "cs.uplink", null));
+    TopicMapper other = mapper(own(0, "^DL/${clientId}/(.+)$", "cs.uplink", null));
+
+    assertThatIllegalArgumentException().isThrownBy(() -> other.map("UL/a/x", one.subject("a", null)));
+  }
+
+  @Test
+  void invalidRegexIsRejectedNamingTheRule() {
+    assertThatIllegalArgumentException().isThrownBy(() -> mapper(own(3, "^UL/${clientId}/(.+$", "cs.uplink", null)))
+        .withMessageContaining("mapping rule 3 'own3'")
+        .withMessageContaining("is invalid");
   }
 }

@@ -1,0 +1,60 @@
+package io.mqttkafka.bridge.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.mqtt.MqttTopicSubscription;
+import io.vertx.mqtt.impl.MqttTopicSubscriptionImpl;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Which filters a connection may subscribe to: mappings.downlink.filters with ${clientId} and ${username}. */
+class SubscriptionsTest {
+
+  private static final List<String> OWN = List.of("DL/${username}/#", "cmd/${clientId}/+");
+
+  private static List<MqttTopicSubscription> requests(String... filters) {
+    return java.util.Arrays.stream(filters)
+        .<MqttTopicSubscription>map(f -> new MqttTopicSubscriptionImpl(f, MqttQoS.AT_LEAST_ONCE)).toList();
+  }
+
+  @Test
+  void aUserMaySubscribeToItsOwnTopicsOnly() throws Exception {
+    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", true);
+
+    assertThat(alice.subscribe(requests("DL/alice/#", "DL/alice/warn", "DL/bob/#", "DL/#", "cmd/car-1/x",
+        "cmd/car-2/x", "cmd/car-1/#")))
+        .containsExactly(MqttSubAckReasonCode.GRANTED_QOS1, MqttSubAckReasonCode.GRANTED_QOS1,
+            MqttSubAckReasonCode.NOT_AUTHORIZED, MqttSubAckReasonCode.NOT_AUTHORIZED,
+            MqttSubAckReasonCode.GRANTED_QOS1, MqttSubAckReasonCode.NOT_AUTHORIZED,
+            MqttSubAckReasonCode.NOT_AUTHORIZED);
+    assertThat(alice.snapshot()).extracting(s -> s.filter()).containsExactly("DL/alice/#", "DL/alice/warn",
+        "cmd/car-1/x");
+  }
+
+  @Test
+  void anAnonymousClientGetsNoFilterWithUsername() throws Exception {
+    Subscriptions anonymous = new Subscriptions(OWN, "alice", null, true);
+
+    assertThat(anonymous.subscribe(requests("DL/alice/#", "DL/null/#", "DL/${username}/#", "cmd/alice/x")))
+        .containsExactly(MqttSubAckReasonCode.NOT_AUTHORIZED, MqttSubAckReasonCode.NOT_AUTHORIZED,
+            MqttSubAckReasonCode.NOT_AUTHORIZED, MqttSubAckReasonCode.GRANTED_QOS1);
+  }
+
+  @Test
+  void mqtt311GetsTheGenericFailureCode() throws Exception {
+    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", false);
+
+    assertThat(alice.subscribe(requests("DL/bob/#", "DL/alice/#")))
+        .containsExactly(MqttSubAckReasonCode.UNSPECIFIED_ERROR, MqttSubAckReasonCode.GRANTED_QOS1);
+  }
+
+  @Test
+  void aUserNameThatIsNotOneLevelGetsNoFilterWithUsername() throws Exception {
+    Subscriptions wide = new Subscriptions(OWN, "car-1", "a/b", true);
+
+    assertThat(wide.subscribe(requests("DL/a/b/#", "DL/a/#")))
+        .containsOnly(MqttSubAckReasonCode.NOT_AUTHORIZED);
+  }
+}
