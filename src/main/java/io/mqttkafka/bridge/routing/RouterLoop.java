@@ -37,6 +37,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The router's consumer thread. Kafka assigns it partition numbers of {@code mqtt.subscriptions} and
@@ -71,6 +72,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private static final Duration END_OFFSETS_TIMEOUT = Duration.ofSeconds(1);
   /** Held downlink bytes of one partition beyond which its fetching pauses until they are routed. */
   private static final long HELD_BYTES_MAX = 4L * 1024 * 1024;
+  /** A router far behind on presence would warn for every batch: once in this period, the rest at DEBUG. */
+  private static final long WAIT_WARNING_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   static final String HEADER_TOPIC = "mqtt.topic";
   static final String HEADER_QOS = "mqtt.qos";
   static final String HEADER_CORRELATION_ID = "correlation.id";
@@ -94,6 +97,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private volatile int partitionsRebuilding;
   private volatile int clients;
   private long lastCommitNanos = System.nanoTime();
+  private long lastWaitWarningNanos = System.nanoTime() - WAIT_WARNING_EVERY_NANOS;
   private int downlinkPartitions;
 
   /**
@@ -352,8 +356,11 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
             break;
           }
           metrics.routerPresenceWaitExceeded(batch.records.size());
-          LOG.warn("Router routes {} downlink records of partition {} after waiting {} ms for the presence records"
-                  + " written before them (read up to {} of {}): they may get offline or not_subscribed",
+          boolean warn = now - lastWaitWarningNanos > WAIT_WARNING_EVERY_NANOS;
+          lastWaitWarningNanos = warn ? now : lastWaitWarningNanos;
+          LOG.atLevel(warn ? Level.WARN : Level.DEBUG).log("Router routes {} downlink records of partition {}"
+                  + " after waiting {} ms for the presence records written before them (read up to {} of {}):"
+                  + " they may get offline or not_subscribed",
               batch.records.size(), partition.downlink.partition(), TimeUnit.NANOSECONDS.toMillis(waited), position,
               batch.presenceEnd);
         }
