@@ -68,6 +68,12 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
    * routed against the state the router has, and counted.
    */
   static final long PRESENCE_WAIT_MAX_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /**
+   * While polls come back full (a backlog), the end offsets are asked for only once the oldest held
+   * records not yet covered by them have waited this long: one round trip then covers many polls, so
+   * the router's throughput does not depend on the broker's response time.
+   */
+  private static final long SAMPLE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   /** How long one end-offsets request may block the consumer thread; after a timeout it is asked again. */
   private static final Duration END_OFFSETS_TIMEOUT = Duration.ofSeconds(1);
   /** Held downlink bytes of one partition beyond which its fetching pauses until they are routed. */
@@ -88,6 +94,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final ReceiptWriter receipts;
   private final PresenceWriter presence;
   private final BridgeMetrics metrics;
+  private final int maxPollRecords;
   private final Map<Integer, Partition> partitions = new HashMap<>();
   /** Downlink offsets handed on and not yet settled, per partition; settled from other threads. */
   private final Map<Integer, ConcurrentSkipListSet<Long>> unsettled = new ConcurrentHashMap<>();
@@ -97,6 +104,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private volatile int partitionsRebuilding;
   private volatile int clients;
   private long lastCommitNanos = System.nanoTime();
+  /** True while held downlink records wait for an end-offsets sample (deferred during a backlog). */
+  private boolean awaitingEndOffsets;
   private long lastWaitWarningNanos = System.nanoTime() - WAIT_WARNING_EVERY_NANOS;
   private int downlinkPartitions;
 
@@ -146,8 +155,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   }
 
   RouterLoop(Consumer<String, byte[]> consumer, Vertx vertx, String subscriptionsTopic, String downlinkTopic,
-             ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
+             ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics, int maxPollRecords) {
     this.consumer = consumer;
+    this.maxPollRecords = maxPollRecords;
     this.vertx = vertx;
     this.subscriptionsTopic = subscriptionsTopic;
     this.downlinkTopic = downlinkTopic;
@@ -179,7 +189,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     try {
       consumer.subscribe(List.of(subscriptionsTopic, downlinkTopic), this);
       while (running) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+        // Held records not yet covered by end offsets: take what is buffered, do not wait for more.
+        ConsumerRecords<String, byte[]> records = consumer.poll(awaitingEndOffsets ? Duration.ZERO : POLL);
         // Presence first: a downlink record fetched in the same poll sees the newest state.
         for (ConsumerRecord<String, byte[]> record : records.records(subscriptionsTopic)) {
           onPresence(record);
@@ -189,7 +200,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
             hold(tp.partition(), records.records(tp));
           }
         }
-        routeHeld();
+        routeHeld(records.count() < maxPollRecords);
         checkRebuilt();
         if (System.nanoTime() - lastCommitNanos > COMMIT_EVERY_NANOS) {
           commit(false);
@@ -312,18 +323,26 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
    * Routes the held downlink records, in order, whose presence records are read: first one
    * end-offsets request for the subscriptions partitions of the records not sampled yet (it is sent
    * after they were fetched, so the end offsets it returns cover every presence record written before
-   * them), then per partition every held batch that the router's subscriptions position has reached,
+   * them; while polls come back full it waits for more, see {@link #SAMPLE_AFTER_NANOS}), then per
+   * partition every held batch that the router's subscriptions position has reached,
    * or that has waited longer than {@link #PRESENCE_WAIT_MAX_NANOS}.
    */
-  private void routeHeld() {
+  private void routeHeld(boolean caughtUpOnFetched) {
     List<TopicPartition> unsampled = new ArrayList<>();
+    long oldestUnsampled = Long.MAX_VALUE;
     for (Partition partition : partitions.values()) {
       Held last = partition.held.peekLast();
       if (last != null && last.presenceEnd < 0) {
         unsampled.add(partition.presence);
+        for (Held batch : partition.held) {
+          if (batch.presenceEnd < 0) {
+            oldestUnsampled = Math.min(oldestUnsampled, batch.fetchedNanos);
+            break;
+          }
+        }
       }
     }
-    if (!unsampled.isEmpty()) {
+    if (!unsampled.isEmpty() && (caughtUpOnFetched || System.nanoTime() - oldestUnsampled >= SAMPLE_AFTER_NANOS)) {
       try {
         Map<TopicPartition, Long> ends = consumer.endOffsets(unsampled, END_OFFSETS_TIMEOUT);
         for (TopicPartition tp : unsampled) {
@@ -343,6 +362,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       }
     }
     long now = System.nanoTime();
+    awaitingEndOffsets = false;
     for (Partition partition : partitions.values()) {
       if (partition.held.isEmpty()) {
         continue;
@@ -371,6 +391,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         partition.held.pollFirst();
         partition.heldBytes -= batch.bytes;
       }
+      Held last = partition.held.peekLast();
+      awaitingEndOffsets |= last != null && last.presenceEnd < 0;
       if (partition.pausedForHeld && partition.heldBytes <= HELD_BYTES_MAX / 2) {
         partition.pausedForHeld = false;
         consumer.resume(List.of(partition.downlink));
