@@ -4,6 +4,8 @@ import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.routing.Receipt.Status;
 import io.mqttkafka.bridge.routing.ReceiptWriter;
 import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import java.util.ArrayDeque;
@@ -16,6 +18,13 @@ import java.util.Map;
  * {@code mappings.downlink.ackTimeout}. Keeps at most the device's Receive Maximum QoS 1 messages
  * unacknowledged [MQTT-3.3.4-7] and queues a bounded number behind them, in order. Not thread-safe:
  * the connection's event loop only.
+ *
+ * <p>{@link #deliver} completes once the message's first receipt ({@code delivered}, or why not) is
+ * in Kafka: only then may the router answer for it and commit its offset, so an instance that dies
+ * before its receipt is written leaves the record to be routed again, never without a receipt. A
+ * message that waits behind a full in-flight window completes after {@link #ANSWER_QUEUED_AFTER_MS}
+ * at the latest, before the router's forward times out (which would make it write {@code offline}
+ * for a message still on its way).
  */
 public final class DeviceDelivery {
 
@@ -26,6 +35,8 @@ public final class DeviceDelivery {
    * lets them pile up in the outbound buffer. Beyond this the connection is closed (slow consumer).
    */
   static final long MAX_UNWRITTEN_BYTES = 1024 * 1024;
+  /** Longest a queued message keeps the router's forward unanswered: half the router's timeout. */
+  static final long ANSWER_QUEUED_AFTER_MS = DownlinkMessage.FORWARD_TIMEOUT_MS / 2;
 
   private final MqttEndpoint endpoint;
   private final Vertx vertx;
@@ -35,12 +46,24 @@ public final class DeviceDelivery {
   private final long ackTimeoutMs;
   private final Runnable onSlowConsumer;
   private final Map<Integer, InFlight> inFlight = new HashMap<>();
-  private final ArrayDeque<DownlinkMessage> queued = new ArrayDeque<>();
+  private final ArrayDeque<Delivery> queued = new ArrayDeque<>();
   private int writing;
   private long unwrittenBytes;
   private boolean closed;
 
   private record InFlight(DownlinkMessage message, long timer) {
+  }
+
+  /** A message on its way to the device, and the answer the router waits for. */
+  private static final class Delivery {
+    final DownlinkMessage message;
+    final Promise<Void> answer = Promise.promise();
+    /** The timer that answers for a queued message; -1 when there is none. */
+    long answerTimer = -1;
+
+    Delivery(DownlinkMessage message) {
+      this.message = message;
+    }
   }
 
   /**
@@ -58,16 +81,27 @@ public final class DeviceDelivery {
     this.ackTimeoutMs = ackTimeoutMs;
   }
 
-  public void deliver(DownlinkMessage message) {
+  /**
+   * Publishes the message, or queues it behind a full in-flight window. The future completes once the
+   * message's first receipt is in Kafka (or failed to get there; that is logged), or once it has
+   * waited {@link #ANSWER_QUEUED_AFTER_MS} in the queue; it never fails.
+   */
+  public Future<Void> deliver(DownlinkMessage message) {
+    Delivery delivery = new Delivery(message);
     if (closed || !endpoint.isConnected()) {
-      receipt(message, Status.OFFLINE, "connection closed before delivery");
+      firstReceipt(delivery, Status.OFFLINE, "connection closed before delivery");
     } else if (message.qos() == 0 || (queued.isEmpty() && inFlight.size() + writing < receiveMaximum)) {
-      publish(message);
+      publish(delivery);
     } else if (queued.size() < MAX_QUEUED) {
-      queued.add(message);
+      queued.add(delivery);
+      delivery.answerTimer = vertx.setTimer(ANSWER_QUEUED_AFTER_MS, id -> {
+        delivery.answerTimer = -1;
+        delivery.answer.tryComplete();
+      });
     } else {
-      receipt(message, Status.REJECTED, "the device's in-flight window and queue are full");
+      firstReceipt(delivery, Status.REJECTED, "the device's in-flight window and queue are full");
     }
+    return delivery.answer.future();
   }
 
   /** The device acknowledged a QoS 1 downlink PUBLISH. */
@@ -89,17 +123,18 @@ public final class DeviceDelivery {
       receipt(pending.message, Status.TIMEOUT, "connection closed before PUBACK");
     }
     inFlight.clear();
-    for (DownlinkMessage message : queued) {
-      receipt(message, Status.OFFLINE, "connection closed before delivery");
+    for (Delivery delivery : queued) {
+      firstReceipt(delivery, Status.OFFLINE, "connection closed before delivery");
     }
     queued.clear();
   }
 
-  private void publish(DownlinkMessage message) {
+  private void publish(Delivery delivery) {
+    DownlinkMessage message = delivery.message;
     int qos = message.qos();
     int size = message.payload().length() + message.mqttTopic().length();
     if (unwrittenBytes > 0 && unwrittenBytes + size > MAX_UNWRITTEN_BYTES) {
-      receipt(message, Status.OFFLINE, "the device does not read: connection closed as a slow consumer");
+      firstReceipt(delivery, Status.OFFLINE, "the device does not read: connection closed as a slow consumer");
       onSlowConsumer.run();
       return;
     }
@@ -114,11 +149,11 @@ public final class DeviceDelivery {
             writing--;
           }
           if (failure != null) {
-            receipt(message, Status.OFFLINE, "write to the device failed: " + failure.getMessage());
+            firstReceipt(delivery, Status.OFFLINE, "write to the device failed: " + failure.getMessage());
             return;
           }
           metrics.downlinkLatency(System.currentTimeMillis() - message.timestamp());
-          receipt(message, Status.DELIVERED, null);
+          firstReceipt(delivery, Status.DELIVERED, null);
           if (qos > 0) {
             if (closed) {
               receipt(message, Status.TIMEOUT, "connection closed before PUBACK");
@@ -144,7 +179,18 @@ public final class DeviceDelivery {
     }
   }
 
-  private void receipt(DownlinkMessage m, Status status, String detail) {
-    receipts.write(status, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(), detail);
+  /** The message's first receipt: once Kafka has it (or the write failed, which is logged), the router is answered. */
+  private void firstReceipt(Delivery delivery, Status status, String detail) {
+    receipt(delivery.message, status, detail).onComplete((ok, failure) -> {
+      if (delivery.answerTimer >= 0) {
+        vertx.cancelTimer(delivery.answerTimer);
+        delivery.answerTimer = -1;
+      }
+      delivery.answer.tryComplete();
+    });
+  }
+
+  private Future<Void> receipt(DownlinkMessage m, Status status, String detail) {
+    return receipts.write(status, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(), detail);
   }
 }

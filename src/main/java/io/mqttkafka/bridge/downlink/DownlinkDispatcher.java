@@ -13,9 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This instance's event-bus address: takes what the routers send for the devices connected here
- * and hands it to their sessions. A {@code deliver} is answered at once: success when the
- * connection is here (its session then owns the receipt), failure when it is not (the router writes
- * {@code offline}).
+ * and hands it to their sessions. A {@code deliver} whose connection is here is answered once the
+ * message's first receipt is in Kafka (see {@link DeviceDelivery#deliver}): the router commits the
+ * record's offset only after the answer, so an instance that dies before its receipt is written
+ * leaves the router to write {@code offline} when the forward times out. One whose connection is not
+ * here fails at once (the router writes {@code offline}).
  */
 public final class DownlinkDispatcher extends VerticleBase {
 
@@ -52,8 +54,8 @@ public final class DownlinkDispatcher extends VerticleBase {
     switch (action == null ? "" : action) {
       case Addresses.ACTION_DELIVER -> {
         if (here) {
-          session.deliver(DownlinkMessage.from(message.headers(), message.body()));
-          message.reply(null);
+          session.deliver(DownlinkMessage.from(message.headers(), message.body()))
+              .onComplete((ok, failure) -> message.reply(null));
         } else {
           message.fail(NOT_CONNECTED_HERE, "connection " + connectionId + " is not on instance " + instanceId);
         }

@@ -15,6 +15,12 @@ import io.vertx.core.eventbus.DeliveryOptions;
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, long timestamp, Buffer payload) {
 
+  /**
+   * How long the router waits for the device's instance to answer a forward. The instance answers
+   * once the message's first receipt is in Kafka; past this the router writes {@code offline} itself.
+   */
+  public static final long FORWARD_TIMEOUT_MS = 10_000;
+
   public DeliveryOptions toDeliveryOptions(long sendTimeoutMs) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs)
         .addHeader(Addresses.ACTION, Addresses.ACTION_DELIVER)

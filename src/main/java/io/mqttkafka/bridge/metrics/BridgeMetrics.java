@@ -36,6 +36,8 @@ public final class BridgeMetrics {
   private final Counter[] downlink = new Counter[Receipt.Status.values().length];
   private final Timer downlinkLatency;
   private final Timer rebuild;
+  private final Timer presenceWait;
+  private final Counter presenceWaitExceeded;
   private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
   private final Map<String, Counter> byKey = new ConcurrentHashMap<>();
 
@@ -67,6 +69,12 @@ public final class BridgeMetrics {
         .publishPercentileHistogram().register(registry);
     rebuild = Timer.builder(PREFIX + "router.rebuild")
         .description("Time to rebuild one partition's subscription state from Kafka").register(registry);
+    presenceWait = Timer.builder(PREFIX + "router.presence.wait")
+        .description("Time the router held a batch of downlink records until it had read the presence records"
+            + " written before them").register(registry);
+    presenceWaitExceeded = Counter.builder(PREFIX + "router.presence.wait.exceeded")
+        .description("Downlink records routed without the presence records written before them: the router"
+            + " waited for them as long as it may").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -180,6 +188,14 @@ public final class BridgeMetrics {
 
   public void routerRebuilt(long nanos) {
     rebuild.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void routerPresenceWait(long nanos) {
+    presenceWait.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void routerPresenceWaitExceeded(int records) {
+    presenceWaitExceeded.increment(records);
   }
 
   private Counter uplink(int qos, String outcome) {

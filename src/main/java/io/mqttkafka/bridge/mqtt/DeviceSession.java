@@ -11,6 +11,7 @@ import io.mqttkafka.bridge.uplink.TopicMapper;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttTopicSubscription;
@@ -126,9 +127,14 @@ public final class DeviceSession {
     writePresence(Event.CONNECTED);
   }
 
-  /** Publishes a routed downlink message to the device, if this connection is still open. */
-  public void deliver(DownlinkMessage message) {
-    context.runOnContext(v -> delivery.deliver(message));
+  /**
+   * Publishes a routed downlink message to the device, if this connection is still open. Completes
+   * (never fails) once the message's first receipt is in Kafka: see {@link DeviceDelivery#deliver}.
+   */
+  public Future<Void> deliver(DownlinkMessage message) {
+    Promise<Void> answered = Promise.promise();
+    context.runOnContext(v -> delivery.deliver(message).onComplete((ok, failure) -> answered.tryComplete()));
+    return answered.future();
   }
 
   /** Closes this connection because the same client id connected again [MQTT-3.1.4-3]. */

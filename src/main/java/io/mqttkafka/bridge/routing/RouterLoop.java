@@ -13,6 +13,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -30,11 +31,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The router's consumer thread. Kafka assigns it partition numbers of {@code mqtt.subscriptions} and
@@ -43,15 +46,40 @@ import org.slf4j.LoggerFactory;
  * start to the end offset seen at assignment, with the downlink partition paused; then it routes that
  * partition's downlink records: a receipt for what it can decide itself, the rest over the event bus
  * to the instance holding the connection. Downlink offsets are committed up to the first record that
- * is not yet settled (forwarded and answered, or its receipt acknowledged by Kafka), so a crash
- * re-routes rather than loses.
+ * is not yet settled (held, forwarded and not answered, or its receipt not yet acknowledged by
+ * Kafka), so a crash or a stop re-routes rather than loses.
+ *
+ * <p>The two topics are fetched independently, so a downlink record can arrive before a presence
+ * record that was in Kafka before it was written (a back end writes right after the device's SUBACK,
+ * which waits for its "subscribed" record). So each poll's downlink records are held, in order, until
+ * the router has read the subscriptions partition up to its end offset sampled after they were
+ * fetched; that sample includes every presence record written before them. The wait is bounded
+ * ({@link #PRESENCE_WAIT_MAX_NANOS}): past it they are routed anyway, and counted.
  */
 final class RouterLoop implements Runnable, ConsumerRebalanceListener {
 
   private static final Logger LOG = LoggerFactory.getLogger(RouterLoop.class);
   private static final Duration POLL = Duration.ofMillis(100);
   private static final long COMMIT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final long FORWARD_TIMEOUT_MS = 10_000;
+  /**
+   * Longest a downlink record waits for the presence records written before it. Normally it waits
+   * one end-offsets round trip, or until a backlog of presence records is read; past this bound (the
+   * router is far behind on presence, or cannot reach Kafka's leaders for the end offsets) it is
+   * routed against the state the router has, and counted.
+   */
+  static final long PRESENCE_WAIT_MAX_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /**
+   * While polls come back full (a backlog), the end offsets are asked for only once the oldest held
+   * records not yet covered by them have waited this long: one round trip then covers many polls, so
+   * the router's throughput does not depend on the broker's response time.
+   */
+  private static final long SAMPLE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /** How long one end-offsets request may block the consumer thread; after a timeout it is asked again. */
+  private static final Duration END_OFFSETS_TIMEOUT = Duration.ofSeconds(1);
+  /** Held downlink bytes of one partition beyond which its fetching pauses until they are routed. */
+  private static final long HELD_BYTES_MAX = 4L * 1024 * 1024;
+  /** A router far behind on presence would warn for every batch: once in this period, the rest at DEBUG. */
+  private static final long WAIT_WARNING_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   static final String HEADER_TOPIC = "mqtt.topic";
   static final String HEADER_QOS = "mqtt.qos";
   static final String HEADER_CORRELATION_ID = "correlation.id";
@@ -66,6 +94,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final ReceiptWriter receipts;
   private final PresenceWriter presence;
   private final BridgeMetrics metrics;
+  private final int maxPollRecords;
   private final Map<Integer, Partition> partitions = new HashMap<>();
   /** Downlink offsets handed on and not yet settled, per partition; settled from other threads. */
   private final Map<Integer, ConcurrentSkipListSet<Long>> unsettled = new ConcurrentHashMap<>();
@@ -75,23 +104,60 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private volatile int partitionsRebuilding;
   private volatile int clients;
   private long lastCommitNanos = System.nanoTime();
+  /** True while held downlink records wait for an end-offsets sample (deferred during a backlog). */
+  private boolean awaitingEndOffsets;
+  private long lastWaitWarningNanos = System.nanoTime() - WAIT_WARNING_EVERY_NANOS;
   private int downlinkPartitions;
 
-  /** One owned partition number: its table and, while rebuilding, the offset to reach. */
+  /**
+   * One owned partition number: its table, while rebuilding the offset to reach, and the downlink
+   * records fetched but not yet routed.
+   */
   private static final class Partition {
     final SubscriptionTable table;
+    final TopicPartition presence;
+    final TopicPartition downlink;
     long rebuildUntil;
     long rebuildStartNanos;
     boolean ready;
+    /** Downlink records in fetch order, each poll's records with the presence offset they wait for. */
+    final ArrayDeque<Held> held = new ArrayDeque<>();
+    long heldBytes;
+    /** True while fetching the downlink partition is paused because too much is held. */
+    boolean pausedForHeld;
 
-    Partition(SubscriptionTable table) {
+    Partition(SubscriptionTable table, TopicPartition presence, TopicPartition downlink) {
       this.table = table;
+      this.presence = presence;
+      this.downlink = downlink;
+    }
+
+    /** Offset of the first held downlink record, or -1. */
+    long firstHeld() {
+      Held first = held.peekFirst();
+      return first == null ? -1 : first.records.get(0).offset();
+    }
+  }
+
+  /** The downlink records of one partition from one poll, waiting for the presence records before them. */
+  private static final class Held {
+    final List<ConsumerRecord<String, byte[]>> records;
+    final long fetchedNanos;
+    final long bytes;
+    /** End offset of the subscriptions partition, sampled after these records were fetched; -1: not yet. */
+    long presenceEnd = -1;
+
+    Held(List<ConsumerRecord<String, byte[]>> records, long fetchedNanos, long bytes) {
+      this.records = records;
+      this.fetchedNanos = fetchedNanos;
+      this.bytes = bytes;
     }
   }
 
   RouterLoop(Consumer<String, byte[]> consumer, Vertx vertx, String subscriptionsTopic, String downlinkTopic,
-             ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
+             ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics, int maxPollRecords) {
     this.consumer = consumer;
+    this.maxPollRecords = maxPollRecords;
     this.vertx = vertx;
     this.subscriptionsTopic = subscriptionsTopic;
     this.downlinkTopic = downlinkTopic;
@@ -123,14 +189,18 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     try {
       consumer.subscribe(List.of(subscriptionsTopic, downlinkTopic), this);
       while (running) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+        // Held records not yet covered by end offsets: take what is buffered, do not wait for more.
+        ConsumerRecords<String, byte[]> records = consumer.poll(awaitingEndOffsets ? Duration.ZERO : POLL);
         // Presence first: a downlink record fetched in the same poll sees the newest state.
         for (ConsumerRecord<String, byte[]> record : records.records(subscriptionsTopic)) {
           onPresence(record);
         }
-        for (ConsumerRecord<String, byte[]> record : records.records(downlinkTopic)) {
-          onDownlink(record);
+        for (TopicPartition tp : records.partitions()) {
+          if (tp.topic().equals(downlinkTopic)) {
+            hold(tp.partition(), records.records(tp));
+          }
         }
+        routeHeld(records.count() < maxPollRecords);
         checkRebuilt();
         if (System.nanoTime() - lastCommitNanos > COMMIT_EVERY_NANOS) {
           commit(false);
@@ -161,13 +231,13 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
     Map<TopicPartition, Long> ends = consumer.endOffsets(subscriptions);
     for (TopicPartition tp : subscriptions) {
-      Partition partition = new Partition(new SubscriptionTable());
+      TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
+      Partition partition = new Partition(new SubscriptionTable(), tp, downlink);
       partition.rebuildUntil = ends.getOrDefault(tp, 0L);
       partition.rebuildStartNanos = System.nanoTime();
       partitions.put(tp.partition(), partition);
       unsettled.put(tp.partition(), new ConcurrentSkipListSet<>());
       consumer.seekToBeginning(List.of(tp));
-      TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
       if (assigned.contains(downlink)) {
         consumer.pause(List.of(downlink));
       } else {
@@ -224,6 +294,109 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     if (slowestNanos >= 0 && partitionsRebuilding == 0) {
       LOG.info("Router routes partitions {}: {} connected clients, state rebuilt in {} ms", partitionsOwned,
           clients, TimeUnit.NANOSECONDS.toMillis(slowestNanos));
+    }
+  }
+
+  /**
+   * Takes one poll's downlink records of a partition: they wait behind those held before them until
+   * {@link #routeHeld} finds the presence records written before them read. Held records are not
+   * committed, so a stop or a crash while they wait loses none.
+   */
+  private void hold(int number, List<ConsumerRecord<String, byte[]>> records) {
+    Partition partition = partitions.get(number);
+    if (partition == null || records.isEmpty()) {
+      return;
+    }
+    long bytes = 0;
+    for (ConsumerRecord<String, byte[]> record : records) {
+      bytes += Math.max(0, record.serializedValueSize()) + Math.max(0, record.serializedKeySize());
+    }
+    partition.held.addLast(new Held(records, System.nanoTime(), bytes));
+    partition.heldBytes += bytes;
+    if (!partition.pausedForHeld && partition.heldBytes > HELD_BYTES_MAX) {
+      partition.pausedForHeld = true;
+      consumer.pause(List.of(partition.downlink));
+    }
+  }
+
+  /**
+   * Routes the held downlink records, in order, whose presence records are read: first one
+   * end-offsets request for the subscriptions partitions of the records not sampled yet (it is sent
+   * after they were fetched, so the end offsets it returns cover every presence record written before
+   * them; while polls come back full it waits for more, see {@link #SAMPLE_AFTER_NANOS}), then per
+   * partition every held batch that the router's subscriptions position has reached,
+   * or that has waited longer than {@link #PRESENCE_WAIT_MAX_NANOS}.
+   */
+  private void routeHeld(boolean caughtUpOnFetched) {
+    List<TopicPartition> unsampled = new ArrayList<>();
+    long oldestUnsampled = Long.MAX_VALUE;
+    for (Partition partition : partitions.values()) {
+      Held last = partition.held.peekLast();
+      if (last != null && last.presenceEnd < 0) {
+        unsampled.add(partition.presence);
+        for (Held batch : partition.held) {
+          if (batch.presenceEnd < 0) {
+            oldestUnsampled = Math.min(oldestUnsampled, batch.fetchedNanos);
+            break;
+          }
+        }
+      }
+    }
+    if (!unsampled.isEmpty() && (caughtUpOnFetched || System.nanoTime() - oldestUnsampled >= SAMPLE_AFTER_NANOS)) {
+      try {
+        Map<TopicPartition, Long> ends = consumer.endOffsets(unsampled, END_OFFSETS_TIMEOUT);
+        for (TopicPartition tp : unsampled) {
+          Long end = ends.get(tp);
+          Partition partition = partitions.get(tp.partition());
+          if (end != null && partition != null) {
+            for (Held batch : partition.held) {
+              if (batch.presenceEnd < 0) {
+                batch.presenceEnd = end;
+              }
+            }
+          }
+        }
+      } catch (TimeoutException e) {
+        // Asked again on the next turn of the loop; the wait stays bounded by PRESENCE_WAIT_MAX_NANOS.
+        LOG.debug("Router: end offsets of {} not known yet: {}", unsampled, e.toString());
+      }
+    }
+    long now = System.nanoTime();
+    awaitingEndOffsets = false;
+    for (Partition partition : partitions.values()) {
+      if (partition.held.isEmpty()) {
+        continue;
+      }
+      long position = consumer.position(partition.presence);
+      while (!partition.held.isEmpty()) {
+        Held batch = partition.held.peekFirst();
+        long waited = now - batch.fetchedNanos;
+        if (batch.presenceEnd < 0 || position < batch.presenceEnd) {
+          if (waited < PRESENCE_WAIT_MAX_NANOS) {
+            break;
+          }
+          metrics.routerPresenceWaitExceeded(batch.records.size());
+          boolean warn = now - lastWaitWarningNanos > WAIT_WARNING_EVERY_NANOS;
+          lastWaitWarningNanos = warn ? now : lastWaitWarningNanos;
+          LOG.atLevel(warn ? Level.WARN : Level.DEBUG).log("Router routes {} downlink records of partition {}"
+                  + " after waiting {} ms for the presence records written before them (read up to {} of {}):"
+                  + " they may get offline or not_subscribed",
+              batch.records.size(), partition.downlink.partition(), TimeUnit.NANOSECONDS.toMillis(waited), position,
+              batch.presenceEnd);
+        }
+        metrics.routerPresenceWait(waited);
+        for (ConsumerRecord<String, byte[]> record : batch.records) {
+          onDownlink(record);
+        }
+        partition.held.pollFirst();
+        partition.heldBytes -= batch.bytes;
+      }
+      Held last = partition.held.peekLast();
+      awaitingEndOffsets |= last != null && last.presenceEnd < 0;
+      if (partition.pausedForHeld && partition.heldBytes <= HELD_BYTES_MAX / 2) {
+        partition.pausedForHeld = false;
+        consumer.resume(List.of(partition.downlink));
+      }
     }
   }
 
@@ -334,7 +507,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private void forward(String instanceId, DownlinkMessage message) {
     ConcurrentSkipListSet<Long> pending = unsettled.get(message.partition());
     pending.add(message.offset());
-    DeliveryOptions options = message.toDeliveryOptions(FORWARD_TIMEOUT_MS);
+    DeliveryOptions options = message.toDeliveryOptions(DownlinkMessage.FORWARD_TIMEOUT_MS);
     vertx.eventBus().request(Addresses.instance(instanceId), message.payload(), options)
         .onComplete((reply, failure) -> {
           if (failure != null) {
@@ -385,12 +558,19 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private void commit(boolean sync) {
     lastCommitNanos = System.nanoTime();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (Integer number : partitions.keySet()) {
-      TopicPartition tp = new TopicPartition(downlinkTopic, number);
-      ConcurrentSkipListSet<Long> pending = unsettled.get(number);
-      long position = consumer.position(tp);
+    for (Map.Entry<Integer, Partition> entry : partitions.entrySet()) {
+      Partition partition = entry.getValue();
+      ConcurrentSkipListSet<Long> pending = unsettled.get(entry.getKey());
+      long offset = consumer.position(partition.downlink);
       Long first = pending == null ? null : pending.ceiling(0L);
-      offsets.put(tp, new OffsetAndMetadata(first == null ? position : Math.min(position, first)));
+      if (first != null) {
+        offset = Math.min(offset, first);
+      }
+      long held = partition.firstHeld();
+      if (held >= 0) {
+        offset = Math.min(offset, held);
+      }
+      offsets.put(partition.downlink, new OffsetAndMetadata(offset));
     }
     if (offsets.isEmpty()) {
       return;

@@ -84,8 +84,9 @@ public final class RouterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     return vertx.executeBlocking(() -> {
+      Object maxPollRecords = consumerProperties.getOrDefault(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
       loop = new RouterLoop(new KafkaConsumer<>(consumerProperties), vertx, subscriptionsTopic, downlinkTopic,
-          receipts, presence, metrics);
+          receipts, presence, metrics, Integer.parseInt(String.valueOf(maxPollRecords).trim()));
       thread = new Thread(loop, "mqtt-bridge-router");
       thread.setDaemon(true);
       thread.start();

@@ -19,9 +19,9 @@ public final class Downlink {
 
   /**
    * Waits until the router delivers to the client's current subscription, by sending QoS 0 probes
-   * on {@link #PROBE_TOPIC} until one is {@code delivered}. The router reads the subscriptions and the
-   * downlink topic independently, so right after SUBACK it may not have read the subscription yet
-   * (a known router limitation): tests that send downlink at once would see {@code not_subscribed}.
+   * on {@link #PROBE_TOPIC} until one is {@code delivered}. Not needed right after SUBACK: the router
+   * routes a record written after SUBACK against a state that includes the subscription. Useful only
+   * where a test cannot tell when the subscription reached Kafka.
    */
   public static void awaitRoutable(String downlinkTopic, String receiptsTopic, String clientId) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

@@ -1,0 +1,112 @@
+package io.mqttkafka.bridge.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.testsupport.BridgeProcess;
+import io.mqttkafka.bridge.testsupport.Clients;
+import io.mqttkafka.bridge.testsupport.Downlink;
+import io.mqttkafka.bridge.testsupport.ProcessCluster;
+import io.mqttkafka.bridge.testsupport.Received;
+import io.mqttkafka.bridge.testsupport.ReliabilityReport;
+import io.mqttkafka.bridge.testsupport.TestCluster;
+import io.mqttkafka.bridge.testsupport.TestKafka;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The device's instance dies after it published a downlink message to the device but before its
+ * {@code delivered} receipt reached Kafka. The router (on the other instance) must not have
+ * committed the record's offset on the strength of the forward's answer: the answer comes only once
+ * the first receipt is in Kafka. So the router's forward times out and it writes {@code offline}: the
+ * record has a receipt. Before, the instance answered at once, the router committed, and the record
+ * was left without any receipt. {@code linger.ms} 10 s holds the receipt back so that the kill lands
+ * in the window every time.
+ */
+class DeliveredReceiptFaultIT {
+
+  @Test
+  void anInstanceKilledBeforeItsDeliveredReceiptIsInKafkaLeavesTheRecordWithAReceipt() throws Exception {
+    String yaml = """
+        kafka:
+          producer: { linger.ms: 10000 }
+        mappings:
+          downlink: { filters: ["DL/#"] }
+        """;
+    try (ProcessCluster cluster = new ProcessCluster("answer", yaml, TestKafka.bootstrapServers(), 2)) {
+      cluster.startAll();
+      BridgeProcess router = cluster.get(0);
+      BridgeProcess device = cluster.get(1);
+      Set<Integer> routedByFirst = routerPartitions(cluster, router);
+      assertThat(routedByFirst).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
+      String clientId = null;
+      for (int n = 0; clientId == null; n++) {
+        if (routedByFirst.contains(TestCluster.partitionOf("car-answer-" + n))) {
+          clientId = "car-answer-" + n;
+        }
+      }
+
+      Received received = new Received();
+      MqttAsyncClient client = Clients.v3(device.mqttPort(), clientId);
+      client.setCallback(received);
+      IMqttToken subscribed = client.subscribe("DL/#", 1);
+      subscribed.waitForCompletion(30_000); // SUBACK waits for the presence record: up to linger.ms
+      assertThat(subscribed.getGrantedQos()).containsExactly(1);
+
+      RecordHeaders headers = new RecordHeaders();
+      headers.add("mqtt.topic", "DL/X".getBytes(StandardCharsets.UTF_8));
+      headers.add("correlation.id", "answered-late".getBytes(StandardCharsets.UTF_8));
+      RecordMetadata written = TestKafka.producer().send(new ProducerRecord<>(cluster.downlinkTopic(), null,
+          clientId, "x".getBytes(StandardCharsets.UTF_8), headers)).get(10, TimeUnit.SECONDS);
+      assertThat(received.next(30_000)).as("the device received the message").isNotNull();
+      Thread.sleep(2_500); // the router commits every second; the delivered receipt lingers for 10 s
+      TopicPartition tp = new TopicPartition(written.topic(), written.partition());
+      OffsetAndMetadata committed = TestKafka.admin()
+          .listConsumerGroupOffsets(cluster.deployment().get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID"))
+          .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).get(tp);
+      device.kill();
+
+      List<Receipt> found = Downlink.receipts(cluster.receiptsTopic(), "answered-late", 1, Duration.ofSeconds(60));
+      ReliabilityReport.row("SIGKILL of the device's instance after delivery, before its delivered receipt is in"
+              + " Kafka (linger.ms 10 s)", "1 downlink record", "-", found.size() + " receipt(s)",
+          found.isEmpty() ? 1 : 0, "-", "-", "committed offset before the kill "
+              + (committed == null ? "none" : committed.offset()) + ", record at " + written.offset()
+              + "; receipts " + found.stream().map(r -> r.status() + " by " + r.instanceId()).toList());
+      assertThat(committed == null || committed.offset() <= written.offset())
+          .as("committed offset (" + committed + ") must not pass the record (" + written.offset()
+              + ") while its first receipt is not in Kafka").isTrue();
+      assertThat(found).as("receipts of the record after the device's instance died").isNotEmpty();
+      client.disconnectForcibly(1_000);
+      client.close();
+    }
+  }
+
+  /** The downlink partitions the router group assigned to {@code member}. */
+  private static Set<Integer> routerPartitions(ProcessCluster cluster, BridgeProcess member) throws Exception {
+    String group = cluster.deployment().get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID");
+    ConsumerGroupDescription description = TestKafka.admin().describeConsumerGroups(List.of(group)).all()
+        .get(10, TimeUnit.SECONDS).get(group);
+    Set<Integer> owned = new HashSet<>();
+    for (MemberDescription m : description.members()) {
+      if (m.clientId().endsWith(member.id())) {
+        m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(cluster.downlinkTopic()))
+            .forEach(tp -> owned.add(tp.partition()));
+      }
+    }
+    return owned;
+  }
+}
