@@ -11,30 +11,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /** What a back end does: write downlink records, read receipts. */
 public final class Downlink {
 
-  /** Topic of the probes {@link #awaitRoutable} sends; {@link Received} ignores it. */
-  public static final String PROBE_TOPIC = "DL/probe";
-
   private Downlink() {
-  }
-
-  /**
-   * Waits until the router delivers to the client's current subscription, by sending QoS 0 probes
-   * on {@link #PROBE_TOPIC} until one is {@code delivered}. Not needed right after SUBACK: the router
-   * routes a record written after SUBACK against a state that includes the subscription. Useful only
-   * where a test cannot tell when the subscription reached Kafka.
-   */
-  public static void awaitRoutable(String downlinkTopic, String receiptsTopic, String clientId) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      String correlation = "probe-" + java.util.UUID.randomUUID();
-      send(downlinkTopic, clientId, new byte[0], "mqtt.topic", PROBE_TOPIC, "mqtt.qos", "0",
-          "correlation.id", correlation);
-      List<Receipt> receipts = receipts(receiptsTopic, correlation, 1, Duration.ofSeconds(5));
-      if (!receipts.isEmpty() && receipts.get(0).status() == Receipt.Status.DELIVERED) {
-        return;
-      }
-    }
-    throw new AssertionError("the router never delivered to " + clientId);
   }
 
   /** Writes a downlink record; headers given as name/value pairs (null values are left out). */

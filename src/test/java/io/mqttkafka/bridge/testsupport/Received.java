@@ -24,9 +24,6 @@ public final class Received implements MqttCallback {
 
   @Override
   public void messageArrived(String topic, MqttMessage message) {
-    if (Downlink.PROBE_TOPIC.equals(topic)) {
-      return;
-    }
     messages.add(new Message(topic, message.getPayload(), message.getQos()));
   }
 
