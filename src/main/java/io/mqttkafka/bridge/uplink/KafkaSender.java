@@ -25,9 +25,8 @@ import org.apache.kafka.common.header.Header;
  * Sends records with the shared Kafka producer straight from the caller's event loop, and completes
  * each future back on the caller's context: no worker-thread hop per record. Kafka's acknowledgements
  * go back in batches: the producer's I/O thread queues them per context, and one task on the context
- * completes all that are queued (not one task per record). A record's bytes count as in flight until
- * its future was completed there, so that acknowledgements an event loop has not yet caught up with
- * cannot pile up beyond the limit below.
+ * completes all that are queued (not one task per record), so that completions cannot pile up behind
+ * the reading of new packets as one task each.
  *
  * <p>The producer runs with {@code max.block.ms=0}, so {@code send} never blocks; it fails at once
  * where it would have waited:
@@ -218,8 +217,8 @@ public final class KafkaSender {
     }
 
     private void settle() {
+      inFlightBytes.addAndGet(-size);
       if (batch == null) {
-        inFlightBytes.addAndGet(-size);
         completeNow();
       } else {
         batch.add(this);
@@ -260,15 +259,9 @@ public final class KafkaSender {
     @Override
     public void handle(Void v) {
       scheduled.set(false);
-      long released = 0;
       Pending pending;
-      try {
-        while ((pending = done.poll()) != null) {
-          released += pending.size;
-          pending.completeNow();
-        }
-      } finally {
-        inFlightBytes.addAndGet(-released);
+      while ((pending = done.poll()) != null) {
+        pending.completeNow();
       }
     }
   }
