@@ -21,6 +21,8 @@
 #                            limit allows each process, whichever is lower)
 #   BENCH_ROUTER_CLIENTS=N   subscription records for the router figures (default 1000000)
 #   BENCH_DURATION=S         measured seconds of each throughput run (default 20)
+#   BENCH_ONLY=LIST          only these sections, comma-separated: uplink, downlink, connections, router
+#                            (the Kafka references always run); default all
 #   BENCH_PROFILE=1          also record JFR profiles of the bridge and print its hot methods (+~2 min)
 #   BENCH_UPDATE_DOC=1       replace the table between the markers in BENCHMARKS.md
 #   BENCH_KEEP=1             keep the temporary directory (logs, Kafka data)
@@ -39,6 +41,7 @@ TOTAL_LIMIT_S=900
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+want() { [[ -z ${BENCH_ONLY:-} || ",$BENCH_ONLY," == *",$1,"* ]]; }
 
 [[ -f $SOURCE_JAR ]] || die "no $SOURCE_JAR: build it first with mvn -B -DskipTests package"
 command -v java >/dev/null || die "java not found"
@@ -203,6 +206,7 @@ run_bench ref-start 180 kafka-producer --records 3m --record-size 100
 # 2. Uplink. Records are verified after each run (every record read back, loss counted), so that a
 #    consumer does not compete with the bridge for the two cores during the measured window.
 UP=("${MQTT[@]}" --connections 100 --payload 100 --warmup 10s --duration "${DURATION}s" --verify after)
+if want uplink; then
 run_bench uplink-q1-max 180 uplink "${UP[@]}" --qos 1 --inflight 100
 Q1_MAX=$(value uplink-q1-max throughput.arrived_per_s)
 Q1_MAX=${Q1_MAX%.*}
@@ -213,19 +217,22 @@ run_bench uplink-q0-at-q1max 180 uplink "${UP[@]}" --qos 0 --rate "$(( Q1_MAX > 
 run_bench uplink-q0-max 180 uplink "${UP[@]}" --qos 0
 run_bench uplink-q0-260k 180 uplink "${UP[@]}" --qos 0 --rate 260k
 run_bench uplink-q2-max 180 uplink "${UP[@]}" --qos 2 --inflight 100
+fi
 
 # 3. Downlink: 1,000 subscribed devices at 5,000 msg/s, QoS 1.
-run_bench downlink 180 downlink "${MQTT[@]}" --devices 1000 --rate 5000 --qos 1 --warmup 10s --duration 30s
+want downlink && run_bench downlink 180 downlink "${MQTT[@]}" --devices 1000 --rate 5000 --qos 1 --warmup 10s --duration 30s
 
 # 4. Idle connections.
-run_bench connections 420 connections "${MQTT[@]}" --connections "$CONNECTIONS" --connect-rate 10000 --hold 10s
+want connections && run_bench connections 420 connections "${MQTT[@]}" --connections "$CONNECTIONS" --connect-rate 10000 --hold 10s
 
 # 5. Router: write the subscription records, then rebuild them after a restart.
+if want router; then
 run_bench router-write 300 router --clients "$ROUTER_CLIENTS"
 BASELINE=$(value router-write memory.heap_before_bytes)
 restart_bridge
 run_bench router-rebuild 180 router --rebuild --clients "$ROUTER_CLIENTS" ${BASELINE:+--baseline-heap "${BASELINE%.*}"}
 await_bridge
+fi
 
 # 6. Reference again: how much the machine moved during the run.
 run_bench ref-end 180 kafka-producer --records 3m --record-size 100

@@ -149,6 +149,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
       previous.takeOver();
     }
     metrics.connectionOpened();
+    EndpointChannel.consolidateFlushes(endpoint);
     endpoint.accept(false, properties);
     LOG.debug("[client-id: {}] connected (MQTT {}, keep-alive {} s)", clientId, version == MQTT_5 ? "5" : "3.1.1",
         keepAlive);

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.uplink;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -8,7 +9,9 @@ import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.BufferExhaustedException;
 import org.apache.kafka.clients.producer.Callback;
@@ -20,7 +23,10 @@ import org.apache.kafka.common.header.Header;
 
 /**
  * Sends records with the shared Kafka producer straight from the caller's event loop, and completes
- * each future back on the caller's context: no worker-thread hop per record.
+ * each future back on the caller's context: no worker-thread hop per record. Kafka's acknowledgements
+ * go back in batches: the producer's I/O thread queues them per context, and one task on the context
+ * completes all that are queued (not one task per record), so that completions cannot pile up behind
+ * the reading of new packets as one task each.
  *
  * <p>The producer runs with {@code max.block.ms=0}, so {@code send} never blocks; it fails at once
  * where it would have waited:
@@ -47,6 +53,8 @@ public final class KafkaSender {
   private final AtomicLong inFlightBytes = new AtomicLong();
   /** Topics without metadata, with the records waiting for it; changed under the map's own lock. */
   private final Map<String, ColdTopic> cold = new ConcurrentHashMap<>();
+  /** Per calling context (one per bridge verticle), its acknowledgements waiting to be completed. */
+  private final Map<ContextInternal, Completions> completions = new ConcurrentHashMap<>();
 
   /**
    * @param metadataTimeoutMs how long a record may wait for its topic's metadata: {@code delivery.timeout.ms}
@@ -62,6 +70,7 @@ public final class KafkaSender {
   public Future<RecordMetadata> send(ProducerRecord<String, Buffer> record) {
     ContextInternal context = ContextInternal.current();
     Promise<RecordMetadata> promise = context == null ? Promise.promise() : context.promise();
+    Completions batch = context == null ? null : completionsOf(context);
     long size = estimateSize(record);
     long total = inFlightBytes.addAndGet(size);
     if (total > maxInFlightBytes && total != size) {
@@ -70,7 +79,7 @@ public final class KafkaSender {
           + " bytes awaiting Kafka, limit " + maxInFlightBytes));
       return promise.future();
     }
-    Pending pending = new Pending(record, promise, size);
+    Pending pending = new Pending(record, promise, size, batch);
     if (cold.isEmpty() || !cold.containsKey(record.topic())) {
       if (trySend(pending)) {
         return promise.future();
@@ -110,6 +119,11 @@ public final class KafkaSender {
   /** True once the bytes awaiting Kafka are below a quarter of the limit: paused publishers may go on. */
   public boolean drained() {
     return inFlightBytes.get() < maxInFlightBytes / 4;
+  }
+
+  private Completions completionsOf(ContextInternal context) {
+    Completions batch = completions.get(context);
+    return batch != null ? batch : completions.computeIfAbsent(context, Completions::new);
   }
 
   /** Hands the record to the producer; false when the producer has no metadata for its topic (not sent). */
@@ -180,21 +194,75 @@ public final class KafkaSender {
     final ProducerRecord<String, Buffer> record;
     final Promise<RecordMetadata> promise;
     final long size;
+    /** Where the outcome is completed; null for a caller outside vert.x (completed on the I/O thread). */
+    final Completions batch;
+    RecordMetadata metadata;
+    Throwable failure;
 
-    Pending(ProducerRecord<String, Buffer> record, Promise<RecordMetadata> promise, long size) {
+    Pending(ProducerRecord<String, Buffer> record, Promise<RecordMetadata> promise, long size, Completions batch) {
       this.record = record;
       this.promise = promise;
       this.size = size;
+      this.batch = batch;
     }
 
     void complete(RecordMetadata metadata) {
-      inFlightBytes.addAndGet(-size);
-      promise.complete(metadata);
+      this.metadata = metadata;
+      settle();
     }
 
     void fail(Throwable failure) {
+      this.failure = failure;
+      settle();
+    }
+
+    private void settle() {
       inFlightBytes.addAndGet(-size);
-      promise.tryFail(failure);
+      if (batch == null) {
+        completeNow();
+      } else {
+        batch.add(this);
+      }
+    }
+
+    /** On the caller's context (or the I/O thread for a caller outside vert.x). */
+    void completeNow() {
+      if (failure == null) {
+        promise.complete(metadata);
+      } else {
+        promise.tryFail(failure);
+      }
+    }
+  }
+
+  /**
+   * The outcomes of one context's records, completed there in batches. The producer's I/O thread adds
+   * (many per produce response); the first addition after a drain schedules the next drain.
+   */
+  private final class Completions implements Handler<Void> {
+    private final ContextInternal context;
+    private final ConcurrentLinkedQueue<Pending> done = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    Completions(ContextInternal context) {
+      this.context = context;
+    }
+
+    void add(Pending pending) {
+      done.add(pending);
+      if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+        context.runOnContext(this);
+      }
+    }
+
+    /** Runs on the context: completes every outcome queued so far. */
+    @Override
+    public void handle(Void v) {
+      scheduled.set(false);
+      Pending pending;
+      while ((pending = done.poll()) != null) {
+        pending.completeNow();
+      }
     }
   }
 
