@@ -69,6 +69,7 @@ public final class Bridge {
   private static final long STOP_TIMEOUT_SECONDS = 60;
   private static final String VERTX_MQTT_PACKAGE = "io.vertx.mqtt.";
   private static final long DRAIN_STEP_MS = 100;
+  private static final long DRAIN_POLL_MS = 20;
 
   private final BridgeConfig config;
   private final EmbeddedKafka embeddedKafka;
@@ -367,6 +368,14 @@ public final class Bridge {
       if (step + 1 < steps) {
         Thread.sleep(periodMs / steps);
       }
+    }
+    // Connections holding QoS 1/2 PUBLISH packets close once Kafka acknowledged them (bounded).
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DeviceSession.SHUTDOWN_ACK_WAIT_MS + 1_000);
+    while (sessions.size() > 0 && System.nanoTime() - deadline < 0) {
+      Thread.sleep(DRAIN_POLL_MS);
+    }
+    if (sessions.size() > 0) {
+      LOG.warn("{} MQTT connections still open after the drain; closing them", sessions.size());
     }
   }
 

@@ -111,6 +111,49 @@ class ShutdownIT {
     assertThat(inKafka).containsAll(acknowledged);
   }
 
+  @Test
+  void aConnectionHoldingUnacknowledgedPublishesIsAcknowledgedBeforeServerShuttingDown() throws Exception {
+    String topic = TestKafka.uniqueTopic("shutdown-held");
+    // Records wait 1.5 s in the producer: the stop begins while Kafka has not yet acknowledged them.
+    Bridge bridge = TestBridge.start("""
+        kafka:
+          producer: { linger.ms: "1500" }
+        mappings:
+          uplink:
+            - { match: "^UL/(.+)$", topic: "%s" }
+        """.formatted(topic));
+    try (RawMqttClient device = new RawMqttClient(bridge.mqttPort())) {
+      device.send(RawMqttClient.connect("car-held", 5, null, null, 0, false));
+      assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
+      device.send(RawMqttClient.concat(
+          publish5("UL/q1", "one", 1, 7), publish5("UL/q2", "two", 2, 8)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.value(Metrics.scrape(bridge.httpPort()),
+          "mqtt_bridge_uplink_inflight_bytes", "") > 0);
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(bridge::stop);
+
+      // Without waiting, DISCONNECT would come first and the device would resend both elsewhere.
+      RawMqttClient.Packet first = device.read();
+      assertThat(first.type()).isEqualTo(RawMqttClient.PUBACK);
+      assertThat(first.packetId()).isEqualTo(7);
+      RawMqttClient.Packet second = device.read();
+      assertThat(second.type()).isEqualTo(RawMqttClient.PUBREC);
+      assertThat(second.packetId()).isEqualTo(8);
+      RawMqttClient.Packet disconnect = device.read();
+      assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
+      assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x8B);
+      stopping.get(60, TimeUnit.SECONDS);
+    }
+    List<String> inKafka = TestKafka.consumeFor(topic, Duration.ofSeconds(3)).stream()
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+    assertThat(inKafka).containsExactly("one", "two");
+  }
+
+  /** An MQTT 5 PUBLISH without properties. */
+  private static byte[] publish5(String topic, String payload, int qos, int packetId) {
+    return RawMqttClient.packet(0x30 | (qos << 1), RawMqttClient.concat(RawMqttClient.string(topic),
+        new byte[] {(byte) (packetId >> 8), (byte) packetId, 0}, payload.getBytes(StandardCharsets.UTF_8)));
+  }
+
   private static long completed(List<IMqttDeliveryToken> tokens) {
     synchronized (tokens) {
       return tokens.stream().filter(IMqttDeliveryToken::isComplete).count();

@@ -41,6 +41,13 @@ public final class DeviceSession {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeviceSession.class);
   private static final int NO_RECEIVE_MAXIMUM = 65_535;
+  /**
+   * On shutdown, how long a connection waits for Kafka to acknowledge the QoS 1/2 PUBLISH packets it
+   * holds, so that it can PUBACK/PUBREC them before DISCONNECT instead of having the device resend them
+   * to another instance (duplicates). Kafka normally answers within milliseconds; when it is down,
+   * waiting longer only delays the stop.
+   */
+  public static final long SHUTDOWN_ACK_WAIT_MS = 5_000;
   private static final RejectedTopicException TOPIC_TOO_LONG =
       new RejectedTopicException("topic longer than mqtt.limits.maxTopicLength");
   private static final RejectedTopicException TOO_MANY_TOPIC_LEVELS =
@@ -72,6 +79,8 @@ public final class DeviceSession {
   /** True once the close needs no Will: a normal DISCONNECT, a takeover or a server shutdown. */
   private boolean willCancelled;
   private boolean failureLogged;
+  /** The bridge is stopping: new QoS 1/2 PUBLISH packets are not taken, DISCONNECT once the held ones are acknowledged. */
+  private boolean shuttingDown;
   /**
    * The failure of a QoS 1/2 PUBLISH that closes this connection once its turn to be acknowledged
    * comes; null while there is none. Later PUBLISH packets of the connection are not written: the
@@ -145,11 +154,22 @@ public final class DeviceSession {
     });
   }
 
-  /** Closes this connection because the bridge is shutting down (MQTT 5: DISCONNECT 0x8B). */
+  /**
+   * Closes this connection because the bridge is shutting down (MQTT 5: DISCONNECT 0x8B): at once when
+   * no QoS 1/2 PUBLISH awaits Kafka, else once those are acknowledged to the device, at the latest
+   * after {@link #SHUTDOWN_ACK_WAIT_MS}. Meanwhile new QoS 1/2 PUBLISH packets are left unanswered
+   * and unwritten: the device resends them after reconnecting, to another instance, without duplicates.
+   */
   public void shutdown() {
     context.runOnContext(v -> {
       willCancelled = true;
-      disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown");
+      shuttingDown = true;
+      if (acks.size() == 0) {
+        disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown");
+      } else {
+        context.owner().setTimer(SHUTDOWN_ACK_WAIT_MS,
+            id -> disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown"));
+      }
     });
   }
 
@@ -175,6 +195,9 @@ public final class DeviceSession {
     if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
       publishRateExceeded();
       return;
+    }
+    if (shuttingDown && qos > 0) {
+      return; // not taken: resent to another instance after the DISCONNECT that follows
     }
     if (qos == 2) {
       Qos2State state = qos2.get(packetId);
@@ -214,6 +237,7 @@ public final class DeviceSession {
           closingFailure = failure;
         }
         acks.complete(entry, failure);
+        afterAcks();
       } else if (failure != null) {
         onQos0Failure(failure);
       }
@@ -288,6 +312,13 @@ public final class DeviceSession {
       // MQTT 3.1.1 has no negative PUBACK, and vert.x 5.0.8 drops PUBREC reason codes: close, the
       // client resends on its next connection.
       disconnect(ReasonCodes.disconnect(failure), "uplink_failure");
+    }
+  }
+
+  /** After AckQueue released acknowledgements: a shutting-down connection closes once it holds none. */
+  private void afterAcks() {
+    if (shuttingDown && acks.size() == 0) {
+      disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown");
     }
   }
 
