@@ -248,6 +248,8 @@ public final class DeviceSession {
         reading.pause(true);
       } else if (services.uplink().congested()) {
         reading.pause(false);
+      } else {
+        reading.uplinkRelieved();
       }
     }
   }

@@ -11,6 +11,10 @@ import java.util.function.BooleanSupplier;
  * mqtt.receiveMaximum QoS 1/2 PUBLISHes unacknowledged (it cannot be told a Receive Maximum).
  * Reading resumes when the cause is gone, and at the latest after {@link ReadPauses#maxPauseNanos}:
  * a paused client's PINGREQ is not read either, so no keep-alive timer may run out meanwhile.
+ * A pause for the uplink that ends at that bound with the uplink still congested is not repeated
+ * until the uplink drains: the socket buffers can hold megabytes of PUBLISH packets in front of the
+ * client's PINGREQ, which a pause after every read would keep from the bridge until the client gives
+ * up and drops them all uncounted. Read on, QoS 0 beyond the sender's limit is dropped and counted.
  * Event loop only.
  */
 final class SocketReading {
@@ -23,6 +27,8 @@ final class SocketReading {
   private boolean paused;
   /** The pause is for the in-flight bound, not for the uplink. */
   private boolean forInflight;
+  /** The last uplink pause ended at its bound with the uplink still congested; no new one until it drains. */
+  private boolean uplinkPauseSpent;
   private long resumeBy;
 
   /**
@@ -48,7 +54,7 @@ final class SocketReading {
 
   /** Stops reading; {@code inflight}: for the in-flight bound, else for the uplink. */
   void pause(boolean inflight) {
-    if (paused || !EndpointChannel.setAutoRead(endpoint, false)) {
+    if (paused || (!inflight && uplinkPauseSpent) || !EndpointChannel.setAutoRead(endpoint, false)) {
       return;
     }
     paused = true;
@@ -61,9 +67,15 @@ final class SocketReading {
   /** Whether reading may resume; {@code uplinkDrained}: the uplink is below its low-water mark. */
   boolean mayResume(boolean uplinkDrained, long nowNanos) {
     if (nowNanos - resumeBy >= 0) {
+      uplinkPauseSpent |= !forInflight && !uplinkDrained;
       return true;
     }
     return forInflight ? inflightCleared.getAsBoolean() : uplinkDrained;
+  }
+
+  /** The uplink is no longer congested: a later congestion may pause this connection again. */
+  void uplinkRelieved() {
+    uplinkPauseSpent = false;
   }
 
   void resume() {
