@@ -198,7 +198,11 @@ public final class TopicFilter {
     return out.append(template, from, template.length()).toString();
   }
 
-  private static boolean isSafeLevelValue(String value) {
+  /**
+   * Whether a value may fill a ${clientId}/${username} placeholder: exactly one topic level of its own
+   * (not empty, no '/', '+', '#' or U+0000), so that it can neither widen a filter nor reach another level.
+   */
+  public static boolean isSafeLevelValue(String value) {
     if (value == null || value.isEmpty()) {
       return false;
     }

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.uplink;
 
+import io.mqttkafka.bridge.mqtt.TopicFilter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -206,20 +207,6 @@ public final class TopicMapper {
     return out.append(template, from, template.length()).toString();
   }
 
-  /** A value may fill a placeholder when it is exactly one topic level of its own. */
-  private static boolean isLevelValue(String value) {
-    if (value == null || value.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '/' || c == '+' || c == '#' || c == '\u0000') {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** Whether Kafka accepts {@code name} as a topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
   public static boolean isValidKafkaTopic(String name) {
     // Kafka's own check (kafka-clients' internals package, not public API: an upgrade that moves it
@@ -265,8 +252,8 @@ public final class TopicMapper {
 
     /** Whether the subject has the values this rule's placeholders need. */
     boolean canFill(Subject subject) {
-      return (!needsUsername || isLevelValue(subject.username))
-          && (!matchUsesClientId || isLevelValue(subject.clientId));
+      return (!needsUsername || TopicFilter.isSafeLevelValue(subject.username))
+          && (!matchUsesClientId || TopicFilter.isSafeLevelValue(subject.clientId));
     }
 
     private static void checkPlaceholders(Rule rule, String regex) {
