@@ -82,7 +82,7 @@ final class Subscriptions {
   /** Withdraws filters granted by a SUBSCRIBE whose presence record could not be written. */
   void revoke(List<MqttTopicSubscription> requested, List<MqttSubAckReasonCode> codes) {
     for (int i = 0; i < requested.size(); i++) {
-      if (codes.get(i).value() <= MAX_GRANTED_QOS) {
+      if ((codes.get(i).value() & 0xFF) <= MAX_GRANTED_QOS) { // value() is a signed byte: 0x80 < 0
         granted.remove(requested.get(i).topicName());
       }
     }

@@ -34,6 +34,17 @@ class SubscriptionsTest {
   }
 
   @Test
+  void revokingARefusedFilterKeepsTheSameFilterGrantedEarlier() throws Exception {
+    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", true);
+    alice.subscribe(requests("DL/alice/#"));
+
+    // A later SUBSCRIBE of the same filter whose SUBACK says failure (0x80 is negative as a byte).
+    alice.revoke(requests("DL/alice/#"), List.of(MqttSubAckReasonCode.UNSPECIFIED_ERROR));
+
+    assertThat(alice.snapshot()).extracting(s -> s.filter()).containsExactly("DL/alice/#");
+  }
+
+  @Test
   void anAnonymousClientGetsNoFilterWithUsername() throws Exception {
     Subscriptions anonymous = new Subscriptions(OWN, "alice", null, true);
 
