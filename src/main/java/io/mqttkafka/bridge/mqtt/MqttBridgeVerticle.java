@@ -81,6 +81,12 @@ public final class MqttBridgeVerticle extends VerticleBase {
       refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION, "protocol_version");
       return;
     }
+    if (version == MQTT_5 && endpoint.connectProperties() != null
+        && endpoint.connectProperties().getProperty(MqttProperties.AUTHENTICATION_METHOD) != null) {
+      // MQTT 5 enhanced authentication (AUTH exchanges) is not supported; 0x8C says so [MQTT-4.12.0-1].
+      refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD, "authentication_method");
+      return;
+    }
     if (draining.getAsBoolean()) {
       refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
       return;
