@@ -14,7 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
-import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.MqttDisconnectMessage;
 import io.vertx.mqtt.messages.MqttPublishMessage;
@@ -22,7 +21,6 @@ import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -102,11 +100,12 @@ public final class DeviceSession {
     this.subject = services.uplink().subject(clientId, username);
     this.connectionId = services.registry().newConnectionId();
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
-    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username, v5);
+    this.limits = services.mqtt().limits();
+    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username, v5,
+        limits.maxTopicLength(), limits.maxTopicLevels(), services.metrics()::limitRejected);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
         clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
         this::closeSlowConsumer);
-    this.limits = services.mqtt().limits();
     this.pauses = pauses;
     this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
         () -> inflightBelowBound() && !services.uplink().congested());
@@ -343,14 +342,13 @@ public final class DeviceSession {
   }
 
   private void onSubscribe(MqttSubscribeMessage message) {
-    List<MqttSubAckReasonCode> granted;
+    List<MqttSubAckReasonCode> codes;
     try {
-      granted = subscriptions.subscribe(message.topicSubscriptions());
+      codes = subscriptions.subscribe(message.topicSubscriptions());
     } catch (Subscriptions.InvalidFilterException e) {
       protocolViolation("invalid_filter", MqttDisconnectReasonCode.TOPIC_FILTER_INVALID);
       return;
     }
-    List<MqttSubAckReasonCode> codes = refuseFiltersOverLimits(message.topicSubscriptions(), granted);
     // SUBACK only once the router can know: the presence record is in Kafka.
     writePresence(Event.SUBSCRIBED).onComplete((ok, failure) -> {
       List<MqttSubAckReasonCode> result = codes;
@@ -362,31 +360,6 @@ public final class DeviceSession {
         endpoint.subscribeAcknowledge(message.messageId(), result, MqttProperties.NO_PROPERTIES);
       }
     });
-  }
-
-  /**
-   * Filters longer or deeper than mqtt.limits allow are refused one by one, like filters the client may
-   * not use (SUBACK 0x80; MQTT 5: 0x8F Topic Filter invalid); the others of the SUBSCRIBE stand.
-   */
-  private List<MqttSubAckReasonCode> refuseFiltersOverLimits(List<MqttTopicSubscription> requested,
-                                                             List<MqttSubAckReasonCode> granted) {
-    List<MqttSubAckReasonCode> codes = granted;
-    for (int i = 0; i < requested.size(); i++) {
-      String limit = TopicLimits.check(requested.get(i).topicName(), limits.maxTopicLength(), limits.maxTopicLevels());
-      if (limit == null) {
-        continue;
-      }
-      services.metrics().limitRejected(limit);
-      MqttSubAckReasonCode code = codes.get(i);
-      if (code == MqttSubAckReasonCode.GRANTED_QOS0 || code == MqttSubAckReasonCode.GRANTED_QOS1) {
-        subscriptions.revoke(List.of(requested.get(i)), List.of(code));
-      }
-      if (codes == granted) {
-        codes = new ArrayList<>(granted);
-      }
-      codes.set(i, v5 ? MqttSubAckReasonCode.TOPIC_FILTER_INVALID : MqttSubAckReasonCode.UNSPECIFIED_ERROR);
-    }
-    return codes;
   }
 
   private void onUnsubscribe(MqttUnsubscribeMessage message) {

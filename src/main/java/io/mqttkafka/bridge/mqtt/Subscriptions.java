@@ -8,12 +8,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One connection's downlink subscriptions, and which filters it may subscribe to: those of
  * {@code mappings.downlink.filters}, with {@code ${clientId}} expanded for this client. A requested
  * filter is granted when every topic it matches is matched by an allowed filter. Downlink is
- * delivered at QoS 0 or 1, so granted QoS is at most 1. Not thread-safe: the connection's event loop.
+ * delivered at QoS 0 or 1, so granted QoS is at most 1. A filter longer or deeper than
+ * mqtt.limits.maxTopicLength/maxTopicLevels is refused on its own (SUBACK 0x80; MQTT 5: 0x8F Topic
+ * Filter invalid); the others of the SUBSCRIBE stand. Not thread-safe: the connection's event loop.
  */
 final class Subscriptions {
 
@@ -28,10 +31,17 @@ final class Subscriptions {
 
   private final List<TopicFilter> allowed;
   private final boolean v5;
+  private final int maxTopicLength;
+  private final int maxTopicLevels;
+  private final Consumer<String> limitRejected;
   private final Map<String, Integer> granted = new LinkedHashMap<>();
 
-  /** @param allowedTemplates {@code mappings.downlink.filters}; a template the client id cannot fill is skipped */
-  Subscriptions(List<String> allowedTemplates, String clientId, String username, boolean v5) {
+  /**
+   * @param allowedTemplates {@code mappings.downlink.filters}; a template the client id cannot fill is skipped
+   * @param limitRejected    told the limit ({@link TopicLimits#LENGTH} or {@link TopicLimits#LEVELS}) a refused filter breaks
+   */
+  Subscriptions(List<String> allowedTemplates, String clientId, String username, boolean v5, int maxTopicLength,
+                int maxTopicLevels, Consumer<String> limitRejected) {
     List<TopicFilter> filters = new ArrayList<>();
     for (String template : allowedTemplates) {
       String expanded = TopicFilter.expand(template, clientId, username);
@@ -41,6 +51,9 @@ final class Subscriptions {
     }
     this.allowed = filters;
     this.v5 = v5;
+    this.maxTopicLength = maxTopicLength;
+    this.maxTopicLevels = maxTopicLevels;
+    this.limitRejected = limitRejected;
   }
 
   /**
@@ -57,6 +70,12 @@ final class Subscriptions {
     List<MqttSubAckReasonCode> codes = new ArrayList<>(requested.size());
     for (MqttTopicSubscription subscription : requested) {
       String filter = subscription.topicName();
+      String limit = TopicLimits.check(filter, maxTopicLength, maxTopicLevels);
+      if (limit != null) {
+        limitRejected.accept(limit);
+        codes.add(v5 ? MqttSubAckReasonCode.TOPIC_FILTER_INVALID : MqttSubAckReasonCode.UNSPECIFIED_ERROR);
+        continue;
+      }
       if (!isAllowed(TopicFilter.parse(filter))) {
         // MQTT 3.1.1 knows only 0x80 as a failure [MQTT-3.9.3-2]; MQTT 5 says why.
         codes.add(v5 ? MqttSubAckReasonCode.NOT_AUTHORIZED : MqttSubAckReasonCode.UNSPECIFIED_ERROR);

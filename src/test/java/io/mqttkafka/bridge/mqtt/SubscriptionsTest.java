@@ -14,6 +14,11 @@ class SubscriptionsTest {
 
   private static final List<String> OWN = List.of("DL/${username}/#", "cmd/${clientId}/+");
 
+  /** Limits out of the way: LimitsIT covers them with the bridge's metrics. */
+  private static Subscriptions subscriptions(String clientId, String username, boolean v5) {
+    return new Subscriptions(OWN, clientId, username, v5, Integer.MAX_VALUE, Integer.MAX_VALUE, limit -> { });
+  }
+
   private static List<MqttTopicSubscription> requests(String... filters) {
     return java.util.Arrays.stream(filters)
         .<MqttTopicSubscription>map(f -> new MqttTopicSubscriptionImpl(f, MqttQoS.AT_LEAST_ONCE)).toList();
@@ -21,7 +26,7 @@ class SubscriptionsTest {
 
   @Test
   void aUserMaySubscribeToItsOwnTopicsOnly() throws Exception {
-    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", true);
+    Subscriptions alice = subscriptions("car-1", "alice", true);
 
     assertThat(alice.subscribe(requests("DL/alice/#", "DL/alice/warn", "DL/bob/#", "DL/#", "cmd/car-1/x",
         "cmd/car-2/x", "cmd/car-1/#")))
@@ -35,7 +40,7 @@ class SubscriptionsTest {
 
   @Test
   void revokingARefusedFilterKeepsTheSameFilterGrantedEarlier() throws Exception {
-    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", true);
+    Subscriptions alice = subscriptions("car-1", "alice", true);
     alice.subscribe(requests("DL/alice/#"));
 
     // A later SUBSCRIBE of the same filter whose SUBACK says failure (0x80 is negative as a byte).
@@ -45,8 +50,20 @@ class SubscriptionsTest {
   }
 
   @Test
+  void aFilterOverTheTopicLimitsIsRefusedOnItsOwnAndNamed() throws Exception {
+    List<String> broken = new java.util.ArrayList<>();
+    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", true, 16, 3, broken::add);
+
+    assertThat(alice.subscribe(requests("DL/alice/#", "DL/alice/a/b", "DL/alice/very-long-level")))
+        .containsExactly(MqttSubAckReasonCode.GRANTED_QOS1, MqttSubAckReasonCode.TOPIC_FILTER_INVALID,
+            MqttSubAckReasonCode.TOPIC_FILTER_INVALID);
+    assertThat(broken).containsExactly(TopicLimits.LEVELS, TopicLimits.LENGTH);
+    assertThat(alice.snapshot()).extracting(s -> s.filter()).containsExactly("DL/alice/#");
+  }
+
+  @Test
   void anAnonymousClientGetsNoFilterWithUsername() throws Exception {
-    Subscriptions anonymous = new Subscriptions(OWN, "alice", null, true);
+    Subscriptions anonymous = subscriptions("alice", null, true);
 
     assertThat(anonymous.subscribe(requests("DL/alice/#", "DL/null/#", "DL/${username}/#", "cmd/alice/x")))
         .containsExactly(MqttSubAckReasonCode.NOT_AUTHORIZED, MqttSubAckReasonCode.NOT_AUTHORIZED,
@@ -55,7 +72,7 @@ class SubscriptionsTest {
 
   @Test
   void mqtt311GetsTheGenericFailureCode() throws Exception {
-    Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", false);
+    Subscriptions alice = subscriptions("car-1", "alice", false);
 
     assertThat(alice.subscribe(requests("DL/bob/#", "DL/alice/#")))
         .containsExactly(MqttSubAckReasonCode.UNSPECIFIED_ERROR, MqttSubAckReasonCode.GRANTED_QOS1);
@@ -63,7 +80,7 @@ class SubscriptionsTest {
 
   @Test
   void aUserNameThatIsNotOneLevelGetsNoFilterWithUsername() throws Exception {
-    Subscriptions wide = new Subscriptions(OWN, "car-1", "a/b", true);
+    Subscriptions wide = subscriptions("car-1", "a/b", true);
 
     assertThat(wide.subscribe(requests("DL/a/b/#", "DL/a/#")))
         .containsOnly(MqttSubAckReasonCode.NOT_AUTHORIZED);
