@@ -118,7 +118,7 @@ final class EndpointChannel {
   }
 
   /** The endpoint's channel, or null when this vertx-mqtt version keeps it elsewhere. */
-  private static Channel of(MqttEndpoint endpoint) {
+  static Channel of(MqttEndpoint endpoint) {
     if (CONN == null) {
       return null;
     }
