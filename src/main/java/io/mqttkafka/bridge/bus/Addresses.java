@@ -11,6 +11,11 @@ public final class Addresses {
   public static final String ACTION = "action";
   /** Publish the body to the device (headers: client, connection, topic, qos, and the record's coordinates). */
   public static final String ACTION_DELIVER = "deliver";
+  /**
+   * Answer once the first receipt of the downlink message named by {@link #PARTITION} and
+   * {@link #OFFSET} is in Kafka: asked after a deliver was answered {@link #OUTCOME_PENDING}.
+   */
+  public static final String ACTION_AWAIT = "await";
   /** Close the named connection: a newer connection of the same client exists elsewhere. */
   public static final String ACTION_TAKEOVER = "takeover";
   /** Write the named connection's presence record again (the router saw a stale one). */
@@ -25,6 +30,11 @@ public final class Addresses {
   public static final String OFFSET = "offset";
   /** The downlink record's Kafka timestamp, for the Kafka-to-device latency. */
   public static final String TIMESTAMP = "timestamp";
+
+  /** Reply header to a deliver or an await: {@link #OUTCOME_PENDING}, or absent when the receipt is in Kafka. */
+  public static final String OUTCOME = "outcome";
+  /** The message's first receipt is not in Kafka yet (it waits behind the device's in-flight window, or for Kafka). */
+  public static final String OUTCOME_PENDING = "pending";
 
   private static final String INSTANCE_PREFIX = "mqtt.bridge.instance.";
 

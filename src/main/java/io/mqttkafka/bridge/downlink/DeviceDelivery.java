@@ -20,11 +20,11 @@ import java.util.Map;
  * the connection's event loop only.
  *
  * <p>{@link #deliver} completes once the message's first receipt ({@code delivered}, or why not) is
- * in Kafka: only then may the router answer for it and commit its offset, so an instance that dies
- * before its receipt is written leaves the record to be routed again, never without a receipt. A
- * message that waits behind a full in-flight window completes after {@link #ANSWER_QUEUED_AFTER_MS}
- * at the latest, before the router's forward times out (which would make it write {@code offline}
- * for a message still on its way).
+ * in Kafka: only then may the router settle the record and commit its offset, so an instance that
+ * dies before its receipt is written leaves the router to write one, never a record without a
+ * receipt. A message waiting behind a full in-flight window, or whose receipt Kafka is slow to take,
+ * keeps its future pending for as long as that takes ({@link DownlinkDispatcher} tells the router it
+ * is still pending).
  */
 public final class DeviceDelivery {
 
@@ -35,8 +35,6 @@ public final class DeviceDelivery {
    * lets them pile up in the outbound buffer. Beyond this the connection is closed (slow consumer).
    */
   static final long MAX_UNWRITTEN_BYTES = 1024 * 1024;
-  /** Longest a queued message keeps the router's forward unanswered: half the router's timeout. */
-  static final long ANSWER_QUEUED_AFTER_MS = DownlinkMessage.FORWARD_TIMEOUT_MS / 2;
 
   private final MqttEndpoint endpoint;
   private final Vertx vertx;
@@ -58,8 +56,6 @@ public final class DeviceDelivery {
   private static final class Delivery {
     final DownlinkMessage message;
     final Promise<Void> answer = Promise.promise();
-    /** The timer that answers for a queued message; -1 when there is none. */
-    long answerTimer = -1;
 
     Delivery(DownlinkMessage message) {
       this.message = message;
@@ -83,8 +79,8 @@ public final class DeviceDelivery {
 
   /**
    * Publishes the message, or queues it behind a full in-flight window. The future completes once the
-   * message's first receipt is in Kafka (or failed to get there; that is logged), or once it has
-   * waited {@link #ANSWER_QUEUED_AFTER_MS} in the queue; it never fails.
+   * message's first receipt is in Kafka, or fails with {@link FirstReceiptNotWritten} (naming the
+   * receipt) when Kafka did not take it: the router then writes that receipt itself.
    */
   public Future<Void> deliver(DownlinkMessage message) {
     Delivery delivery = new Delivery(message);
@@ -94,10 +90,6 @@ public final class DeviceDelivery {
       publish(delivery);
     } else if (queued.size() < MAX_QUEUED) {
       queued.add(delivery);
-      delivery.answerTimer = vertx.setTimer(ANSWER_QUEUED_AFTER_MS, id -> {
-        delivery.answerTimer = -1;
-        delivery.answer.tryComplete();
-      });
     } else {
       firstReceipt(delivery, Status.REJECTED, "the device's in-flight window and queue are full");
     }
@@ -179,14 +171,14 @@ public final class DeviceDelivery {
     }
   }
 
-  /** The message's first receipt: once Kafka has it (or the write failed, which is logged), the router is answered. */
+  /** The message's first receipt: once Kafka has it, or could not take it, the router is answered. */
   private void firstReceipt(Delivery delivery, Status status, String detail) {
     receipt(delivery.message, status, detail).onComplete((ok, failure) -> {
-      if (delivery.answerTimer >= 0) {
-        vertx.cancelTimer(delivery.answerTimer);
-        delivery.answerTimer = -1;
+      if (failure == null) {
+        delivery.answer.tryComplete();
+      } else {
+        delivery.answer.tryFail(new FirstReceiptNotWritten(status, detail, failure));
       }
-      delivery.answer.tryComplete();
     });
   }
 

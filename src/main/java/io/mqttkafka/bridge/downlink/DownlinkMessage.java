@@ -16,8 +16,9 @@ public record DownlinkMessage(String clientId, String connectionId, String mqttT
                               int partition, long offset, long timestamp, Buffer payload) {
 
   /**
-   * How long the router waits for the device's instance to answer a forward. The instance answers
-   * once the message's first receipt is in Kafka; past this the router writes {@code offline} itself.
+   * How long the router waits for the device's instance to answer a forward (or an await). The
+   * instance answers once the message's first receipt is in Kafka, or after half this time that it is
+   * still pending; without an answer the router writes {@code offline} itself.
    */
   public static final long FORWARD_TIMEOUT_MS = 10_000;
 
@@ -35,6 +36,16 @@ public record DownlinkMessage(String clientId, String connectionId, String mqttT
       options.addHeader(Addresses.CORRELATION_ID, correlationId);
     }
     return options;
+  }
+
+  /** The options of an await: the instance answers once this message's first receipt is in Kafka. */
+  public DeliveryOptions toAwaitOptions(long sendTimeoutMs) {
+    return new DeliveryOptions().setSendTimeout(sendTimeoutMs)
+        .addHeader(Addresses.ACTION, Addresses.ACTION_AWAIT)
+        .addHeader(Addresses.CLIENT_ID, clientId)
+        .addHeader(Addresses.CONNECTION_ID, connectionId)
+        .addHeader(Addresses.PARTITION, Integer.toString(partition))
+        .addHeader(Addresses.OFFSET, Long.toString(offset));
   }
 
   public static DownlinkMessage from(MultiMap headers, Buffer body) {

@@ -38,6 +38,8 @@ public final class BridgeMetrics {
   private final Timer rebuild;
   private final Timer presenceWait;
   private final Counter presenceWaitExceeded;
+  private final Counter routerAwaits;
+  private final Counter receiptFailures;
   private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
   private final Map<String, Counter> byKey = new ConcurrentHashMap<>();
 
@@ -75,6 +77,12 @@ public final class BridgeMetrics {
     presenceWaitExceeded = Counter.builder(PREFIX + "router.presence.wait.exceeded")
         .description("Downlink records routed without the presence records written before them: the router"
             + " waited for them as long as it may").register(registry);
+    routerAwaits = Counter.builder(PREFIX + "router.awaits")
+        .description("Times the router asked a device's instance again about a downlink message whose first"
+            + " receipt was not in Kafka yet (the device's in-flight window full, or Kafka slow)").register(registry);
+    receiptFailures = Counter.builder(PREFIX + "receipt.write.failures")
+        .description("Receipt writes Kafka did not take; each is written again (by the router) until it is")
+        .register(registry);
   }
 
   public MeterRegistry registry() {
@@ -196,6 +204,14 @@ public final class BridgeMetrics {
 
   public void routerPresenceWaitExceeded(int records) {
     presenceWaitExceeded.increment(records);
+  }
+
+  public void routerAwait() {
+    routerAwaits.increment();
+  }
+
+  public void receiptWriteFailed() {
+    receiptFailures.increment();
   }
 
   private Counter uplink(int qos, String outcome) {

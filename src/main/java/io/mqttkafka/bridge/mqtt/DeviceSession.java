@@ -137,11 +137,11 @@ public final class DeviceSession {
 
   /**
    * Publishes a routed downlink message to the device, if this connection is still open. Completes
-   * (never fails) once the message's first receipt is in Kafka: see {@link DeviceDelivery#deliver}.
+   * once the message's first receipt is in Kafka: see {@link DeviceDelivery#deliver}.
    */
   public Future<Void> deliver(DownlinkMessage message) {
     Promise<Void> answered = Promise.promise();
-    context.runOnContext(v -> delivery.deliver(message).onComplete((ok, failure) -> answered.tryComplete()));
+    context.runOnContext(v -> delivery.deliver(message).onComplete(answered));
     return answered.future();
   }
 

@@ -18,6 +18,6 @@ public final class PresenceWriter {
 
   /** Completes on the caller's context once Kafka has the record. */
   public Future<Void> write(String clientId, PresenceRecord record) {
-    return sender.send(new ProducerRecord<>(topic, clientId, Buffer.buffer(record.toJson()))).mapEmpty();
+    return sender.sendControl(new ProducerRecord<>(topic, clientId, Buffer.buffer(record.toJson()))).mapEmpty();
   }
 }

@@ -34,20 +34,27 @@ public final class ReceiptWriter {
 
   /**
    * Writes a receipt for the downlink record at {@code partition}/{@code offset}; never throws. The
-   * future completes once Kafka has the receipt, or fails (the failure is logged here).
+   * future completes once Kafka has the receipt (then it is counted), or fails (logged and counted
+   * here; the caller decides whether to write it again).
    */
   public Future<Void> write(Receipt.Status status, String clientId, String mqttTopic, int partition, long offset,
                     String correlationId, String detail) {
-    metrics.downlink(status);
     Receipt receipt = new Receipt(status, clientId, mqttTopic, instanceId, partition, offset, correlationId, detail,
         System.currentTimeMillis());
     RecordHeaders headers = new RecordHeaders();
     if (correlationId != null) {
       headers.add(HEADER_CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
     }
-    return sender.send(new ProducerRecord<>(topic, null, clientId, Buffer.buffer(receipt.toJson()), headers))
-        .onFailure(failure -> LOG.warn("[client-id: {}] receipt {} for downlink {}/{} not written: {}", clientId,
-            status, partition, offset, failure.toString()))
+    return sender.sendControl(new ProducerRecord<>(topic, null, clientId, Buffer.buffer(receipt.toJson()), headers))
+        .onComplete((ok, failure) -> {
+          if (failure == null) {
+            metrics.downlink(status);
+          } else {
+            metrics.receiptWriteFailed();
+            LOG.warn("[client-id: {}] receipt {} for downlink {}/{} not written: {}", clientId, status, partition,
+                offset, failure.toString());
+          }
+        })
         .mapEmpty();
   }
 }

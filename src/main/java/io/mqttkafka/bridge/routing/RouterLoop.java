@@ -78,6 +78,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private static final Duration END_OFFSETS_TIMEOUT = Duration.ofSeconds(1);
   /** Held downlink bytes of one partition beyond which its fetching pauses until they are routed. */
   private static final long HELD_BYTES_MAX = 4L * 1024 * 1024;
+  /** Pause before a receipt Kafka did not take is written again. */
+  private static final long RECEIPT_RETRY_MS = 1_000;
   /** A router far behind on presence would warn for every batch: once in this period, the rest at DEBUG. */
   private static final long WAIT_WARNING_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   static final String HEADER_TOPIC = "mqtt.topic";
@@ -507,21 +509,42 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private void forward(String instanceId, DownlinkMessage message) {
     ConcurrentSkipListSet<Long> pending = unsettled.get(message.partition());
     pending.add(message.offset());
-    DeliveryOptions options = message.toDeliveryOptions(DownlinkMessage.FORWARD_TIMEOUT_MS);
-    vertx.eventBus().request(Addresses.instance(instanceId), message.payload(), options)
-        .onComplete((reply, failure) -> {
-          if (failure != null) {
-            notDelivered(instanceId, message, failure); // settled once its receipt is in Kafka
-          } else {
-            pending.remove(message.offset());
-          }
-        });
+    request(instanceId, message, message.payload(), message.toDeliveryOptions(DownlinkMessage.FORWARD_TIMEOUT_MS),
+        pending);
+  }
+
+  /**
+   * Sends a deliver (or an await) to the device's instance. Its answer settles the record once the
+   * first receipt is in Kafka; "pending" means the instance still waits for that (the device's
+   * in-flight window is full, or Kafka is slow): it is asked again, so a record is never settled on
+   * a promise, and an instance that dies meanwhile still leaves it a receipt (written here on the
+   * request's timeout).
+   */
+  private void request(String instanceId, DownlinkMessage message, Buffer body, DeliveryOptions options,
+                       ConcurrentSkipListSet<Long> pending) {
+    vertx.eventBus().request(Addresses.instance(instanceId), body, options).onComplete((reply, failure) -> {
+      if (failure == null && Addresses.OUTCOME_PENDING.equals(reply.headers().get(Addresses.OUTCOME))) {
+        metrics.routerAwait();
+        request(instanceId, message, Buffer.buffer(), message.toAwaitOptions(DownlinkMessage.FORWARD_TIMEOUT_MS),
+            pending);
+      } else if (failure == null) {
+        pending.remove(message.offset());
+      } else if (failure instanceof ReplyException refused
+          && refused.failureCode() == DownlinkDispatcher.RECEIPT_NOT_WRITTEN) {
+        String[] statusAndDetail = refused.getMessage().split("\n", 2);
+        receipt(Status.valueOf(statusAndDetail[0]), message.clientId(), message.mqttTopic(), message.partition(),
+            message.offset(), message.correlationId(), statusAndDetail.length > 1 ? statusAndDetail[1] : null);
+      } else {
+        notDelivered(instanceId, message, failure); // settled once its receipt is in Kafka
+      }
+    });
   }
 
   /**
    * Writes a receipt the router decides itself. The record stays unsettled (its offset is not
-   * committed) until Kafka has the receipt: a crash before that routes the record again rather than
-   * leaving it without any receipt.
+   * committed) until Kafka has the receipt; a write that fails is tried again every
+   * {@link #RECEIPT_RETRY_MS} while the router runs, and a crash or stop before it is written routes
+   * the record again: no record is left without a receipt.
    */
   private void receipt(Status status, String clientId, String topic, int partition, long offset, String correlationId,
                        String detail) {
@@ -529,10 +552,22 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     if (pending != null) {
       pending.add(offset);
     }
-    receipts.write(status, clientId, topic, partition, offset, correlationId, detail).onComplete(done -> {
-      if (pending != null) {
-        pending.remove(offset);
+    writeReceipt(status, clientId, topic, partition, offset, correlationId, detail, pending);
+  }
+
+  private void writeReceipt(Status status, String clientId, String topic, int partition, long offset,
+                            String correlationId, String detail, ConcurrentSkipListSet<Long> pending) {
+    receipts.write(status, clientId, topic, partition, offset, correlationId, detail).onComplete((ok, failure) -> {
+      if (failure == null) {
+        if (pending != null) {
+          pending.remove(offset);
+        }
+      } else if (running && unsettled.get(partition) == pending) {
+        vertx.setTimer(RECEIPT_RETRY_MS,
+            id -> writeReceipt(status, clientId, topic, partition, offset, correlationId, detail, pending));
       }
+      // Else the partition went to another router (or this one stops): the record stays uncommitted
+      // and is routed again there.
     });
   }
 

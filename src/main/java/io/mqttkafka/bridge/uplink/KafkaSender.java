@@ -66,17 +66,35 @@ public final class KafkaSender {
     this.metadataTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(metadataTimeoutMs);
   }
 
-  /** Sends a record; the future completes on the calling context once Kafka acknowledged it (or failed). */
+  /**
+   * Sends a record; the future completes on the calling context once Kafka acknowledged it (or
+   * failed). Refused with {@link OverloadedException} once the bytes awaiting Kafka reach the limit.
+   */
   public Future<RecordMetadata> send(ProducerRecord<String, Buffer> record) {
+    return send(record, maxInFlightBytes);
+  }
+
+  /**
+   * Sends one of the bridge's own records (a receipt, a presence record): counted like any other,
+   * but not refused at the sender's limit, which uplink traffic may hold, only when the producer's
+   * {@code buffer.memory} (twice the limit) is full. A downlink record's receipt must not be lost to
+   * a flood of uplink messages; these records are few (one or two per downlink message or per
+   * connection event) and their callers bound them.
+   */
+  public Future<RecordMetadata> sendControl(ProducerRecord<String, Buffer> record) {
+    return send(record, 2 * maxInFlightBytes);
+  }
+
+  private Future<RecordMetadata> send(ProducerRecord<String, Buffer> record, long limit) {
     ContextInternal context = ContextInternal.current();
     Promise<RecordMetadata> promise = context == null ? Promise.promise() : context.promise();
     Completions batch = context == null ? null : completionsOf(context);
     long size = estimateSize(record);
     long total = inFlightBytes.addAndGet(size);
-    if (total > maxInFlightBytes && total != size) {
+    if (total > limit && total != size) {
       inFlightBytes.addAndGet(-size);
       promise.fail(new OverloadedException("uplink overloaded: " + (total - size)
-          + " bytes awaiting Kafka, limit " + maxInFlightBytes));
+          + " bytes awaiting Kafka, limit " + limit));
       return promise.future();
     }
     Pending pending = new Pending(record, promise, size, batch);

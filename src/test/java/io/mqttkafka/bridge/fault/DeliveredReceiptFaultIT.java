@@ -95,6 +95,109 @@ class DeliveredReceiptFaultIT {
     }
   }
 
+  /**
+   * A message waits behind the device's full in-flight window (MQTT 5 Receive Maximum 1, the first
+   * message never acknowledged) longer than the router's forward may stay unanswered, and then the
+   * device's instance dies. The instance answered "pending" rather than settling it, the router kept
+   * asking, so its offset stayed uncommitted and the router wrote its receipt when the instance no
+   * longer answered. Before, the instance answered after 5 s as if the message were settled: the
+   * router committed past it and it was left without any receipt.
+   */
+  @Test
+  void aMessageQueuedBehindAFullInFlightWindowWhenItsInstanceDiesStillGetsAReceipt() throws Exception {
+    String yaml = """
+        mappings:
+          downlink: { filters: ["DL/#"], ackTimeout: 120s }
+        """;
+    try (ProcessCluster cluster = new ProcessCluster("queued", yaml, TestKafka.bootstrapServers(), 2)) {
+      cluster.startAll();
+      BridgeProcess router = cluster.get(0);
+      BridgeProcess device = cluster.get(1);
+      Set<Integer> routedByFirst = routerPartitions(cluster, router);
+      assertThat(routedByFirst).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
+      String clientId = null;
+      for (int n = 0; clientId == null; n++) {
+        if (routedByFirst.contains(TestCluster.partitionOf("car-queued-" + n))) {
+          clientId = "car-queued-" + n;
+        }
+      }
+
+      org.eclipse.paho.mqttv5.client.MqttAsyncClient client = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(
+          "tcp://127.0.0.1:" + device.mqttPort(), clientId,
+          new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+      org.eclipse.paho.mqttv5.client.MqttConnectionOptions options =
+          new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+      options.setCleanStart(true);
+      options.setAutomaticReconnect(false);
+      options.setReceiveMaximum(1);
+      client.setManualAcks(true); // and never acknowledges: the window of one stays full
+      java.util.concurrent.BlockingQueue<String> arrived = new java.util.concurrent.LinkedBlockingQueue<>();
+      client.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+        @Override
+        public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+        }
+
+        @Override
+        public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) {
+        }
+
+        @Override
+        public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) {
+          arrived.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties props) {
+        }
+      });
+      client.connect(options).waitForCompletion(10_000);
+      client.subscribe("DL/#", 1).waitForCompletion(10_000);
+
+      RecordMetadata first = sendDownlink(cluster, clientId, "first");
+      assertThat(arrived.poll(30, TimeUnit.SECONDS)).as("the first message reached the device").isEqualTo("first");
+      RecordMetadata queued = sendDownlink(cluster, clientId, "queued");
+      // Past the instance's 5 s answer and the router's 1 s commits: the queued message is still queued.
+      Thread.sleep(8_000);
+      assertThat(arrived).as("nothing passes the full window").isEmpty();
+      TopicPartition tp = new TopicPartition(queued.topic(), queued.partition());
+      OffsetAndMetadata committed = TestKafka.admin()
+          .listConsumerGroupOffsets(cluster.deployment().get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID"))
+          .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).get(tp);
+      device.kill();
+
+      List<Receipt> found = Downlink.receipts(cluster.receiptsTopic(), "queued", 1, Duration.ofSeconds(60));
+      ReliabilityReport.row("SIGKILL of the device's instance while a downlink message waits behind the device's"
+              + " full in-flight window (Receive Maximum 1, no PUBACK) for 8 s", "2 downlink records", "-",
+          found.size() + " receipt(s) of the queued one", found.isEmpty() ? 1 : 0, "-", "-",
+          "committed offset before the kill " + (committed == null ? "none" : committed.offset())
+              + ", first record at " + first.offset() + ", queued one at " + queued.offset() + "; its receipts "
+              + found.stream().map(r -> r.status() + " by " + r.instanceId()).toList());
+      assertThat(committed == null || committed.offset() <= queued.offset())
+          .as("committed offset (" + committed + ") must not pass the queued record (" + queued.offset()
+              + ") while it has no receipt").isTrue();
+      assertThat(found).as("receipts of the queued record after the device's instance died").isNotEmpty();
+      client.disconnectForcibly(1_000);
+      client.close();
+    }
+  }
+
+  private static RecordMetadata sendDownlink(ProcessCluster cluster, String clientId, String correlationId)
+      throws Exception {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("mqtt.topic", "DL/X".getBytes(StandardCharsets.UTF_8));
+    headers.add("correlation.id", correlationId.getBytes(StandardCharsets.UTF_8));
+    return TestKafka.producer().send(new ProducerRecord<>(cluster.downlinkTopic(), null, clientId,
+        correlationId.getBytes(StandardCharsets.UTF_8), headers)).get(10, TimeUnit.SECONDS);
+  }
+
   /** The downlink partitions the router group assigned to {@code member}. */
   private static Set<Integer> routerPartitions(ProcessCluster cluster, BridgeProcess member) throws Exception {
     String group = cluster.deployment().get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID");
