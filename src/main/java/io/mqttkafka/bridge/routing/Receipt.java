@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.routing;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The value of a record in {@code mqtt.receipts} (key: the client id): the outcome of one downlink
@@ -31,20 +32,29 @@ public record Receipt(
 
   public enum Status {
     /** Handed to the device's connection as a PUBLISH. */
-    @JsonProperty("delivered") DELIVERED,
+    @JsonProperty("delivered") DELIVERED("delivered"),
     /** The device acknowledged the PUBLISH (QoS 1 PUBACK). */
-    @JsonProperty("acked") ACKED,
+    @JsonProperty("acked") ACKED("acked"),
     /** The client has no connection. */
-    @JsonProperty("offline") OFFLINE,
+    @JsonProperty("offline") OFFLINE("offline"),
     /** The client is connected but subscribed to no filter that matches the topic. */
-    @JsonProperty("not_subscribed") NOT_SUBSCRIBED,
+    @JsonProperty("not_subscribed") NOT_SUBSCRIBED("not_subscribed"),
     /** Its {@code ttl.ms} had passed before it could be delivered. */
-    @JsonProperty("expired") EXPIRED,
+    @JsonProperty("expired") EXPIRED("expired"),
     /** The downlink record itself is invalid; {@code detail} says why. */
-    @JsonProperty("rejected") REJECTED,
+    @JsonProperty("rejected") REJECTED("rejected"),
     /** The owning instance or the device did not answer in time. */
-    @JsonProperty("timeout") TIMEOUT
+    @JsonProperty("timeout") TIMEOUT("timeout");
+
+    /** The JSON value, as in the annotation. */
+    final String json;
+
+    Status(String json) {
+      this.json = json;
+    }
   }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   /**
    * @throws IllegalArgumentException when the status is missing or the position is negative
@@ -59,8 +69,49 @@ public record Receipt(
     }
   }
 
+  /**
+   * The JSON Jackson would write for this record (same fields, order and escapes), written by hand:
+   * one receipt or two per downlink message, and Jackson's generic path was a tenth of the device's
+   * event loop at 5,000 downlink messages per second.
+   */
   public byte[] toJson() {
-    return PresenceRecord.write(this);
+    StringBuilder json = new StringBuilder(160).append("{\"status\":\"").append(status.json).append('"');
+    field(json, "clientId", clientId);
+    field(json, "mqttTopic", mqttTopic);
+    field(json, "instanceId", instanceId);
+    json.append(",\"partition\":").append(partition).append(",\"offset\":").append(offset);
+    field(json, "correlationId", correlationId);
+    field(json, "detail", detail);
+    json.append(",\"timestamp\":").append(timestamp).append('}');
+    return json.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void field(StringBuilder json, String name, String value) {
+    if (value == null) {
+      return;
+    }
+    json.append(",\"").append(name).append("\":\"");
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '"' -> json.append("\\\"");
+        case '\\' -> json.append("\\\\");
+        case '\n' -> json.append("\\n");
+        case '\r' -> json.append("\\r");
+        case '\t' -> json.append("\\t");
+        case '\b' -> json.append("\\b");
+        case '\f' -> json.append("\\f");
+        default -> {
+          if (c < 0x20 || Character.isSurrogate(c)) { // Jackson escapes both (a pair as two escapes)
+            json.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF])
+                .append(HEX[c & 0xF]);
+          } else {
+            json.append(c);
+          }
+        }
+      }
+    }
+    json.append('"');
   }
 
   /**

@@ -49,6 +49,15 @@ class ReceiptTest {
     assertThat(Receipt.fromJson(receipt.toJson())).isEqualTo(receipt);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"plain", "quote \" and back\\slash", "new\nline\ttab\rcr\bbs\fff", "\u0000\u0001\u001f\u007f",
+      "caf\u00e9 \u6c34 \ud83d\ude97", "/slash/ and </script>", ""})
+  void writesWhatJacksonWrites(String text) {
+    Receipt receipt = new Receipt(Status.NOT_SUBSCRIBED, text, text, text, 2, 9, text, text, 11);
+    assertThat(new String(receipt.toJson(), UTF_8)).isEqualTo(new String(PresenceRecord.write(receipt), UTF_8));
+    assertThat(Receipt.fromJson(receipt.toJson())).isEqualTo(receipt);
+  }
+
   @Test
   void ignoresUnknownFields() {
     assertThat(parse(FULL.replace("{", "{\"attempt\":2,\"via\":{\"x\":null},"))).isEqualTo(full());
