@@ -9,8 +9,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Downlink PUBLISH to one device, and a receipt for each message: {@code delivered} once written,
@@ -42,14 +44,19 @@ public final class DeviceDelivery {
   private final BridgeMetrics metrics;
   private final int receiveMaximum;
   private final long ackTimeoutMs;
+  private final long ackTimeoutNanos;
   private final Runnable onSlowConsumer;
-  private final Map<Integer, InFlight> inFlight = new HashMap<>();
+  /** Published QoS 1 messages awaiting PUBACK, by packet id, oldest first (so earliest deadline first). */
+  private final Map<Integer, InFlight> inFlight = new LinkedHashMap<>();
   private final ArrayDeque<Delivery> queued = new ArrayDeque<>();
   private int writing;
   private long unwrittenBytes;
   private boolean closed;
 
-  private record InFlight(DownlinkMessage message, long timer) {
+  /** The one timer for the oldest in-flight message's ack timeout; -1 when none is armed. */
+  private long ackTimer = -1;
+
+  private record InFlight(DownlinkMessage message, long deadlineNanos) {
   }
 
   /** A message on its way to the device, and the answer the router waits for. */
@@ -75,6 +82,7 @@ public final class DeviceDelivery {
     this.metrics = metrics;
     this.receiveMaximum = receiveMaximum;
     this.ackTimeoutMs = ackTimeoutMs;
+    this.ackTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs);
   }
 
   /**
@@ -102,7 +110,6 @@ public final class DeviceDelivery {
     if (acked == null) {
       return; // late, after the timeout receipt
     }
-    vertx.cancelTimer(acked.timer);
     receipt(acked.message, Status.ACKED, null);
     drain();
   }
@@ -110,8 +117,11 @@ public final class DeviceDelivery {
   /** The connection ended: every message still owed a final receipt gets one. */
   public void closed() {
     closed = true;
+    if (ackTimer >= 0) {
+      vertx.cancelTimer(ackTimer);
+      ackTimer = -1;
+    }
     for (InFlight pending : inFlight.values()) {
-      vertx.cancelTimer(pending.timer);
       receipt(pending.message, Status.TIMEOUT, "connection closed before PUBACK");
     }
     inFlight.clear();
@@ -151,16 +161,36 @@ public final class DeviceDelivery {
               receipt(message, Status.TIMEOUT, "connection closed before PUBACK");
               return;
             }
-            long timer = vertx.setTimer(ackTimeoutMs, id -> onAckTimeout(packetId));
-            inFlight.put(packetId, new InFlight(message, timer));
+            inFlight.put(packetId, new InFlight(message, System.nanoTime() + ackTimeoutNanos));
+            if (ackTimer < 0) {
+              ackTimer = vertx.setTimer(ackTimeoutMs, id -> onAckTimeout());
+            }
           }
         });
   }
 
-  private void onAckTimeout(int packetId) {
-    InFlight pending = inFlight.remove(packetId);
-    if (pending != null) {
+  /**
+   * The oldest in-flight message's deadline came: every message past its deadline gets
+   * {@code timeout}, and the timer is armed again for the next deadline. One timer per connection
+   * rather than one per message; a PUBACK does not cancel it.
+   */
+  private void onAckTimeout() {
+    ackTimer = -1;
+    long now = System.nanoTime();
+    boolean expired = false;
+    Iterator<InFlight> oldestFirst = inFlight.values().iterator();
+    while (oldestFirst.hasNext()) {
+      InFlight pending = oldestFirst.next();
+      long left = pending.deadlineNanos - now;
+      if (left > 0) {
+        ackTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left) + 1), id -> onAckTimeout());
+        break;
+      }
+      oldestFirst.remove();
+      expired = true;
       receipt(pending.message, Status.TIMEOUT, "no PUBACK within " + ackTimeoutMs + " ms");
+    }
+    if (expired) {
       drain();
     }
   }

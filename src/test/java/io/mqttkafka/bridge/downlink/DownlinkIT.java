@@ -196,6 +196,42 @@ class DownlinkIT {
     }
   }
 
+  /**
+   * One timer per connection covers every in-flight message (the oldest deadline first, armed again
+   * for the next): each unacknowledged message still times out on its own deadline, an acknowledged
+   * one in between never does.
+   */
+  @Test
+  void eachUnacknowledgedMessageTimesOutOnItsOwnDeadlineAndAnAcknowledgedOneNever() throws Exception {
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.connected("car-dl-some-acks");
+      raw.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+          new byte[] {1})));
+      assertThat(raw.read().type()).isEqualTo(RawMqttClient.SUBACK);
+      String run = UUID.randomUUID().toString();
+      Downlink.send(DOWNLINK, "car-dl-some-acks", bytes("1"), "mqtt.topic", "DL/T", "correlation.id", run + "-1");
+      assertThat(raw.read().type()).isEqualTo(3); // never acknowledged
+      Thread.sleep(400); // the next two are due later than the first, the third after its timer was armed
+      Downlink.send(DOWNLINK, "car-dl-some-acks", bytes("2"), "mqtt.topic", "DL/T", "correlation.id", run + "-2");
+      RawMqttClient.Packet second = raw.read();
+      assertThat(second.type()).isEqualTo(3);
+      byte[] body = second.body();
+      int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF); // the packet id follows the topic
+      raw.send(RawMqttClient.packet(0x40, new byte[] {body[2 + topicLength], body[3 + topicLength]}));
+      Downlink.send(DOWNLINK, "car-dl-some-acks", bytes("3"), "mqtt.topic", "DL/T", "correlation.id", run + "-3");
+      assertThat(raw.read().type()).isEqualTo(3); // never acknowledged
+
+      assertThat(Downlink.receipts(RECEIPTS, run + "-1", 2, WAIT)).extracting(Receipt::status)
+          .containsExactly(Status.DELIVERED, Status.TIMEOUT);
+      assertThat(Downlink.receipts(RECEIPTS, run + "-3", 2, WAIT)).extracting(Receipt::status)
+          .containsExactly(Status.DELIVERED, Status.TIMEOUT);
+      List<Receipt> acked = Downlink.receipts(RECEIPTS, run + "-2", 2, WAIT);
+      assertThat(acked).extracting(Receipt::status).containsExactly(Status.DELIVERED, Status.ACKED);
+      Thread.sleep(1_500); // past the second's own deadline: no timeout receipt follows its ack
+      assertThat(Downlink.receipts(RECEIPTS, run + "-2", 3, Duration.ofSeconds(2))).hasSize(2);
+    }
+  }
+
   @Test
   void subscribingOutsideTheAllowedFiltersIsRefused() throws Exception {
     MqttAsyncClient car = Clients.v3(bridge.mqttPort(), "car1");
