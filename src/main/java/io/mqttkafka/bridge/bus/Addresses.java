@@ -3,14 +3,13 @@ package io.mqttkafka.bridge.bus;
 /**
  * Every event-bus address and header the bridge uses. One address per instance, never one per
  * client: the router sends a downlink message to the instance that holds the device's connection.
- * Messages carry a Buffer body (the payload, or empty) and these headers, so no codec is needed.
+ * A deliver is a {@code DownlinkMessage} body (its own codec, no headers); the other actions carry no
+ * body and these headers.
  */
 public final class Addresses {
 
   /** Header: what the instance should do; one of the {@code ACTION_*} values. */
   public static final String ACTION = "action";
-  /** Publish the body to the device (headers: client, connection, topic, qos, and the record's coordinates). */
-  public static final String ACTION_DELIVER = "deliver";
   /**
    * Answer once the first receipt of the downlink message named by {@link #PARTITION} and
    * {@link #OFFSET} is in Kafka: asked after a deliver was answered {@link #OUTCOME_PENDING}.
@@ -23,13 +22,8 @@ public final class Addresses {
 
   public static final String CLIENT_ID = "client-id";
   public static final String CONNECTION_ID = "connection-id";
-  public static final String MQTT_TOPIC = "mqtt-topic";
-  public static final String QOS = "qos";
-  public static final String CORRELATION_ID = "correlation-id";
   public static final String PARTITION = "partition";
   public static final String OFFSET = "offset";
-  /** The downlink record's Kafka timestamp, for the Kafka-to-device latency. */
-  public static final String TIMESTAMP = "timestamp";
 
   /** Reply header to a deliver or an await: {@link #OUTCOME_PENDING}, or absent when the receipt is in Kafka. */
   public static final String OUTCOME = "outcome";

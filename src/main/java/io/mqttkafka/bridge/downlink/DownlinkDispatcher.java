@@ -4,14 +4,14 @@ import io.mqttkafka.bridge.bus.Addresses;
 import io.mqttkafka.bridge.mqtt.DeviceSession;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * This instance's event-bus address: takes what the routers send for the devices connected here
  * and hands it to their sessions.
  *
- * <p>A {@code deliver} whose connection is here is answered once the message's first receipt is in
+ * <p>A {@link DownlinkMessage} (a deliver) whose connection is here is answered once the message's first receipt is in
  * Kafka (see {@link DeviceDelivery#deliver}): the router commits the record's offset only after that,
  * so an instance that dies before its receipt is written leaves the router to write {@code offline}
  * when its request times out. A message whose first receipt takes longer (it waits behind the
@@ -41,8 +41,11 @@ public final class DownlinkDispatcher extends VerticleBase {
    * receipt's status name, then a new line and its detail if it has one.
    */
   public static final int RECEIPT_NOT_WRITTEN = 503;
-  /** Longest a deliver or an await stays unanswered: half the router's request timeout. */
+  /** Least time a deliver or an await stays unanswered: half the router's request timeout. */
   static final long ANSWER_PENDING_AFTER_MS = DownlinkMessage.FORWARD_TIMEOUT_MS / 2;
+  private static final long ANSWER_PENDING_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(ANSWER_PENDING_AFTER_MS);
+  /** How often {@link #sweep} runs: the longest a deliver stays unanswered is the sum, well within the timeout. */
+  private static final long SWEEP_MS = 1_000;
   /** How long the outcome of a message reported pending is kept for the router's next await. */
   static final long KEEP_OUTCOME_MS = 2 * DownlinkMessage.FORWARD_TIMEOUT_MS;
   private static final DeliveryOptions PENDING = new DeliveryOptions()
@@ -53,7 +56,10 @@ public final class DownlinkDispatcher extends VerticleBase {
   private final SessionRegistry registry;
   /** Messages reported pending, by "partition/offset": their first receipt, for the router's awaits. */
   private final Map<String, Future<Void>> pending = new ConcurrentHashMap<>();
-  private MessageConsumer<Buffer> consumer;
+  /** Delivers and awaits not answered yet, oldest first; the dispatcher's context only. */
+  private final ArrayDeque<Unanswered> unanswered = new ArrayDeque<>();
+  private MessageConsumer<Object> consumer;
+  private long sweepTimer;
 
   public DownlinkDispatcher(String instanceId, SessionRegistry registry) {
     this.instanceId = instanceId;
@@ -62,37 +68,44 @@ public final class DownlinkDispatcher extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    DownlinkMessageCodec.register(vertx.eventBus());
+    sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
     consumer = vertx.eventBus().consumer(Addresses.instance(instanceId), this::onMessage);
     return consumer.completion();
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(sweepTimer);
     return consumer.unregister();
   }
 
-  private void onMessage(Message<Buffer> message) {
+  private void onMessage(Message<Object> message) {
+    if (message.body() instanceof DownlinkMessage downlink) {
+      DeviceSession session = registry.get(downlink.clientId());
+      if (session != null && session.connectionId().equals(downlink.connectionId())) {
+        answer(message, downlink.partition(), downlink.offset(), null, session.deliver(downlink));
+      } else {
+        message.fail(NOT_CONNECTED_HERE,
+            "connection " + downlink.connectionId() + " is not on instance " + instanceId);
+      }
+      return;
+    }
     String clientId = message.headers().get(Addresses.CLIENT_ID);
     String connectionId = message.headers().get(Addresses.CONNECTION_ID);
     DeviceSession session = clientId == null ? null : registry.get(clientId);
     boolean here = session != null && session.connectionId().equals(connectionId);
     String action = message.headers().get(Addresses.ACTION);
     switch (action == null ? "" : action) {
-      case Addresses.ACTION_DELIVER -> {
-        if (here) {
-          answer(message, key(message.headers()),
-              session.deliver(DownlinkMessage.from(message.headers(), message.body())));
-        } else {
-          message.fail(NOT_CONNECTED_HERE, "connection " + connectionId + " is not on instance " + instanceId);
-        }
-      }
       case Addresses.ACTION_AWAIT -> {
-        String key = key(message.headers());
+        int partition = Integer.parseInt(message.headers().get(Addresses.PARTITION));
+        long offset = Long.parseLong(message.headers().get(Addresses.OFFSET));
+        String key = key(partition, offset);
         Future<Void> firstReceipt = pending.get(key);
         if (firstReceipt == null) {
           message.fail(UNKNOWN_MESSAGE, "instance " + instanceId + " holds no downlink message " + key);
         } else {
-          answer(message, key, firstReceipt);
+          answer(message, partition, offset, key, firstReceipt);
         }
       }
       case Addresses.ACTION_TAKEOVER -> {
@@ -111,35 +124,78 @@ public final class DownlinkDispatcher extends VerticleBase {
   }
 
   /**
-   * Answers the router once the first receipt is in Kafka, or after {@link #ANSWER_PENDING_AFTER_MS}
-   * that it is still pending; the outcome of a pending one is kept for the router's await.
+   * Answers the router once the first receipt is in Kafka, or, through {@link #sweep}, after
+   * {@link #ANSWER_PENDING_AFTER_MS} that it is still pending; the outcome of a pending one is kept
+   * for the router's await. {@code awaitKey} is the message's key for an await, null for a deliver.
+   * On the dispatcher's context.
    */
-  private void answer(Message<Buffer> message, String key, Future<Void> firstReceipt) {
+  private void answer(Message<Object> message, int partition, long offset, String awaitKey,
+                      Future<Void> firstReceipt) {
     if (firstReceipt.isComplete()) {
-      pending.remove(key, firstReceipt);
+      if (awaitKey != null) {
+        pending.remove(awaitKey, firstReceipt);
+      }
       reply(message, firstReceipt);
       return;
     }
-    AtomicBoolean answered = new AtomicBoolean();
-    long timer = vertx.setTimer(ANSWER_PENDING_AFTER_MS, id -> {
-      if (answered.compareAndSet(false, true)) {
-        pending.put(key, firstReceipt);
-        message.reply(null, PENDING);
-      }
-    });
+    Unanswered waiting = new Unanswered(message, partition, offset, firstReceipt,
+        System.nanoTime() + ANSWER_PENDING_AFTER_NANOS);
+    unanswered.add(waiting);
     firstReceipt.onComplete(done -> {
-      if (answered.compareAndSet(false, true)) {
-        vertx.cancelTimer(timer);
-        pending.remove(key, firstReceipt);
+      if (waiting.compareAndSet(false, true)) {
+        if (awaitKey != null) {
+          pending.remove(awaitKey, firstReceipt);
+        }
         reply(message, firstReceipt);
       } else {
         // The router was told "pending" and is asking again (or will): keep the outcome a while for it.
-        vertx.setTimer(KEEP_OUTCOME_MS, id -> pending.remove(key, firstReceipt));
+        vertx.setTimer(KEEP_OUTCOME_MS, id -> pending.remove(waiting.key(), firstReceipt));
       }
     });
   }
 
-  private static void reply(Message<Buffer> message, Future<Void> firstReceipt) {
+  /**
+   * Answers "pending" for each deliver or await unanswered for {@link #ANSWER_PENDING_AFTER_MS}: one
+   * periodic timer, not one per message (a timer costs a scheduled task and a map entry each).
+   */
+  private void sweep() {
+    long now = System.nanoTime();
+    Unanswered head;
+    while ((head = unanswered.peek()) != null && head.due - now <= 0) {
+      unanswered.poll();
+      if (head.compareAndSet(false, true)) {
+        pending.put(head.key(), head.firstReceipt);
+        head.message.reply(null, PENDING);
+      }
+    }
+  }
+
+  /** A deliver or an await not answered yet; true once answered (by its outcome or by the sweep). */
+  private static final class Unanswered extends AtomicBoolean {
+    final Message<Object> message;
+    final int partition;
+    final long offset;
+    final Future<Void> firstReceipt;
+    final long due;
+
+    Unanswered(Message<Object> message, int partition, long offset, Future<Void> firstReceipt, long due) {
+      this.message = message;
+      this.partition = partition;
+      this.offset = offset;
+      this.firstReceipt = firstReceipt;
+      this.due = due;
+    }
+
+    String key() {
+      return DownlinkDispatcher.key(partition, offset);
+    }
+  }
+
+  private static String key(int partition, long offset) {
+    return partition + "/" + offset;
+  }
+
+  private static void reply(Message<Object> message, Future<Void> firstReceipt) {
     if (firstReceipt.succeeded()) {
       message.reply(null);
     } else if (firstReceipt.cause() instanceof FirstReceiptNotWritten failed) {
@@ -148,9 +204,5 @@ public final class DownlinkDispatcher extends VerticleBase {
     } else {
       message.fail(RECEIPT_NOT_WRITTEN, "OFFLINE\n" + firstReceipt.cause());
     }
-  }
-
-  private static String key(MultiMap headers) {
-    return headers.get(Addresses.PARTITION) + "/" + headers.get(Addresses.OFFSET);
   }
 }

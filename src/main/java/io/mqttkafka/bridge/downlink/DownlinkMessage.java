@@ -1,13 +1,12 @@
 package io.mqttkafka.bridge.downlink;
 
 import io.mqttkafka.bridge.bus.Addresses;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 
 /**
- * A downlink record on its way from the router to the instance that holds the device: the payload is
- * the event-bus body, everything else travels as headers.
+ * A downlink record on its way from the router to the instance that holds the device: the event-bus
+ * body itself ({@link DownlinkMessageCodec}). Immutable; the payload is never written to.
  *
  * @param qos       the QoS to publish with: min(requested, granted)
  * @param timestamp the record's Kafka timestamp, for the Kafka-to-device latency
@@ -22,21 +21,11 @@ public record DownlinkMessage(String clientId, String connectionId, String mqttT
    */
   public static final long FORWARD_TIMEOUT_MS = 10_000;
 
-  public DeliveryOptions toDeliveryOptions(long sendTimeoutMs) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs)
-        .addHeader(Addresses.ACTION, Addresses.ACTION_DELIVER)
-        .addHeader(Addresses.CLIENT_ID, clientId)
-        .addHeader(Addresses.CONNECTION_ID, connectionId)
-        .addHeader(Addresses.MQTT_TOPIC, mqttTopic)
-        .addHeader(Addresses.QOS, Integer.toString(qos))
-        .addHeader(Addresses.PARTITION, Integer.toString(partition))
-        .addHeader(Addresses.OFFSET, Long.toString(offset))
-        .addHeader(Addresses.TIMESTAMP, Long.toString(timestamp));
-    if (correlationId != null) {
-      options.addHeader(Addresses.CORRELATION_ID, correlationId);
-    }
-    return options;
-  }
+  /**
+   * The options of a deliver: the message travels as itself (see {@link DownlinkMessageCodec}), its
+   * type says what to do with it, so it needs no headers. Shared by every deliver: never changed.
+   */
+  public static final DeliveryOptions DELIVER = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS);
 
   /** The options of an await: the instance answers once this message's first receipt is in Kafka. */
   public DeliveryOptions toAwaitOptions(long sendTimeoutMs) {
@@ -46,12 +35,5 @@ public record DownlinkMessage(String clientId, String connectionId, String mqttT
         .addHeader(Addresses.CONNECTION_ID, connectionId)
         .addHeader(Addresses.PARTITION, Integer.toString(partition))
         .addHeader(Addresses.OFFSET, Long.toString(offset));
-  }
-
-  public static DownlinkMessage from(MultiMap headers, Buffer body) {
-    return new DownlinkMessage(headers.get(Addresses.CLIENT_ID), headers.get(Addresses.CONNECTION_ID),
-        headers.get(Addresses.MQTT_TOPIC), Integer.parseInt(headers.get(Addresses.QOS)),
-        headers.get(Addresses.CORRELATION_ID), Integer.parseInt(headers.get(Addresses.PARTITION)),
-        Long.parseLong(headers.get(Addresses.OFFSET)), Long.parseLong(headers.get(Addresses.TIMESTAMP)), body);
   }
 }

@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.routing;
 import io.mqttkafka.bridge.bus.Addresses;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
+import io.mqttkafka.bridge.downlink.DownlinkMessageCodec;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.TopicFilter;
 import io.mqttkafka.bridge.routing.Receipt.Status;
@@ -11,6 +12,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -97,6 +100,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final PresenceWriter presence;
   private final BridgeMetrics metrics;
   private final int maxPollRecords;
+  private final ContextInternal context;
   private final Map<Integer, Partition> partitions = new HashMap<>();
   /** Downlink offsets handed on and not yet settled, per partition; settled from other threads. */
   private final Map<Integer, ConcurrentSkipListSet<Long>> unsettled = new ConcurrentHashMap<>();
@@ -166,6 +170,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     this.receipts = receipts;
     this.presence = presence;
     this.metrics = metrics;
+    this.context = ((VertxInternal) vertx).createEventLoopContext();
+    DownlinkMessageCodec.register(vertx.eventBus());
   }
 
   /** Ready once it took part in an assignment and every partition it owns is rebuilt. */
@@ -186,8 +192,16 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     consumer.wakeup();
   }
 
+  /**
+   * Runs the loop as an event of one vert.x context: its event-bus requests and receipt writes all
+   * belong to that context (a thread outside vert.x would otherwise get a new context for each).
+   */
   @Override
   public void run() {
+    context.dispatch(this::loop);
+  }
+
+  private void loop() {
     try {
       consumer.subscribe(List.of(subscriptionsTopic, downlinkTopic), this);
       while (running) {
@@ -509,8 +523,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private void forward(String instanceId, DownlinkMessage message) {
     ConcurrentSkipListSet<Long> pending = unsettled.get(message.partition());
     pending.add(message.offset());
-    request(instanceId, message, message.payload(), message.toDeliveryOptions(DownlinkMessage.FORWARD_TIMEOUT_MS),
-        pending);
+    request(instanceId, message, message, DownlinkMessage.DELIVER, pending);
   }
 
   /**
@@ -520,13 +533,12 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
    * a promise, and an instance that dies meanwhile still leaves it a receipt (written here on the
    * request's timeout).
    */
-  private void request(String instanceId, DownlinkMessage message, Buffer body, DeliveryOptions options,
+  private void request(String instanceId, DownlinkMessage message, Object body, DeliveryOptions options,
                        ConcurrentSkipListSet<Long> pending) {
     vertx.eventBus().request(Addresses.instance(instanceId), body, options).onComplete((reply, failure) -> {
       if (failure == null && Addresses.OUTCOME_PENDING.equals(reply.headers().get(Addresses.OUTCOME))) {
         metrics.routerAwait();
-        request(instanceId, message, Buffer.buffer(), message.toAwaitOptions(DownlinkMessage.FORWARD_TIMEOUT_MS),
-            pending);
+        request(instanceId, message, null, message.toAwaitOptions(DownlinkMessage.FORWARD_TIMEOUT_MS), pending);
       } else if (failure == null) {
         pending.remove(message.offset());
       } else if (failure instanceof ReplyException refused
