@@ -1,0 +1,38 @@
+package io.mqttkafka.bridge.downlink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+class DownlinkMessageCodecTest {
+
+  private final DownlinkMessageCodec codec = new DownlinkMessageCodec();
+
+  @Test
+  void aMessageCrossesTheWireWhole() {
+    DownlinkMessage sent = new DownlinkMessage("car-é1", "host-1/1763700000000-17", "DL/水/warn", 1, "corr-1", 7,
+        123_456_789_012L, 1_763_700_000_000L, Buffer.buffer(new byte[] {0, 1, 2, (byte) 0xFF}));
+    Buffer wire = Buffer.buffer().appendString("frame header");
+    codec.encodeToWire(wire, sent);
+
+    DownlinkMessage received = codec.decodeFromWire("frame header".length(), wire);
+
+    assertThat(received).isEqualTo(sent);
+  }
+
+  @Test
+  void absentCorrelationIdAndEmptyPayloadStayThat() {
+    DownlinkMessage sent = new DownlinkMessage("c", "i/1-1", "t", 0, null, 0, 0, 0, Buffer.buffer());
+    Buffer wire = Buffer.buffer();
+    codec.encodeToWire(wire, sent);
+
+    assertThat(codec.decodeFromWire(0, wire)).isEqualTo(sent);
+  }
+
+  @Test
+  void withinAnInstanceTheMessageItselfIsHandedOver() {
+    DownlinkMessage sent = new DownlinkMessage("c", "i/1-1", "t", 0, null, 0, 0, 0, Buffer.buffer("x"));
+    assertThat(codec.transform(sent)).isSameAs(sent);
+  }
+}
