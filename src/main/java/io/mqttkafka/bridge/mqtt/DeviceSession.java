@@ -419,6 +419,13 @@ public final class DeviceSession {
 
   private void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
+    String limit = TopicLimits.check(will.getWillTopic(), limits.maxTopicLength(), limits.maxTopicLevels());
+    if (limit != null) {
+      // Held to the same limits as any PUBLISH topic: refused like a Will no rule maps.
+      services.metrics().limitRejected(limit);
+      LOG.debug("[client-id: {}] Will message refused: its topic breaks mqtt.limits ({})", clientId, limit);
+      return;
+    }
     services.uplink().publish(subject, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
         will.isWillRetain(), will.getWillProperties()).onFailure(failure -> {
           if (ReasonCodes.isDeviceFault(failure)) {

@@ -148,6 +148,25 @@ class LimitsIT {
   }
 
   @Test
+  void aWillWhoseTopicBreaksTheLimitsIsNotPublishedAndCounted() throws Exception {
+    start("{ maxTopicLength: 20, maxTopicLevels: 3 }");
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("car-will-long", 4, "UL/" + "w".repeat(18), new byte[] {1}, 1, false));
+      assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
+    } // closed without DISCONNECT: the Will is due
+    try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
+      raw.send(RawMqttClient.connect("car-will-ok", 4, "UL/will", new byte[] {2}, 1, false));
+      assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
+    }
+    // The Will within the limits arrives; the other was refused, counted, and is not there.
+    await().atMost(Duration.ofSeconds(20)).until(() -> !TestKafka.consume(topic, 1, Duration.ofMillis(500)).isEmpty());
+    assertThat(TestKafka.consume(topic, 2, Duration.ofSeconds(2))).extracting(r -> r.headers().lastHeader("mqtt.topic"))
+        .extracting(h -> new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)).containsExactly("UL/will");
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        Metrics.value(Metrics.scrape(bridge.httpPort()), LIMIT, "limit=\"topic_length\"") == 1);
+  }
+
+  @Test
   void subscribeFiltersBeyondTheLimitsAreRefusedOneByOne() throws Exception {
     start("{ maxTopicLength: 20, maxTopicLevels: 3 }");
     try (RawMqttClient raw = connectV5("car-sub5")) {
