@@ -25,6 +25,8 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,10 @@ public final class DeviceSession {
    * waiting longer only delays the stop.
    */
   public static final long SHUTDOWN_ACK_WAIT_MS = 5_000;
+  /** Kafka failures of the uplink are warned about at most this often for the whole bridge. */
+  private static final long FAILURE_WARNING_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
+  private static final AtomicLong failureWarningsSuppressed = new AtomicLong();
   private static final RejectedTopicException TOPIC_TOO_LONG =
       new RejectedTopicException("topic longer than mqtt.limits.maxTopicLength");
   private static final RejectedTopicException TOO_MANY_TOPIC_LEVELS =
@@ -467,13 +473,25 @@ public final class DeviceSession {
     }
   }
 
+  /**
+   * A device's refused topic at DEBUG; a failure of Kafka or of the bridge's Kafka permissions at WARN,
+   * once per connection and at most once per {@link #FAILURE_WARNING_EVERY_NANOS} for the whole
+   * bridge (a Kafka outage would otherwise log a line per connected device), the rest at DEBUG.
+   */
   private void logFailure(Throwable failure) {
     if (ReasonCodes.isDeviceFault(failure)) {
       LOG.debug("[client-id: {}] uplink refused: {}", clientId, failure.getMessage());
-    } else if (!failureLogged) {
+      return;
+    }
+    long now = System.nanoTime();
+    long due = nextFailureWarning.get();
+    if (!failureLogged && now - due >= 0 && nextFailureWarning.compareAndSet(due, now + FAILURE_WARNING_EVERY_NANOS)) {
       failureLogged = true;
-      LOG.warn("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
+      long suppressed = failureWarningsSuppressed.getAndSet(0);
+      LOG.warn("[client-id: {}] uplink to Kafka failed: {}{}", clientId, failure.toString(),
+          suppressed == 0 ? "" : " (and " + suppressed + " more such failures logged at DEBUG since the last warning)");
     } else {
+      failureWarningsSuppressed.incrementAndGet();
       LOG.debug("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
     }
   }

@@ -126,10 +126,13 @@ public final class ReasonCodes {
     };
   }
 
-  /** True when the device caused the failure (log at DEBUG), false when it is ours (count, log once). */
+  /**
+   * True when the device caused the failure (log at DEBUG), false when it is ours (count, warn). Kafka
+   * refusing the bridge's own write (a missing ACL) is the operator's to fix, not the device's: the
+   * device is told "not authorized" all the same.
+   */
   public static boolean isDeviceFault(Throwable failure) {
     UplinkFailure kind = classify(failure);
-    return kind == UplinkFailure.TOPIC_REJECTED || kind == UplinkFailure.TOPIC_NOT_AUTHORIZED
-        || kind == UplinkFailure.NOT_AUTHORIZED;
+    return kind == UplinkFailure.TOPIC_REJECTED || kind == UplinkFailure.TOPIC_NOT_AUTHORIZED;
   }
 }

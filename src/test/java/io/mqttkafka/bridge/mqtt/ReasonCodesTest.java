@@ -40,9 +40,10 @@ class ReasonCodesTest {
   }
 
   @Test
-  void onlyRefusedTopicsAndAuthorisationAreTheDevicesFault() {
+  void onlyRefusedTopicsAreTheDevicesFaultNotKafkaRefusingTheBridge() {
     assertThat(ReasonCodes.isDeviceFault(new RejectedTopicException("x"))).isTrue();
-    assertThat(ReasonCodes.isDeviceFault(new TopicAuthorizationException("x"))).isTrue();
+    assertThat(ReasonCodes.isDeviceFault(new TopicAuthorizationException("x"))).as("a missing ACL: the operator's")
+        .isFalse();
     assertThat(ReasonCodes.isDeviceFault(new OverloadedException("x"))).isFalse();
     assertThat(ReasonCodes.isDeviceFault(new TimeoutException("x"))).isFalse();
   }
