@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -96,8 +95,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final BridgeMetrics metrics;
   private final int maxPollRecords;
   private final Map<Integer, Partition> partitions = new HashMap<>();
-  /** Downlink offsets handed on and not yet settled, per partition; settled from other threads. */
-  private final Map<Integer, ConcurrentSkipListSet<Long>> unsettled = new ConcurrentHashMap<>();
   private volatile boolean running = true;
   private volatile boolean assignedOnce;
   private volatile Set<Integer> partitionsOwned = Set.of();
@@ -110,13 +107,19 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private int downlinkPartitions;
 
   /**
-   * One owned partition number: its table, while rebuilding the offset to reach, and the downlink
-   * records fetched but not yet routed.
+   * One owned partition number: its table, while rebuilding the offset to reach, the downlink records
+   * fetched but not yet routed, and the downlink offsets handed on but not yet settled.
    */
   private static final class Partition {
     final SubscriptionTable table;
     final TopicPartition presence;
     final TopicPartition downlink;
+    /**
+     * Downlink offsets forwarded or given a receipt, and not yet settled; settled from other threads.
+     * Each forward and receipt settles in the set it was added to, so the late settle of a partition
+     * dropped meanwhile touches only that partition's old set, never a new one of the same number.
+     */
+    final ConcurrentSkipListSet<Long> unsettled = new ConcurrentSkipListSet<>();
     long rebuildUntil;
     long rebuildStartNanos;
     boolean ready;
@@ -236,7 +239,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       partition.rebuildUntil = ends.getOrDefault(tp, 0L);
       partition.rebuildStartNanos = System.nanoTime();
       partitions.put(tp.partition(), partition);
-      unsettled.put(tp.partition(), new ConcurrentSkipListSet<>());
       consumer.seekToBeginning(List.of(tp));
       if (assigned.contains(downlink)) {
         consumer.pause(List.of(downlink));
@@ -266,7 +268,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     for (TopicPartition tp : gone) {
       if (tp.topic().equals(subscriptionsTopic)) {
         partitions.remove(tp.partition());
-        unsettled.remove(tp.partition());
       }
     }
     updateGauges();
@@ -386,7 +387,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         }
         metrics.routerPresenceWait(waited);
         for (ConsumerRecord<String, byte[]> record : batch.records) {
-          onDownlink(record);
+          onDownlink(partition, record);
         }
         partition.held.pollFirst();
         partition.heldBytes -= batch.bytes;
@@ -428,7 +429,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
-  private void onDownlink(ConsumerRecord<String, byte[]> record) {
+  private void onDownlink(Partition partition, ConsumerRecord<String, byte[]> record) {
     String clientId = record.key();
     String topic = header(record, HEADER_TOPIC);
     String correlationId = header(record, HEADER_CORRELATION_ID);
@@ -439,27 +440,27 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       invalid = checkPartition(clientId, partitionNumber);
     }
     if (invalid != null) {
-      receipt(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
+      receipt(partition.unsettled, Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
       return;
     }
     String ttl = header(record, HEADER_TTL_MS);
     if (ttl != null && record.timestamp() + Long.parseLong(ttl) < System.currentTimeMillis()) {
-      receipt(Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
+      receipt(partition.unsettled, Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
       return;
     }
-    Partition partition = partitions.get(partitionNumber);
     SubscriptionTable.Route route = partition.table.lookup(clientId, topic);
     switch (route.kind()) {
-      case OFFLINE -> receipt(Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
-      case NOT_SUBSCRIBED ->
-          receipt(Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber, offset, correlationId, null);
+      case OFFLINE ->
+          receipt(partition.unsettled, Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
+      case NOT_SUBSCRIBED -> receipt(partition.unsettled, Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber,
+          offset, correlationId, null);
       case DELIVER -> {
         String qosHeader = header(record, HEADER_QOS);
         int requested = qosHeader == null ? DEFAULT_QOS : Integer.parseInt(qosHeader);
         DownlinkMessage message = new DownlinkMessage(clientId, route.connectionId(), topic,
             Math.min(requested, route.grantedQos()), correlationId, partitionNumber, offset, record.timestamp(),
             record.value() == null ? Buffer.buffer() : Buffer.buffer(record.value()));
-        forward(route.instanceId(), message);
+        forward(partition.unsettled, route.instanceId(), message);
       }
     }
   }
@@ -504,14 +505,13 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         + " (librdkafka/kcat: topic.partitioner=murmur2_random)";
   }
 
-  private void forward(String instanceId, DownlinkMessage message) {
-    ConcurrentSkipListSet<Long> pending = unsettled.get(message.partition());
+  private void forward(ConcurrentSkipListSet<Long> pending, String instanceId, DownlinkMessage message) {
     pending.add(message.offset());
     DeliveryOptions options = message.toDeliveryOptions(DownlinkMessage.FORWARD_TIMEOUT_MS);
     vertx.eventBus().request(Addresses.instance(instanceId), message.payload(), options)
         .onComplete((reply, failure) -> {
           if (failure != null) {
-            notDelivered(instanceId, message, failure); // settled once its receipt is in Kafka
+            notDelivered(pending, instanceId, message, failure); // settled once its receipt is in Kafka
           } else {
             pending.remove(message.offset());
           }
@@ -523,23 +523,18 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
    * committed) until Kafka has the receipt: a crash before that routes the record again rather than
    * leaving it without any receipt.
    */
-  private void receipt(Status status, String clientId, String topic, int partition, long offset, String correlationId,
-                       String detail) {
-    ConcurrentSkipListSet<Long> pending = unsettled.get(partition);
-    if (pending != null) {
-      pending.add(offset);
-    }
-    receipts.write(status, clientId, topic, partition, offset, correlationId, detail).onComplete(done -> {
-      if (pending != null) {
-        pending.remove(offset);
-      }
-    });
+  private void receipt(ConcurrentSkipListSet<Long> pending, Status status, String clientId, String topic, int partition,
+                       long offset, String correlationId, String detail) {
+    pending.add(offset);
+    receipts.write(status, clientId, topic, partition, offset, correlationId, detail)
+        .onComplete(done -> pending.remove(offset));
   }
 
-  private void notDelivered(String instanceId, DownlinkMessage m, Throwable failure) {
+  private void notDelivered(ConcurrentSkipListSet<Long> pending, String instanceId, DownlinkMessage m,
+                            Throwable failure) {
     boolean gone = failure instanceof ReplyException reply && (reply.failureType() == ReplyFailure.NO_HANDLERS
         || reply.failureCode() == DownlinkDispatcher.NOT_CONNECTED_HERE);
-    receipt(Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
+    receipt(pending, Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
         gone ? "the connection is gone" : "instance " + instanceId + " did not answer: " + failure.getMessage());
     if (gone) {
       // Its instance died, or it closed without its "disconnected" record: say so for it.
@@ -558,11 +553,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private void commit(boolean sync) {
     lastCommitNanos = System.nanoTime();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (Map.Entry<Integer, Partition> entry : partitions.entrySet()) {
-      Partition partition = entry.getValue();
-      ConcurrentSkipListSet<Long> pending = unsettled.get(entry.getKey());
+    for (Partition partition : partitions.values()) {
       long offset = consumer.position(partition.downlink);
-      Long first = pending == null ? null : pending.ceiling(0L);
+      Long first = partition.unsettled.ceiling(0L);
       if (first != null) {
         offset = Math.min(offset, first);
       }

@@ -130,6 +130,14 @@ class RouterLoopTest {
     assertThat(consumer.fetched(presence(0))).as("presence records read again").isEqualTo(presenceRead + 2);
     assertThat(rebuilds()).isEqualTo(rebuilt + 1);
 
+    // The forward from before the loss fails late: the one after it, still unanswered, keeps
+    // holding the commits back.
+    unanswered.get(0).fail(DownlinkDispatcher.NOT_CONNECTED_HERE, "connection gone");
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).contains("0/1"));
+    Thread.sleep(1_500);
+    assertThat(committed(0)).hasValue(1);
+    unanswered.get(1).reply(null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(3)));
   }
 
   @Test
