@@ -29,6 +29,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -46,7 +47,10 @@ import org.slf4j.event.Level;
  * partition's downlink records: a receipt for what it can decide itself, the rest over the event bus
  * to the instance holding the connection. Downlink offsets are committed up to the first record that
  * is not yet settled (held, forwarded and not answered, or its receipt not yet acknowledged by
- * Kafka), so a crash or a stop re-routes rather than loses.
+ * Kafka), so a crash or a stop re-routes rather than loses. A partition that an (eager) rebalance
+ * revokes and gives back is not new: the router keeps its state and continues from its own positions
+ * rather than from the committed offset, which an unanswered forward may hold far behind
+ * ({@link #onPartitionsAssigned}).
  *
  * <p>The two topics are fetched independently, so a downlink record can arrive before a presence
  * record that was in Kafka before it was written (a back end writes right after the device's SUBACK,
@@ -95,6 +99,11 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final BridgeMetrics metrics;
   private final int maxPollRecords;
   private final Map<Integer, Partition> partitions = new HashMap<>();
+  /**
+   * Partitions revoked by the rebalance under way, with the positions the router had: those assigned
+   * back continue from there, the others are dropped once the assignment is known.
+   */
+  private final Map<Integer, Kept> kept = new HashMap<>();
   private volatile boolean running = true;
   private volatile boolean assignedOnce;
   private volatile Set<Integer> partitionsOwned = Set.of();
@@ -140,6 +149,10 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       Held first = held.peekFirst();
       return first == null ? -1 : first.records.get(0).offset();
     }
+  }
+
+  /** A partition revoked by the rebalance under way, and the positions of its two topic partitions then. */
+  private record Kept(Partition partition, long presencePosition, long downlinkPosition) {
   }
 
   /** The downlink records of one partition from one poll, waiting for the presence records before them. */
@@ -224,16 +237,39 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
+  /**
+   * A partition revoked by this rebalance and assigned back continues where the router was: its
+   * table, held records and unsettled offsets as they were, both topic partitions sought to the
+   * positions it had. The eager protocol revokes everything from everyone before it assigns, so nobody
+   * else routed it in between, and everything below those positions was routed or is held: nothing is
+   * routed twice or skipped. (Had another member owned it meanwhile, in a generation this one missed,
+   * continuing still skips nothing; at worst records are routed twice, as a rebuild would.) Any other
+   * partition is new: its table is rebuilt from the start of the subscriptions partition, its downlink
+   * partition paused meanwhile and then read from the committed offset.
+   */
   @Override
   public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-    List<TopicPartition> subscriptions = new ArrayList<>();
+    List<TopicPartition> rebuild = new ArrayList<>();
     for (TopicPartition tp : assigned) {
-      if (tp.topic().equals(subscriptionsTopic)) {
-        subscriptions.add(tp);
+      if (!tp.topic().equals(subscriptionsTopic)) {
+        continue;
       }
+      TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
+      Kept before = kept.remove(tp.partition());
+      if (!assigned.contains(downlink)) {
+        LOG.warn("Router got {} without {}: the two topics must be co-partitioned", tp, downlink);
+      } else if (before != null) {
+        restore(before);
+        continue;
+      }
+      rebuild.add(tp);
     }
-    Map<TopicPartition, Long> ends = consumer.endOffsets(subscriptions);
-    for (TopicPartition tp : subscriptions) {
+    if (!kept.isEmpty()) {
+      LOG.debug("Router partitions {} moved to other instances", kept.keySet());
+      kept.clear(); // their forwards still settle, in sets nothing reads any more
+    }
+    Map<TopicPartition, Long> ends = rebuild.isEmpty() ? Map.of() : consumer.endOffsets(rebuild);
+    for (TopicPartition tp : rebuild) {
       TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
       Partition partition = new Partition(new SubscriptionTable(), tp, downlink);
       partition.rebuildUntil = ends.getOrDefault(tp, 0L);
@@ -242,25 +278,66 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       consumer.seekToBeginning(List.of(tp));
       if (assigned.contains(downlink)) {
         consumer.pause(List.of(downlink));
-      } else {
-        LOG.warn("Router got {} without {}: the two topics must be co-partitioned", tp, downlink);
       }
     }
     updateGauges();
     // Only now: ready() read between the two (endOffsets above is a network round trip) would see
     // an assignment with nothing left to rebuild, and /health/ready would be UP before the rebuild.
     assignedOnce = true;
+    if (rebuild.isEmpty() && !partitions.isEmpty()) {
+      LOG.info("Router routes partitions {}: {} connected clients, state kept through the rebalance",
+          partitionsOwned, clients);
+    }
     checkRebuilt();
   }
 
+  /** Takes a kept partition back: the consumer forgot its positions and pauses with the revocation. */
+  private void restore(Kept before) {
+    Partition partition = before.partition();
+    partitions.put(partition.presence.partition(), partition);
+    consumer.seek(partition.presence, before.presencePosition());
+    consumer.seek(partition.downlink, before.downlinkPosition());
+    if (!partition.ready || partition.pausedForHeld) {
+      consumer.pause(List.of(partition.downlink));
+    }
+    LOG.debug("Router partition {} kept: {} clients, presence from {}, downlink from {}, {} batches held",
+        partition.presence.partition(), partition.table.size(), before.presencePosition(),
+        before.downlinkPosition(), partition.held.size());
+  }
+
+  /**
+   * Commits, then sets the partitions aside with the router's positions: if this rebalance assigns
+   * them back, {@link #onPartitionsAssigned} continues from there.
+   */
   @Override
   public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
     commit(true);
+    for (TopicPartition tp : revoked) {
+      if (!tp.topic().equals(subscriptionsTopic)) {
+        continue;
+      }
+      Partition partition = partitions.get(tp.partition());
+      if (partition == null || !revoked.contains(partition.downlink)) {
+        continue;
+      }
+      try {
+        kept.put(tp.partition(), new Kept(partition, consumer.position(partition.presence),
+            consumer.position(partition.downlink)));
+      } catch (KafkaException e) {
+        // Without its positions it cannot continue: rebuilt if assigned back.
+        LOG.debug("Router partition {} not kept: {}", tp.partition(), e.toString());
+      }
+    }
     drop(revoked);
   }
 
+  /**
+   * The consumer was out of the group: another member may have routed these partitions meanwhile,
+   * so nothing of them is kept, nor of any partition set aside by a revocation.
+   */
   @Override
   public void onPartitionsLost(Collection<TopicPartition> lost) {
+    kept.clear();
     drop(lost);
   }
 
