@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -33,6 +32,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -50,7 +50,10 @@ import org.slf4j.event.Level;
  * partition's downlink records: a receipt for what it can decide itself, the rest over the event bus
  * to the instance holding the connection. Downlink offsets are committed up to the first record that
  * is not yet settled (held, forwarded and not answered, or its receipt not yet acknowledged by
- * Kafka), so a crash or a stop re-routes rather than loses.
+ * Kafka), so a crash or a stop re-routes rather than loses. A partition that an (eager) rebalance
+ * revokes and gives back is not new: the router keeps its state and continues from its own positions
+ * rather than from the committed offset, which an unanswered forward may hold far behind
+ * ({@link #onPartitionsAssigned}).
  *
  * <p>The two topics are fetched independently, so a downlink record can arrive before a presence
  * record that was in Kafka before it was written (a back end writes right after the device's SUBACK,
@@ -102,8 +105,11 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final int maxPollRecords;
   private final ContextInternal context;
   private final Map<Integer, Partition> partitions = new HashMap<>();
-  /** Downlink offsets handed on and not yet settled, per partition; settled from other threads. */
-  private final Map<Integer, ConcurrentSkipListSet<Long>> unsettled = new ConcurrentHashMap<>();
+  /**
+   * Partitions revoked by the rebalance under way, with the positions the router had: those assigned
+   * back continue from there, the others are dropped once the assignment is known.
+   */
+  private final Map<Integer, Kept> kept = new HashMap<>();
   private volatile boolean running = true;
   private volatile boolean assignedOnce;
   private volatile Set<Integer> partitionsOwned = Set.of();
@@ -116,13 +122,19 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private int downlinkPartitions;
 
   /**
-   * One owned partition number: its table, while rebuilding the offset to reach, and the downlink
-   * records fetched but not yet routed.
+   * One owned partition number: its table, while rebuilding the offset to reach, the downlink records
+   * fetched but not yet routed, and the downlink offsets handed on but not yet settled.
    */
   private static final class Partition {
     final SubscriptionTable table;
     final TopicPartition presence;
     final TopicPartition downlink;
+    /**
+     * Downlink offsets forwarded or given a receipt, and not yet settled; settled from other threads.
+     * Each forward and receipt settles in the set it was added to, so the late settle of a partition
+     * dropped meanwhile touches only that partition's old set, never a new one of the same number.
+     */
+    final ConcurrentSkipListSet<Long> unsettled = new ConcurrentSkipListSet<>();
     long rebuildUntil;
     long rebuildStartNanos;
     boolean ready;
@@ -143,6 +155,10 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       Held first = held.peekFirst();
       return first == null ? -1 : first.records.get(0).offset();
     }
+  }
+
+  /** A partition revoked by the rebalance under way, and the positions of its two topic partitions then. */
+  private record Kept(Partition partition, long presencePosition, long downlinkPosition) {
   }
 
   /** The downlink records of one partition from one poll, waiting for the presence records before them. */
@@ -237,44 +253,107 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
+  /**
+   * A partition revoked by this rebalance and assigned back continues where the router was: its
+   * table, held records and unsettled offsets as they were, both topic partitions sought to the
+   * positions it had. The eager protocol revokes everything from everyone before it assigns, so nobody
+   * else routed it in between, and everything below those positions was routed or is held: nothing is
+   * routed twice or skipped. (Had another member owned it meanwhile, in a generation this one missed,
+   * continuing still skips nothing; at worst records are routed twice, as a rebuild would.) Any other
+   * partition is new: its table is rebuilt from the start of the subscriptions partition, its downlink
+   * partition paused meanwhile and then read from the committed offset.
+   */
   @Override
   public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-    List<TopicPartition> subscriptions = new ArrayList<>();
+    List<TopicPartition> rebuild = new ArrayList<>();
     for (TopicPartition tp : assigned) {
-      if (tp.topic().equals(subscriptionsTopic)) {
-        subscriptions.add(tp);
+      if (!tp.topic().equals(subscriptionsTopic)) {
+        continue;
       }
+      TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
+      Kept before = kept.remove(tp.partition());
+      if (!assigned.contains(downlink)) {
+        LOG.warn("Router got {} without {}: the two topics must be co-partitioned", tp, downlink);
+      } else if (before != null) {
+        restore(before);
+        continue;
+      }
+      rebuild.add(tp);
     }
-    Map<TopicPartition, Long> ends = consumer.endOffsets(subscriptions);
-    for (TopicPartition tp : subscriptions) {
+    if (!kept.isEmpty()) {
+      LOG.debug("Router partitions {} moved to other instances", kept.keySet());
+      kept.clear(); // their forwards still settle, in sets nothing reads any more
+    }
+    Map<TopicPartition, Long> ends = rebuild.isEmpty() ? Map.of() : consumer.endOffsets(rebuild);
+    for (TopicPartition tp : rebuild) {
       TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
       Partition partition = new Partition(new SubscriptionTable(), tp, downlink);
       partition.rebuildUntil = ends.getOrDefault(tp, 0L);
       partition.rebuildStartNanos = System.nanoTime();
       partitions.put(tp.partition(), partition);
-      unsettled.put(tp.partition(), new ConcurrentSkipListSet<>());
       consumer.seekToBeginning(List.of(tp));
       if (assigned.contains(downlink)) {
         consumer.pause(List.of(downlink));
-      } else {
-        LOG.warn("Router got {} without {}: the two topics must be co-partitioned", tp, downlink);
       }
     }
     updateGauges();
     // Only now: ready() read between the two (endOffsets above is a network round trip) would see
     // an assignment with nothing left to rebuild, and /health/ready would be UP before the rebuild.
     assignedOnce = true;
+    if (rebuild.isEmpty() && !partitions.isEmpty()) {
+      LOG.info("Router routes partitions {}: {} connected clients, state kept through the rebalance",
+          partitionsOwned, clients);
+    }
     checkRebuilt();
   }
 
+  /** Takes a kept partition back: the consumer forgot its positions and pauses with the revocation. */
+  private void restore(Kept before) {
+    Partition partition = before.partition();
+    partitions.put(partition.presence.partition(), partition);
+    consumer.seek(partition.presence, before.presencePosition());
+    consumer.seek(partition.downlink, before.downlinkPosition());
+    if (!partition.ready || partition.pausedForHeld) {
+      consumer.pause(List.of(partition.downlink));
+    }
+    LOG.debug("Router partition {} kept: {} clients, presence from {}, downlink from {}, {} batches held",
+        partition.presence.partition(), partition.table.size(), before.presencePosition(),
+        before.downlinkPosition(), partition.held.size());
+  }
+
+  /**
+   * Commits, then sets the partitions aside with the router's positions: if this rebalance assigns
+   * them back, {@link #onPartitionsAssigned} continues from there.
+   */
   @Override
   public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
     commit(true);
+    for (TopicPartition tp : revoked) {
+      if (!tp.topic().equals(subscriptionsTopic)) {
+        continue;
+      }
+      Partition partition = partitions.get(tp.partition());
+      if (partition == null || !revoked.contains(partition.downlink)) {
+        continue;
+      }
+      try {
+        kept.put(tp.partition(), new Kept(partition, consumer.position(partition.presence),
+            consumer.position(partition.downlink)));
+      } catch (KafkaException e) {
+        // Without its positions it cannot continue: rebuilt if assigned back.
+        LOG.debug("Router partition {} not kept: {}", tp.partition(), e.toString());
+      }
+    }
     drop(revoked);
   }
 
+  /**
+   * The consumer was out of the group: another member may have routed these partitions meanwhile,
+   * so nothing of them is kept, nor of any partition set aside by a revocation.
+   */
   @Override
   public void onPartitionsLost(Collection<TopicPartition> lost) {
+    kept.clear();
     drop(lost);
   }
 
@@ -282,7 +361,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     for (TopicPartition tp : gone) {
       if (tp.topic().equals(subscriptionsTopic)) {
         partitions.remove(tp.partition());
-        unsettled.remove(tp.partition());
       }
     }
     updateGauges();
@@ -402,7 +480,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         }
         metrics.routerPresenceWait(waited);
         for (ConsumerRecord<String, byte[]> record : batch.records) {
-          onDownlink(record);
+          onDownlink(partition, record);
         }
         partition.held.pollFirst();
         partition.heldBytes -= batch.bytes;
@@ -444,7 +522,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
-  private void onDownlink(ConsumerRecord<String, byte[]> record) {
+  private void onDownlink(Partition partition, ConsumerRecord<String, byte[]> record) {
     String clientId = record.key();
     String topic = header(record, HEADER_TOPIC);
     String correlationId = header(record, HEADER_CORRELATION_ID);
@@ -455,27 +533,27 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       invalid = checkPartition(clientId, partitionNumber);
     }
     if (invalid != null) {
-      receipt(Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
+      receipt(partition.unsettled, Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
       return;
     }
     String ttl = header(record, HEADER_TTL_MS);
     if (ttl != null && record.timestamp() + Long.parseLong(ttl) < System.currentTimeMillis()) {
-      receipt(Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
+      receipt(partition.unsettled, Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
       return;
     }
-    Partition partition = partitions.get(partitionNumber);
     SubscriptionTable.Route route = partition.table.lookup(clientId, topic);
     switch (route.kind()) {
-      case OFFLINE -> receipt(Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
-      case NOT_SUBSCRIBED ->
-          receipt(Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber, offset, correlationId, null);
+      case OFFLINE ->
+          receipt(partition.unsettled, Status.OFFLINE, clientId, topic, partitionNumber, offset, correlationId, null);
+      case NOT_SUBSCRIBED -> receipt(partition.unsettled, Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber,
+          offset, correlationId, null);
       case DELIVER -> {
         String qosHeader = header(record, HEADER_QOS);
         int requested = qosHeader == null ? DEFAULT_QOS : Integer.parseInt(qosHeader);
         DownlinkMessage message = new DownlinkMessage(clientId, route.connectionId(), topic,
             Math.min(requested, route.grantedQos()), correlationId, partitionNumber, offset, record.timestamp(),
             record.value() == null ? Buffer.buffer() : Buffer.buffer(record.value()));
-        forward(route.instanceId(), message);
+        forward(partition.unsettled, route.instanceId(), message);
       }
     }
   }
@@ -520,8 +598,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         + " (librdkafka/kcat: topic.partitioner=murmur2_random)";
   }
 
-  private void forward(String instanceId, DownlinkMessage message) {
-    ConcurrentSkipListSet<Long> pending = unsettled.get(message.partition());
+  private void forward(ConcurrentSkipListSet<Long> pending, String instanceId, DownlinkMessage message) {
     pending.add(message.offset());
     request(instanceId, message, message, DownlinkMessage.DELIVER, pending);
   }
@@ -544,10 +621,10 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       } else if (failure instanceof ReplyException refused
           && refused.failureCode() == DownlinkDispatcher.RECEIPT_NOT_WRITTEN) {
         String[] statusAndDetail = refused.getMessage().split("\n", 2);
-        receipt(Status.valueOf(statusAndDetail[0]), message.clientId(), message.mqttTopic(), message.partition(),
+        receipt(pending, Status.valueOf(statusAndDetail[0]), message.clientId(), message.mqttTopic(), message.partition(),
             message.offset(), message.correlationId(), statusAndDetail.length > 1 ? statusAndDetail[1] : null);
       } else {
-        notDelivered(instanceId, message, failure); // settled once its receipt is in Kafka
+        notDelivered(pending, instanceId, message, failure); // settled once its receipt is in Kafka
       }
     });
   }
@@ -558,35 +635,32 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
    * {@link #RECEIPT_RETRY_MS} while the router runs, and a crash or stop before it is written routes
    * the record again: no record is left without a receipt.
    */
-  private void receipt(Status status, String clientId, String topic, int partition, long offset, String correlationId,
-                       String detail) {
-    ConcurrentSkipListSet<Long> pending = unsettled.get(partition);
-    if (pending != null) {
-      pending.add(offset);
-    }
-    writeReceipt(status, clientId, topic, partition, offset, correlationId, detail, pending);
+  private void receipt(ConcurrentSkipListSet<Long> pending, Status status, String clientId, String topic, int partition,
+                       long offset, String correlationId, String detail) {
+    pending.add(offset);
+    writeReceipt(pending, status, clientId, topic, partition, offset, correlationId, detail);
   }
 
-  private void writeReceipt(Status status, String clientId, String topic, int partition, long offset,
-                            String correlationId, String detail, ConcurrentSkipListSet<Long> pending) {
+  private void writeReceipt(ConcurrentSkipListSet<Long> pending, Status status, String clientId, String topic,
+                            int partition, long offset, String correlationId, String detail) {
     receipts.write(status, clientId, topic, partition, offset, correlationId, detail).onComplete((ok, failure) -> {
       if (failure == null) {
-        if (pending != null) {
-          pending.remove(offset);
-        }
-      } else if (running && unsettled.get(partition) == pending) {
+        pending.remove(offset);
+      } else if (running) {
+        // Also for a partition that moved meanwhile: its new owner routes the record again (at worst a
+        // second receipt); this router cannot tell from here, and a receipt too many loses nothing.
         vertx.setTimer(RECEIPT_RETRY_MS,
-            id -> writeReceipt(status, clientId, topic, partition, offset, correlationId, detail, pending));
+            id -> writeReceipt(pending, status, clientId, topic, partition, offset, correlationId, detail));
       }
-      // Else the partition went to another router (or this one stops): the record stays uncommitted
-      // and is routed again there.
+      // Else this router stops: the record stays uncommitted and is routed again by the next owner.
     });
   }
 
-  private void notDelivered(String instanceId, DownlinkMessage m, Throwable failure) {
+  private void notDelivered(ConcurrentSkipListSet<Long> pending, String instanceId, DownlinkMessage m,
+                            Throwable failure) {
     boolean gone = failure instanceof ReplyException reply && (reply.failureType() == ReplyFailure.NO_HANDLERS
         || reply.failureCode() == DownlinkDispatcher.NOT_CONNECTED_HERE);
-    receipt(Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
+    receipt(pending, Status.OFFLINE, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(),
         gone ? "the connection is gone" : "instance " + instanceId + " did not answer: " + failure.getMessage());
     if (gone) {
       // Its instance died, or it closed without its "disconnected" record: say so for it.
@@ -605,11 +679,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private void commit(boolean sync) {
     lastCommitNanos = System.nanoTime();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (Map.Entry<Integer, Partition> entry : partitions.entrySet()) {
-      Partition partition = entry.getValue();
-      ConcurrentSkipListSet<Long> pending = unsettled.get(entry.getKey());
+    for (Partition partition : partitions.values()) {
       long offset = consumer.position(partition.downlink);
-      Long first = pending == null ? null : pending.ceiling(0L);
+      Long first = partition.unsettled.ceiling(0L);
       if (first != null) {
         offset = Math.min(offset, first);
       }

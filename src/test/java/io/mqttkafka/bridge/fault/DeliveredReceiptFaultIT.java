@@ -13,12 +13,9 @@ import io.mqttkafka.bridge.testsupport.TestCluster;
 import io.mqttkafka.bridge.testsupport.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -51,7 +48,7 @@ class DeliveredReceiptFaultIT {
       cluster.startAll();
       BridgeProcess router = cluster.get(0);
       BridgeProcess device = cluster.get(1);
-      Set<Integer> routedByFirst = routerPartitions(cluster, router);
+      Set<Integer> routedByFirst = cluster.routerPartitions(router);
       assertThat(routedByFirst).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
       String clientId = null;
       for (int n = 0; clientId == null; n++) {
@@ -113,7 +110,7 @@ class DeliveredReceiptFaultIT {
       cluster.startAll();
       BridgeProcess router = cluster.get(0);
       BridgeProcess device = cluster.get(1);
-      Set<Integer> routedByFirst = routerPartitions(cluster, router);
+      Set<Integer> routedByFirst = cluster.routerPartitions(router);
       assertThat(routedByFirst).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
       String clientId = null;
       for (int n = 0; clientId == null; n++) {
@@ -196,20 +193,5 @@ class DeliveredReceiptFaultIT {
     headers.add("correlation.id", correlationId.getBytes(StandardCharsets.UTF_8));
     return TestKafka.producer().send(new ProducerRecord<>(cluster.downlinkTopic(), null, clientId,
         correlationId.getBytes(StandardCharsets.UTF_8), headers)).get(10, TimeUnit.SECONDS);
-  }
-
-  /** The downlink partitions the router group assigned to {@code member}. */
-  private static Set<Integer> routerPartitions(ProcessCluster cluster, BridgeProcess member) throws Exception {
-    String group = cluster.deployment().get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID");
-    ConsumerGroupDescription description = TestKafka.admin().describeConsumerGroups(List.of(group)).all()
-        .get(10, TimeUnit.SECONDS).get(group);
-    Set<Integer> owned = new HashSet<>();
-    for (MemberDescription m : description.members()) {
-      if (m.clientId().endsWith(member.id())) {
-        m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(cluster.downlinkTopic()))
-            .forEach(tp -> owned.add(tp.partition()));
-      }
-    }
-    return owned;
   }
 }

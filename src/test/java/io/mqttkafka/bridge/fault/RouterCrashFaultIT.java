@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.Test;
  * The instance that routes part of the downlink partitions is killed with SIGKILL while a back end
  * keeps writing downlink records to devices. Its partitions move to the survivor when the consumer
  * group notices (session timeout), which rebuilds their state from mqtt.subscriptions and resumes
- * routing. Every downlink record ends with at least one receipt: none vanishes.
+ * routing. Every downlink record ends with at least one receipt: none vanishes. The moved partitions
+ * are routed again from the killed router's last commit, so some records reach their device twice;
+ * the survivor's own partitions, which it keeps through that rebalance, deliver nothing twice (#6).
  */
 class RouterCrashFaultIT {
 
@@ -64,6 +67,7 @@ class RouterCrashFaultIT {
         load.start();
         Thread.sleep(before);
         double ownedByKilled = cluster.get(0).metric("mqtt_bridge_router_partitions", "");
+        Set<Integer> ownedBySurvivor = cluster.routerPartitions(cluster.get(1));
         long killedAt = System.currentTimeMillis();
         cluster.kill(0);
         Thread.sleep(after);
@@ -77,6 +81,16 @@ class RouterCrashFaultIT {
           receipts.set(load.receiptsByRecord(records));
           tally.set(load.verify(records, fleet.devices()));
           return tally.get().missing() == 0 && tally.get().unfinished() == 0;
+        });
+        Map<String, Integer> deliveries = new HashMap<>();
+        for (LoadDevice device : fleet.devices()) {
+          device.received().forEach((payload, count) -> deliveries.merge(payload, count.get(), Integer::sum));
+        }
+        Map<Integer, Integer> twiceByPartition = new TreeMap<>();
+        load.sent().forEach((n, sent) -> {
+          if (deliveries.getOrDefault("dl-" + n, 0) > 1) {
+            twiceByPartition.merge(sent.partition(), 1, Integer::sum);
+          }
         });
         fleet.stop();
 
@@ -104,6 +118,8 @@ class RouterCrashFaultIT {
         ReliabilityReport.note(t.toString());
         ReliabilityReport.note("resumed per partition (ms after the kill): " + resumedAt.entrySet().stream()
             .map(e -> e.getKey() + "=" + (e.getValue() - killedAt)).toList());
+        ReliabilityReport.note("delivered twice per partition: " + twiceByPartition + "; the survivor routed "
+            + ownedBySurvivor + " before the kill");
 
         assertThat(ownedByKilled).as("the killed instance routed partitions").isPositive();
         assertThat(load.failed()).isZero();
@@ -112,6 +128,10 @@ class RouterCrashFaultIT {
         assertThat(resumedAt.keySet()).as("partitions where delivery resumed after the kill")
             .containsExactlyInAnyOrderElementsOf(writtenAfter.keySet());
         assertThat(writtenAfter).hasSize(TestCluster.PARTITIONS);
+        assertThat(ownedBySurvivor).as("partitions the survivor routed before the kill").isNotEmpty();
+        assertThat(twiceByPartition.keySet()).as("partitions with records delivered twice; the survivor kept "
+            + ownedBySurvivor + " through the rebalance and routes them on from where it was")
+            .doesNotContainAnyElementsOf(ownedBySurvivor);
       }
     }
   }

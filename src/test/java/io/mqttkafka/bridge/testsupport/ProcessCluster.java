@@ -9,10 +9,17 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 
 /**
  * One deployment of bridge processes ({@link BridgeProcess}): shared internal topics and router
@@ -148,6 +155,23 @@ public final class ProcessCluster implements AutoCloseable {
       }
       return partitions == TestCluster.PARTITIONS;
     });
+  }
+
+  /** The downlink partitions the router group assigns to {@code member} now, as the group coordinator says. */
+  public Set<Integer> routerPartitions(BridgeProcess member) throws Exception {
+    String group = deployment.get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID");
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).all()
+          .get(10, TimeUnit.SECONDS).get(group);
+      Set<Integer> owned = new HashSet<>();
+      for (MemberDescription m : description.members()) {
+        if (m.clientId().endsWith(member.id())) {
+          m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(downlinkTopic()))
+              .forEach(tp -> owned.add(tp.partition()));
+        }
+      }
+      return owned;
+    }
   }
 
   @Override
