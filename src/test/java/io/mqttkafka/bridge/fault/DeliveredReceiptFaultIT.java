@@ -11,6 +11,7 @@ import io.mqttkafka.bridge.testsupport.Received;
 import io.mqttkafka.bridge.testsupport.ReliabilityReport;
 import io.mqttkafka.bridge.testsupport.TestCluster;
 import io.mqttkafka.bridge.testsupport.TestKafka;
+import io.mqttkafka.bridge.testsupport.V5Callback;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -48,14 +49,7 @@ class DeliveredReceiptFaultIT {
       cluster.startAll();
       BridgeProcess router = cluster.get(0);
       BridgeProcess device = cluster.get(1);
-      Set<Integer> routedByFirst = cluster.routerPartitions(router);
-      assertThat(routedByFirst).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
-      String clientId = null;
-      for (int n = 0; clientId == null; n++) {
-        if (routedByFirst.contains(TestCluster.partitionOf("car-answer-" + n))) {
-          clientId = "car-answer-" + n;
-        }
-      }
+      String clientId = clientRoutedBy(cluster, router, "car-answer");
 
       Received received = new Received();
       MqttAsyncClient client = Clients.v3(device.mqttPort(), clientId);
@@ -110,14 +104,7 @@ class DeliveredReceiptFaultIT {
       cluster.startAll();
       BridgeProcess router = cluster.get(0);
       BridgeProcess device = cluster.get(1);
-      Set<Integer> routedByFirst = cluster.routerPartitions(router);
-      assertThat(routedByFirst).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
-      String clientId = null;
-      for (int n = 0; clientId == null; n++) {
-        if (routedByFirst.contains(TestCluster.partitionOf("car-queued-" + n))) {
-          clientId = "car-queued-" + n;
-        }
-      }
+      String clientId = clientRoutedBy(cluster, router, "car-queued");
 
       org.eclipse.paho.mqttv5.client.MqttAsyncClient client = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(
           "tcp://127.0.0.1:" + device.mqttPort(), clientId,
@@ -129,30 +116,10 @@ class DeliveredReceiptFaultIT {
       options.setReceiveMaximum(1);
       client.setManualAcks(true); // and never acknowledges: the window of one stays full
       java.util.concurrent.BlockingQueue<String> arrived = new java.util.concurrent.LinkedBlockingQueue<>();
-      client.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-        @Override
-        public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) {
-        }
-
+      client.setCallback(new V5Callback() {
         @Override
         public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) {
           arrived.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties props) {
         }
       });
       client.connect(options).waitForCompletion(10_000);
@@ -183,6 +150,17 @@ class DeliveredReceiptFaultIT {
       assertThat(found).as("receipts of the queued record after the device's instance died").isNotEmpty();
       client.disconnectForcibly(1_000);
       client.close();
+    }
+  }
+
+  /** A client id whose downlink partition {@code router} routes, so that its device can sit on the other member. */
+  private static String clientRoutedBy(ProcessCluster cluster, BridgeProcess router, String prefix) throws Exception {
+    Set<Integer> routed = cluster.routerPartitions(router);
+    assertThat(routed).as("partitions routed by the first member").isNotEmpty().hasSizeLessThan(3);
+    for (int n = 0; ; n++) {
+      if (routed.contains(TestCluster.partitionOf(prefix + "-" + n))) {
+        return prefix + "-" + n;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testsupport.Clients;
 import io.mqttkafka.bridge.testsupport.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
+import io.mqttkafka.bridge.testsupport.V5Callback;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
@@ -106,30 +107,10 @@ class ConnectIT {
   void takenOverMqtt5ClientIsToldSessionTakenOver() throws Exception {
     org.eclipse.paho.mqttv5.client.MqttAsyncClient first = Clients.v5(bridge.mqttPort(), "car-takeover5");
     CompletableFuture<Integer> reason = new CompletableFuture<>();
-    first.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+    first.setCallback(new V5Callback() {
       @Override
       public void disconnected(MqttDisconnectResponse response) {
         reason.complete(response.getReturnCode());
-      }
-
-      @Override
-      public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) {
-      }
-
-      @Override
-      public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) {
-      }
-
-      @Override
-      public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) {
-      }
-
-      @Override
-      public void connectComplete(boolean reconnect, String serverUri) {
-      }
-
-      @Override
-      public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) {
       }
     });
     org.eclipse.paho.mqttv5.client.MqttAsyncClient second = Clients.v5(bridge.mqttPort(), "car-takeover5");
