@@ -1,6 +1,5 @@
 package io.mqttkafka.bridge.bench;
 
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,9 +8,11 @@ import java.util.Map;
 
 /**
  * {@code bench connections}: opens N idle MQTT connections at a rate and holds them; reports the
- * connect rate, failures, CONNACK latency, and the bridge's heap (after a full GC) and resident
- * memory per connection. Both processes need a file descriptor per connection: the limits are
- * reported, because they, not the bridge, often cap N on a test machine.
+ * connect rate, failures, CONNACK latency, each process's CPU per connection while connecting, and
+ * the bridge's heap (after a full GC) and resident memory per connection. The connections are
+ * plain Netty ones ({@link IdleFleet}), cheap enough that the bench does not cap the rate. Both
+ * processes need a file descriptor per connection: the limits are reported, because they, not the
+ * bridge, often cap N on a test machine.
  */
 final class ConnectionsBench {
 
@@ -21,6 +22,8 @@ final class ConnectionsBench {
           --connect-rate N           CONNECTs per second, 0 = unlimited (default 10000)
           --max-pending-connects N   CONNECTs awaiting CONNACK at most (default 500)
           --hold D                   keep them open this long before measuring (default 10s)
+                                     (plain Netty MQTT 3.1.1 connections on min(2, --event-loops)
+                                     threads: CONNECT, CONNACK, then only PINGREQ per keep-alive)
       """;
 
   private ConnectionsBench() {
@@ -56,13 +59,12 @@ final class ConnectionsBench {
     HeapProbe.Reading before = heap.read();
     double gaugeBefore = common.bridge().value("mqtt_bridge_connections");
     String scrapeBefore = common.bridge().scrape();
-    Vertx vertx = common.vertx();
-    Fleet fleet = new Fleet(vertx, fleetConfig);
+    IdleFleet fleet = new IdleFleet(fleetConfig, Math.max(1, Math.min(2, common.eventLoops())));
     CpuMeter cpu = common.cpuMeter();
     try {
       CpuMeter.Snapshot cpuStart = cpu.snapshot();
       long[] lastLine = {System.nanoTime()};
-      fleet.open(connections, c -> { }, 600_000, () -> {
+      fleet.open(connections, 600_000, () -> {
         long now = System.nanoTime();
         if (now - lastLine[0] > common.progress().toNanos()) {
           lastLine[0] = now;
@@ -93,7 +95,6 @@ final class ConnectionsBench {
       return summary;
     } finally {
       fleet.close(120_000);
-      vertx.close().toCompletionStage().toCompletableFuture().get();
     }
   }
 
