@@ -69,6 +69,11 @@ final class Fleet {
       return out;
     }
 
+    Config withClientIdPrefix(String prefix) {
+      return new Config(host, port, prefix, keepAliveSeconds, sourceAddresses, perAddress, connectRate, maxPending,
+          maxInflight);
+    }
+
     String sourceFor(int index, int total) {
       if (!sourceAddresses.isEmpty()) {
         return sourceAddresses.get((index / perAddress) % sourceAddresses.size());
