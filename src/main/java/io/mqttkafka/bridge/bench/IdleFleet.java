@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * N idle MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections}: one
  * {@link Bootstrap} on a small shared event loop group, a CONNECT encoded once per connection, the
  * 4-byte CONNACK read and checked, then nothing but a PINGREQ every keep-alive interval. A
- * full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection) cost the bench three
- * times the bridge's CPU per connection, so the bench, not the bridge, set the connect rate.
+ * full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection) cost the bench about
+ * 500 us of CPU per connection, several times what a warm bridge spends, so the bench, not the
+ * bridge, set the connect rate.
  * Pacing, the bound on CONNECTs awaiting CONNACK, source addresses and client ids
  * ({@code <prefix><index>}) follow {@link Fleet.Config}, as for the other modes.
  */
