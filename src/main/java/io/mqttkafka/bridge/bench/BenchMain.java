@@ -35,8 +35,10 @@ public final class BenchMain {
                                      meter) and run a full GC (jcmd) before heap readings
         --broker-pid PID             account the Kafka broker's CPU too
         --source-addresses A-B       local addresses to connect from, e.g. 127.0.0.1-127.0.0.8
-                                     (default: 127.0.0.1, one more per --connections-per-address)
-        --connections-per-address N  (default 25000)
+                                     (default towards a loopback bridge: 127.0.0.1, one more per
+                                     --connections-per-address; else the system's choice)
+        --connections-per-address N  (default 10000: the kernel's connect() slows down past about
+                                     half the ephemeral port range per source address)
         --connect-rate N             CONNECTs per second; 0 = unlimited (mode's default)
         --keep-alive S               MQTT keep-alive seconds (default 60)
         --client-id-prefix P         client ids are P<index>

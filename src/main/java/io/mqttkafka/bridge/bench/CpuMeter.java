@@ -13,7 +13,8 @@ import java.util.Map;
 final class CpuMeter {
 
   /** CPU times at one moment, in nanoseconds (NaN where unknown). */
-  record Snapshot(long wallNanos, double bridge, double broker, double bench, Map<String, Double> bridgeThreads) {
+  record Snapshot(long wallNanos, double bridge, double broker, double bench, Map<String, Double> bridgeThreads,
+                  Map<String, Double> benchThreads) {
   }
 
   private final long bridgePid;
@@ -33,12 +34,14 @@ final class CpuMeter {
     return new Snapshot(System.nanoTime(), bridgeCpu,
         brokerPid > 0 ? ProcessStats.cpuNanos(brokerPid) : Double.NaN,
         ProcessStats.cpuNanos(ProcessHandle.current().pid()),
-        bridgePid > 0 ? ProcessStats.threadCpuNanos(bridgePid) : Map.of());
+        bridgePid > 0 ? ProcessStats.threadCpuNanos(bridgePid) : Map.of(),
+        ProcessStats.threadCpuNanos(ProcessHandle.current().pid()));
   }
 
   /**
    * Writes, for the interval between the snapshots: each process's cores used (CPU seconds per
-   * second) and microseconds of CPU per message (or connection), and the bridge's busiest thread groups.
+   * second) and microseconds of CPU per message (or connection), and the busiest thread groups of
+   * the bridge and of the bench.
    */
   static void describe(Snapshot from, Snapshot to, long messages, Map<String, Object> out) {
     double wall = to.wallNanos() - from.wallNanos();
@@ -48,14 +51,22 @@ final class CpuMeter {
     put(out, "broker", to.broker() - from.broker(), wall, messages);
     put(out, "bench", to.bench() - from.bench(), wall, messages);
     if (!to.bridgeThreads().isEmpty()) {
-      Map<String, Double> delta = new HashMap<>();
-      to.bridgeThreads().forEach((k, v) -> delta.put(k, v - from.bridgeThreads().getOrDefault(k, 0.0)));
-      Map<String, Object> threads = new LinkedHashMap<>();
-      delta.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()))
-          .limit(8).filter(e -> e.getValue() > 0)
-          .forEach(e -> threads.put(e.getKey(), Summary.value(e.getValue() / wall)));
-      out.put("bridge_threads_cores", threads);
+      out.put("bridge_threads_cores", busiest(from.bridgeThreads(), to.bridgeThreads(), wall));
     }
+    if (!to.benchThreads().isEmpty()) {
+      out.put("bench_threads_cores", busiest(from.benchThreads(), to.benchThreads(), wall));
+    }
+  }
+
+  /** The eight thread groups that used the most CPU between the snapshots, in cores. */
+  private static Map<String, Object> busiest(Map<String, Double> from, Map<String, Double> to, double wallNanos) {
+    Map<String, Double> delta = new HashMap<>();
+    to.forEach((k, v) -> delta.put(k, v - from.getOrDefault(k, 0.0)));
+    Map<String, Object> threads = new LinkedHashMap<>();
+    delta.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()))
+        .limit(8).filter(e -> e.getValue() > 0)
+        .forEach(e -> threads.put(e.getKey(), Summary.value(e.getValue() / wallNanos)));
+    return threads;
   }
 
   /** Cores the bridge used between the snapshots; NaN if unknown. */

@@ -102,6 +102,19 @@ class BenchSmokeIT {
   }
 
   @Test
+  void connectionsModeClosesItsWarmUpConnectionsBeforeTheMeasuredOnes() throws Exception {
+    Summary s = run("connections", "--connections", "10", "--warmup-connections", "15", "--connect-rate", "200",
+        "--hold", "1s");
+
+    assertThat(s.number("warmup", "connected")).isEqualTo(15);
+    assertThat(s.number("warmup", "bridge_connections_after_close"))
+        .isEqualTo(s.number("warmup", "bridge_connections_before"));
+    assertThat(s.number("connect", "connected")).isEqualTo(10);
+    assertThat(s.number("held", "bridge_connections_gauge")).isEqualTo(10);
+    assertThat(s.number("bridge_counters", "connections_opened")).isEqualTo(10);
+  }
+
+  @Test
   void routerModeWritesPresenceRecordsTheRouterThenHolds() throws Exception {
     Summary s = run("router", "--clients", "500", "--subscriptions-topic",
         DEPLOYMENT.get("MQTT_BRIDGE_KAFKA_TOPICS_SUBSCRIPTIONS"), "--wait", "60s");

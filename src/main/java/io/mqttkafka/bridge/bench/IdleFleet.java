@@ -1,0 +1,347 @@
+package io.mqttkafka.bridge.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * N idle MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections}: one
+ * {@link Bootstrap} on a small shared event loop group, a CONNECT encoded once per connection, the
+ * 4-byte CONNACK read and checked, then nothing but a PINGREQ every keep-alive interval. A
+ * full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection) cost the bench about
+ * 500 us of CPU per connection, several times what a warm bridge spends, so the bench, not the
+ * bridge, set the connect rate.
+ * Pacing, the bound on CONNECTs awaiting CONNACK, source addresses and client ids
+ * ({@code <prefix><index>}) follow {@link Fleet.Config}, as for the other modes.
+ */
+final class IdleFleet {
+
+  /** [MQTT-3.14.1]: DISCONNECT, no variable header or payload. */
+  private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
+      Unpooled.wrappedBuffer(new byte[] {(byte) 0xE0, 0}).asReadOnly());
+  /** [MQTT-3.12.1]: PINGREQ, no variable header or payload. */
+  private static final ByteBuf PINGREQ = Unpooled.unreleasableBuffer(
+      Unpooled.wrappedBuffer(new byte[] {(byte) 0xC0, 0}).asReadOnly());
+  private static final long CONNACK_TIMEOUT_MILLIS = 30_000;
+
+  private final Fleet.Config config;
+  private final EventLoopGroup group;
+  private final Bootstrap bootstrap;
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final Latency connectLatency = new Latency();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final Semaphore slots;
+  private final AtomicLong connected = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong closedByPeer = new AtomicLong();
+  private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  private volatile boolean closing;
+  private long connectStartNanos;
+  private long connectEndNanos;
+
+  /** @param eventLoops the group's threads; one or two keep up with the bridge on loopback */
+  IdleFleet(Fleet.Config config, int eventLoops) {
+    this.config = config;
+    this.slots = new Semaphore(Math.max(1, config.maxPending()));
+    this.group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("bench-conn", true),
+        NioIoHandler.newFactory());
+    // Each connection clones it and adds its own handler.
+    this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
+  }
+
+  /**
+   * Opens {@code count} connections and returns once each has a CONNACK or failed (or the timeout
+   * passed); {@code onProgress} runs while waiting.
+   */
+  void open(int count, long timeoutMillis, Runnable onProgress) {
+    Pacer pacer = new Pacer(config.connectRate());
+    InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
+    connectStartNanos = System.nanoTime();
+    pacer.start(connectStartNanos);
+    long deadline = connectStartNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    for (int i = 0; i < count && System.nanoTime() < deadline; ) {
+      if (pacer.due(System.nanoTime()) == 0) {
+        Pacer.pause();
+        onProgress.run();
+        continue;
+      }
+      // Blocks while --max-pending-connects await their CONNACK, rather than polling for a free slot.
+      if (!awaitSlot()) {
+        onProgress.run();
+        continue;
+      }
+      byte[] connect = connectPacket(config.clientIdPrefix() + i, config.keepAliveSeconds());
+      String source = config.sourceFor(i, count);
+      pending.incrementAndGet();
+      Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime()));
+      ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
+      f.addListener((ChannelFutureListener) done -> {
+        if (!done.isSuccess()) {
+          fail(done.cause());
+        }
+      });
+      pacer.sent(1);
+      i++;
+    }
+    while (pending.get() > 0 && System.nanoTime() < deadline) {
+      Pacer.pause();
+      onProgress.run();
+    }
+    connectEndNanos = System.nanoTime();
+  }
+
+  private boolean awaitSlot() {
+    try {
+      return slots.tryAcquire(100, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while connecting", e);
+    }
+  }
+
+  long connected() {
+    return connected.get();
+  }
+
+  long failed() {
+    return failed.get();
+  }
+
+  long pending() {
+    return pending.get();
+  }
+
+  /** Accepted connections the bridge closed while this fleet was not closing them. */
+  long closedByPeer() {
+    return closedByPeer.get();
+  }
+
+  /** Connect figures: counts, rate, CONNACK latency, failure reasons (same keys as {@link Fleet#describe}). */
+  void describe(Map<String, Object> out) {
+    double seconds = (connectEndNanos - connectStartNanos) / 1e9;
+    out.put("connected", connected.get());
+    out.put("failed", failed.get());
+    out.put("connect_seconds", Summary.value(seconds));
+    out.put("connect_rate_per_s", Summary.value(connected.get() / seconds));
+    out.put("target_connect_rate_per_s", config.connectRate() > 0 ? config.connectRate() : "unlimited");
+    out.put("closed_by_bridge", closedByPeer.get());
+    Latency.describe(connectLatency.total(), Summary.child(out, "connack_latency"));
+    if (!failures.isEmpty()) {
+      Map<String, Object> reasons = Summary.child(out, "failure_reasons");
+      failures.forEach((k, v) -> reasons.put(k, v.get()));
+    }
+  }
+
+  /**
+   * Sends DISCONNECT on every open connection and waits up to the timeout for the bridge to close
+   * them ([MQTT-3.14.4-1]), closing what is left, then stops the threads. The side that closes
+   * first keeps the TIME_WAIT entry: left on the bench's side, 19,000 of them would slow the next
+   * run's connect() calls, which search the ephemeral ports for a free one.
+   */
+  void close(long timeoutMillis) {
+    closing = true;
+    try {
+      channels.writeAndFlush(DISCONNECT.duplicate());
+      channels.newCloseFuture().awaitUninterruptibly(timeoutMillis / 2);
+      channels.close().awaitUninterruptibly(timeoutMillis / 2);
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(10_000);
+    }
+  }
+
+  private void fail(Throwable failure) {
+    count(failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + truncate(failure.getMessage())));
+  }
+
+  private void count(String reason) {
+    failed.incrementAndGet();
+    failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+    settled();
+  }
+
+  private void settled() {
+    pending.decrementAndGet();
+    slots.release();
+  }
+
+  /**
+   * An MQTT 3.1.1 CONNECT with clean session, the client id and the keep-alive, and no will,
+   * user name or password.
+   */
+  static byte[] connectPacket(String clientId, int keepAliveSeconds) {
+    byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
+    // [MQTT-3.1.2-1] protocol name "MQTT", [MQTT-3.1.2-2] level 4, flags, keep-alive; [MQTT-3.1.3-3] the id
+    int remaining = 10 + 2 + id.length;
+    int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : 3;
+    byte[] out = new byte[1 + lengthBytes + remaining];
+    int p = 0;
+    out[p++] = 0x10; // CONNECT, [MQTT-3.1.1-1] reserved flags 0
+    int r = remaining; // remaining length: 7 bits a byte, low first, high bit = more (section 2.2.3)
+    do {
+      int digit = r & 0x7F;
+      r >>>= 7;
+      out[p++] = (byte) (r > 0 ? digit | 0x80 : digit);
+    } while (r > 0);
+    out[p++] = 0;
+    out[p++] = 4;
+    out[p++] = 'M';
+    out[p++] = 'Q';
+    out[p++] = 'T';
+    out[p++] = 'T';
+    out[p++] = 4;
+    out[p++] = 0x02; // clean session only
+    out[p++] = (byte) (keepAliveSeconds >>> 8);
+    out[p++] = (byte) keepAliveSeconds;
+    out[p++] = (byte) (id.length >>> 8);
+    out[p++] = (byte) id.length;
+    System.arraycopy(id, 0, out, p, id.length);
+    return out;
+  }
+
+  private static String truncate(String s) {
+    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
+  }
+
+  /** One connection: sends its CONNECT, checks the CONNACK, then discards what arrives and pings. */
+  private final class Device extends ChannelInboundHandlerAdapter {
+
+    private final byte[] connect;
+    /** When the TCP connect began: CONNACK latency counts from here, as it did with vertx-mqtt's client. */
+    private final long startNanos;
+    private final byte[] connack = new byte[4];
+    private int connackRead;
+    private boolean settled; // CONNACK checked or the connection failed: counted once
+    private long connectSentNanos;
+    private ScheduledFuture<?> timer;
+
+    Device(byte[] connect, long startNanos) {
+      this.connect = connect;
+      this.startNanos = startNanos;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      connectSentNanos = System.nanoTime();
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(connect));
+      timer = ctx.executor().schedule(() -> {
+        if (!settled) {
+          settled = true;
+          count("no CONNACK in " + CONNACK_TIMEOUT_MILLIS / 1000 + " s");
+          ctx.close();
+        }
+      }, CONNACK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf in = (ByteBuf) msg;
+      try {
+        if (connackRead < connack.length) {
+          int n = Math.min(in.readableBytes(), connack.length - connackRead);
+          in.readBytes(connack, connackRead, n);
+          connackRead += n;
+          if (connackRead == connack.length) {
+            connackRead(ctx);
+          }
+        }
+        // Anything after the CONNACK (PINGRESP) is read and dropped: an idle device answers nothing.
+      } finally {
+        ReferenceCountUtil.release(in);
+      }
+    }
+
+    private void connackRead(ChannelHandlerContext ctx) {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      timer.cancel(false);
+      // [MQTT-3.2]: CONNACK is 0x20, remaining length 2, acknowledge flags, return code.
+      if (connack[0] != 0x20 || connack[1] != 2) {
+        count(String.format(java.util.Locale.ROOT, "not a CONNACK: 0x%02X 0x%02X", connack[0], connack[1]));
+        ctx.close();
+        return;
+      }
+      if (connack[3] != 0) {
+        count("CONNACK " + returnCode(connack[3]));
+        ctx.close();
+        return;
+      }
+      connectLatency.recordNanos(System.nanoTime() - startNanos);
+      connected.incrementAndGet();
+      settled();
+      channels.add(ctx.channel());
+      ctx.channel().closeFuture().addListener(f -> {
+        if (!closing) {
+          closedByPeer.incrementAndGet();
+        }
+      });
+      int keepAlive = config.keepAliveSeconds();
+      if (keepAlive > 0) {
+        // [MQTT-3.1.2-23]: a packet at least every keep-alive seconds; the CONNECT counted as the first.
+        long first = TimeUnit.SECONDS.toNanos(keepAlive) - (System.nanoTime() - connectSentNanos);
+        timer = ctx.executor().scheduleAtFixedRate(() -> ctx.writeAndFlush(PINGREQ.duplicate()),
+            Math.max(0, first), TimeUnit.SECONDS.toNanos(keepAlive), TimeUnit.NANOSECONDS);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      if (!settled) {
+        settled = true;
+        count("closed before CONNACK");
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (!settled) {
+        settled = true;
+        if (timer != null) {
+          timer.cancel(false);
+        }
+        fail(cause);
+      }
+      ctx.close();
+    }
+  }
+
+  private static String returnCode(byte code) {
+    try {
+      return MqttConnectReturnCode.valueOf(code).name();
+    } catch (IllegalArgumentException e) {
+      return "0x" + Integer.toHexString(code & 0xFF);
+    }
+  }
+}
