@@ -1,8 +1,8 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.uplink.BufferSerializer;
 import io.mqttkafka.bridge.uplink.KafkaSender;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /** Writes a connection's presence and subscriptions to the compacted {@code mqtt.subscriptions} topic. */
@@ -18,6 +18,6 @@ public final class PresenceWriter {
 
   /** Completes on the caller's context once Kafka has the record. */
   public Future<Void> write(String clientId, PresenceRecord record) {
-    return sender.sendControl(new ProducerRecord<>(topic, clientId, Buffer.buffer(record.toJson()))).mapEmpty();
+    return sender.sendControl(new ProducerRecord<>(topic, clientId, BufferSerializer.wrap(record.toJson()))).mapEmpty();
   }
 }

@@ -1,9 +1,9 @@
 package io.mqttkafka.bridge.routing;
 
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.uplink.BufferSerializer;
 import io.mqttkafka.bridge.uplink.KafkaSender;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -45,7 +45,8 @@ public final class ReceiptWriter {
     if (correlationId != null) {
       headers.add(HEADER_CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
     }
-    return sender.sendControl(new ProducerRecord<>(topic, null, clientId, Buffer.buffer(receipt.toJson()), headers))
+    return sender.sendControl(
+            new ProducerRecord<>(topic, null, clientId, BufferSerializer.wrap(receipt.toJson()), headers))
         .onComplete((ok, failure) -> {
           if (failure == null) {
             metrics.downlink(status);

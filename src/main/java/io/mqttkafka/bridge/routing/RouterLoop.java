@@ -6,6 +6,7 @@ import io.mqttkafka.bridge.downlink.DownlinkMessage;
 import io.mqttkafka.bridge.downlink.DownlinkMessageCodec;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.mqtt.TopicFilter;
+import io.mqttkafka.bridge.uplink.BufferSerializer;
 import io.mqttkafka.bridge.routing.Receipt.Status;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -526,9 +527,11 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     String clientId = record.key();
     String topic = header(record, HEADER_TOPIC);
     String correlationId = header(record, HEADER_CORRELATION_ID);
+    String qos = header(record, HEADER_QOS);
+    String ttl = header(record, HEADER_TTL_MS);
     int partitionNumber = record.partition();
     long offset = record.offset();
-    String invalid = validate(record, clientId, topic);
+    String invalid = validate(clientId, topic, qos, ttl);
     if (invalid == null) {
       invalid = checkPartition(clientId, partitionNumber);
     }
@@ -536,7 +539,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       receipt(partition.unsettled, Status.REJECTED, clientId, topic, partitionNumber, offset, correlationId, invalid);
       return;
     }
-    String ttl = header(record, HEADER_TTL_MS);
     if (ttl != null && record.timestamp() + Long.parseLong(ttl) < System.currentTimeMillis()) {
       receipt(partition.unsettled, Status.EXPIRED, clientId, topic, partitionNumber, offset, correlationId, null);
       return;
@@ -548,18 +550,17 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       case NOT_SUBSCRIBED -> receipt(partition.unsettled, Status.NOT_SUBSCRIBED, clientId, topic, partitionNumber,
           offset, correlationId, null);
       case DELIVER -> {
-        String qosHeader = header(record, HEADER_QOS);
-        int requested = qosHeader == null ? DEFAULT_QOS : Integer.parseInt(qosHeader);
+        int requested = qos == null ? DEFAULT_QOS : qos.charAt(0) - '0';
         DownlinkMessage message = new DownlinkMessage(clientId, route.connectionId(), topic,
             Math.min(requested, route.grantedQos()), correlationId, partitionNumber, offset, record.timestamp(),
-            record.value() == null ? Buffer.buffer() : Buffer.buffer(record.value()));
+            record.value() == null ? Buffer.buffer() : BufferSerializer.wrap(record.value()));
         forward(partition.unsettled, route.instanceId(), message);
       }
     }
   }
 
-  /** Null when the record is routable, otherwise why not (the receipt's detail). */
-  private static String validate(ConsumerRecord<String, byte[]> record, String clientId, String topic) {
+  /** Null when the record is routable, otherwise why not (the receipt's detail); headers as read once. */
+  private static String validate(String clientId, String topic, String qos, String ttl) {
     if (clientId == null || clientId.isEmpty()) {
       return "no key: the key must be the target client id";
     }
@@ -569,15 +570,27 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     if (!TopicFilter.isValidTopicName(topic)) {
       return "header " + HEADER_TOPIC + " is not a valid MQTT topic name";
     }
-    String qos = header(record, HEADER_QOS);
     if (qos != null && !qos.equals("0") && !qos.equals("1")) {
       return "header " + HEADER_QOS + " must be 0 or 1";
     }
-    String ttl = header(record, HEADER_TTL_MS);
-    if (ttl != null && !ttl.matches("\\d{1,18}")) {
+    if (ttl != null && !isMillis(ttl)) {
       return "header " + HEADER_TTL_MS + " must be a whole number of milliseconds";
     }
     return null;
+  }
+
+  /** 1 to 18 ASCII digits (fits a long): what {@code ttl.ms} may be. */
+  private static boolean isMillis(String ttl) {
+    if (ttl.isEmpty() || ttl.length() > 18) {
+      return false;
+    }
+    for (int i = 0; i < ttl.length(); i++) {
+      char c = ttl.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.uplink;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import org.apache.kafka.common.serialization.Serializer;
@@ -13,6 +14,14 @@ import org.apache.kafka.common.serialization.Serializer;
  * as it is. Any other buffer shape falls back to one copy.
  */
 public final class BufferSerializer implements Serializer<Buffer> {
+
+  /**
+   * A Buffer over {@code bytes} without copying them ({@code Buffer.buffer(byte[])} copies), which
+   * {@link #serialize} hands back as they are. The caller gives up the array: neither side writes to it.
+   */
+  public static Buffer wrap(byte[] bytes) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes));
+  }
 
   @Override
   public byte[] serialize(String topic, Buffer data) {
