@@ -169,6 +169,30 @@ public final class TopicFilter {
    * @throws IllegalArgumentException when the template has any other {@code ${...}} placeholder
    */
   public static String expand(String template, String clientId, String username) {
+    for (int at = template.indexOf("${"); at >= 0; at = template.indexOf("${", at + 2)) {
+      String value;
+      if (template.startsWith(CLIENT_ID, at)) {
+        value = clientId;
+      } else if (template.startsWith(USERNAME, at)) {
+        value = username;
+      } else {
+        throw new IllegalArgumentException("topic filter template '" + template
+            + "' has an unknown placeholder at index " + at + "; only " + CLIENT_ID + " and " + USERNAME);
+      }
+      if (!isSafeLevelValue(value)) {
+        return null;
+      }
+    }
+    return substitute(template, clientId, username);
+  }
+
+  /**
+   * Replaces {@code ${clientId}} and {@code ${username}} in one pass, unchecked: a value that itself
+   * contains a placeholder stays as it is, and so does {@code ${username}} when {@code username} is
+   * null, and any other {@code ${...}}. For filter templates use {@link #expand}; the uplink mapping
+   * fills regex fragments with it.
+   */
+  public static String substitute(String template, String clientId, String username) {
     int next = template.indexOf("${");
     if (next < 0) {
       return template;
@@ -176,23 +200,16 @@ public final class TopicFilter {
     StringBuilder out = new StringBuilder(template.length() + 32);
     int from = 0;
     while (next >= 0) {
-      String value;
-      int skip;
       if (template.startsWith(CLIENT_ID, next)) {
-        value = clientId;
-        skip = CLIENT_ID.length();
-      } else if (template.startsWith(USERNAME, next)) {
-        value = username;
-        skip = USERNAME.length();
+        out.append(template, from, next).append(clientId);
+        from = next + CLIENT_ID.length();
+      } else if (template.startsWith(USERNAME, next) && username != null) {
+        out.append(template, from, next).append(username);
+        from = next + USERNAME.length();
       } else {
-        throw new IllegalArgumentException("topic filter template '" + template
-            + "' has an unknown placeholder at index " + next + "; only " + CLIENT_ID + " and " + USERNAME);
+        out.append(template, from, next + 2);
+        from = next + 2;
       }
-      if (!isSafeLevelValue(value)) {
-        return null;
-      }
-      out.append(template, from, next).append(value);
-      from = next + skip;
       next = template.indexOf("${", from);
     }
     return out.append(template, from, template.length()).toString();

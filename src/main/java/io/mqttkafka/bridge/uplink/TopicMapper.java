@@ -97,7 +97,7 @@ public final class TopicMapper {
       }
       Pattern pattern = own[compiled.position];
       if (pattern == null) {
-        pattern = Pattern.compile(substitute(compiled.rule.match(),
+        pattern = Pattern.compile(TopicFilter.substitute(compiled.rule.match(),
             "(?:" + Pattern.quote(clientId) + ")", username == null ? null : "(?:" + Pattern.quote(username) + ")"));
         own[compiled.position] = pattern;
       }
@@ -178,35 +178,6 @@ public final class TopicMapper {
     return false;
   }
 
-  /**
-   * The rule's regex with each placeholder replaced by a value, in one pass (a value that itself
-   * contains a placeholder stays as it is).
-   *
-   * @param username null: the template must not contain {@code ${username}}
-   */
-  static String substitute(String template, String clientId, String username) {
-    int next = template.indexOf("${");
-    if (next < 0) {
-      return template;
-    }
-    StringBuilder out = new StringBuilder(template.length() + 32);
-    int from = 0;
-    while (next >= 0) {
-      if (template.startsWith(CLIENT_ID, next)) {
-        out.append(template, from, next).append(clientId);
-        from = next + CLIENT_ID.length();
-      } else if (template.startsWith(USERNAME, next) && username != null) {
-        out.append(template, from, next).append(username);
-        from = next + USERNAME.length();
-      } else {
-        out.append(template, from, next + 2);
-        from = next + 2;
-      }
-      next = template.indexOf("${", from);
-    }
-    return out.append(template, from, template.length()).toString();
-  }
-
   /** Whether Kafka accepts {@code name} as a topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
   public static boolean isValidKafkaTopic(String name) {
     // Kafka's own check (kafka-clients' internals package, not public API: an upgrade that moves it
@@ -233,7 +204,7 @@ public final class TopicMapper {
       String regex = rule.match();
       checkPlaceholders(rule, regex);
       boolean placeholders = regex.contains(CLIENT_ID) || regex.contains(USERNAME);
-      Pattern shapePattern = compile(rule, substitute(regex, ANY_LEVEL, ANY_LEVEL));
+      Pattern shapePattern = compile(rule, TopicFilter.substitute(regex, ANY_LEVEL, ANY_LEVEL));
       this.match = placeholders ? null : shapePattern;
       this.matchUsesClientId = regex.contains(CLIENT_ID);
       int groups = shapePattern.matcher("").groupCount();
