@@ -8,10 +8,7 @@ import io.vertx.mqtt.MqttClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -94,16 +91,9 @@ final class Fleet {
 
   private final Vertx vertx;
   private final Config config;
-  private final Latency connectLatency = new Latency();
-  private final AtomicInteger pending = new AtomicInteger();
-  private final AtomicLong connected = new AtomicLong();
-  private final AtomicLong failed = new AtomicLong();
-  private final AtomicLong closedByPeer = new AtomicLong();
-  private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  private final ConnectStats stats = new ConnectStats();
   private final List<Connection> connections = new ArrayList<>();
   private volatile boolean closing;
-  private long connectStartNanos;
-  private long connectEndNanos;
 
   Fleet(Vertx vertx, Config config) {
     this.vertx = vertx;
@@ -116,14 +106,14 @@ final class Fleet {
    */
   List<Connection> open(int count, Consumer<Connection> setup, long timeoutMillis, Runnable onProgress) {
     Pacer pacer = new Pacer(config.connectRate());
-    connectStartNanos = System.nanoTime();
-    pacer.start(connectStartNanos);
-    long deadline = connectStartNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    long startNanos = stats.start();
+    pacer.start(startNanos);
+    long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     List<Connection> opened = new ArrayList<>(count);
     Connection[] slots = new Connection[count];
     for (int i = 0; i < count && System.nanoTime() < deadline; ) {
       long due = pacer.due(System.nanoTime());
-      if (due == 0 || pending.get() >= config.maxPending()) {
+      if (due == 0 || stats.pendingCount() >= config.maxPending()) {
         Pacer.pause();
         onProgress.run();
         continue;
@@ -144,35 +134,32 @@ final class Fleet {
       setup.accept(connection);
       client.closeHandler(v -> {
         if (!closing) {
-          closedByPeer.incrementAndGet();
+          stats.closedByPeer();
         }
       });
       int slot = i;
       long start = System.nanoTime();
-      pending.incrementAndGet();
+      stats.connecting();
       client.connect(config.port(), config.host()).onComplete((connack, failure) -> {
         if (failure == null && connack.code() == MqttConnectReturnCode.CONNECTION_ACCEPTED) {
-          connectLatency.recordNanos(System.nanoTime() - start);
           synchronized (slots) {
             slots[slot] = connection;
           }
-          connected.incrementAndGet();
+          stats.connected(start);
+        } else if (failure == null) {
+          stats.failed("CONNACK " + connack.code());
         } else {
-          failed.incrementAndGet();
-          String reason = failure == null ? "CONNACK " + connack.code() : failure.getClass().getSimpleName()
-              + (failure.getMessage() == null ? "" : ": " + truncate(failure.getMessage()));
-          failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+          stats.failed(failure);
         }
-        pending.decrementAndGet();
       });
       pacer.sent(1);
       i++;
     }
-    while (pending.get() > 0 && System.nanoTime() < deadline) {
+    while (stats.pendingCount() > 0 && System.nanoTime() < deadline) {
       Pacer.pause();
       onProgress.run();
     }
-    connectEndNanos = System.nanoTime();
+    stats.end();
     synchronized (slots) {
       for (Connection c : slots) {
         if (c != null) {
@@ -185,36 +172,25 @@ final class Fleet {
   }
 
   long connected() {
-    return connected.get();
+    return stats.connectedCount();
   }
 
   long failed() {
-    return failed.get();
+    return stats.failedCount();
   }
 
   long pending() {
-    return pending.get();
+    return stats.pendingCount();
   }
 
   /** Connections the bridge closed while this fleet was not closing them. */
   long closedByPeer() {
-    return closedByPeer.get();
+    return stats.closedByPeerCount();
   }
 
-  /** Connect figures: counts, rate, CONNACK latency, failure reasons. */
+  /** Connect figures: counts, rate, CONNACK latency, failure reasons ({@link ConnectStats#describe}). */
   void describe(Map<String, Object> out) {
-    double seconds = (connectEndNanos - connectStartNanos) / 1e9;
-    out.put("connected", connected.get());
-    out.put("failed", failed.get());
-    out.put("connect_seconds", Summary.value(seconds));
-    out.put("connect_rate_per_s", Summary.value(connected.get() / seconds));
-    out.put("target_connect_rate_per_s", config.connectRate() > 0 ? config.connectRate() : "unlimited");
-    out.put("closed_by_bridge", closedByPeer.get());
-    Latency.describe(connectLatency.total(), Summary.child(out, "connack_latency"));
-    if (!failures.isEmpty()) {
-      Map<String, Object> reasons = Summary.child(out, "failure_reasons");
-      failures.forEach((k, v) -> reasons.put(k, v.get()));
-    }
+    stats.describe(out, config.connectRate());
   }
 
   /** Disconnects every connection (DISCONNECT, then close) and waits up to the timeout. */
@@ -229,9 +205,5 @@ final class Fleet {
     } catch (Exception e) {
       // best effort: the bench ends anyway
     }
-  }
-
-  private static String truncate(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
   }
 }

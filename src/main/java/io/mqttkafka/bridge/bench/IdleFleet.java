@@ -22,11 +22,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * N idle MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections}: one
@@ -52,16 +49,9 @@ final class IdleFleet {
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final Latency connectLatency = new Latency();
-  private final AtomicInteger pending = new AtomicInteger();
+  private final ConnectStats stats = new ConnectStats();
   private final Semaphore slots;
-  private final AtomicLong connected = new AtomicLong();
-  private final AtomicLong failed = new AtomicLong();
-  private final AtomicLong closedByPeer = new AtomicLong();
-  private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
   private volatile boolean closing;
-  private long connectStartNanos;
-  private long connectEndNanos;
 
   /** @param eventLoops the group's threads; one or two keep up with the bridge on loopback */
   IdleFleet(Fleet.Config config, int eventLoops) {
@@ -82,9 +72,9 @@ final class IdleFleet {
   void open(int count, long timeoutMillis, Runnable onProgress) {
     Pacer pacer = new Pacer(config.connectRate());
     InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
-    connectStartNanos = System.nanoTime();
-    pacer.start(connectStartNanos);
-    long deadline = connectStartNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    long startNanos = stats.start();
+    pacer.start(startNanos);
+    long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     for (int i = 0; i < count && System.nanoTime() < deadline; ) {
       if (pacer.due(System.nanoTime()) == 0) {
         Pacer.pause();
@@ -98,7 +88,7 @@ final class IdleFleet {
       }
       byte[] connect = connectPacket(config.clientIdPrefix() + i, config.keepAliveSeconds());
       String source = config.sourceFor(i, count);
-      pending.incrementAndGet();
+      stats.connecting();
       Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime()));
       ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
       f.addListener((ChannelFutureListener) done -> {
@@ -109,11 +99,11 @@ final class IdleFleet {
       pacer.sent(1);
       i++;
     }
-    while (pending.get() > 0 && System.nanoTime() < deadline) {
+    while (stats.pendingCount() > 0 && System.nanoTime() < deadline) {
       Pacer.pause();
       onProgress.run();
     }
-    connectEndNanos = System.nanoTime();
+    stats.end();
   }
 
   private boolean awaitSlot() {
@@ -126,36 +116,25 @@ final class IdleFleet {
   }
 
   long connected() {
-    return connected.get();
+    return stats.connectedCount();
   }
 
   long failed() {
-    return failed.get();
+    return stats.failedCount();
   }
 
   long pending() {
-    return pending.get();
+    return stats.pendingCount();
   }
 
   /** Accepted connections the bridge closed while this fleet was not closing them. */
   long closedByPeer() {
-    return closedByPeer.get();
+    return stats.closedByPeerCount();
   }
 
-  /** Connect figures: counts, rate, CONNACK latency, failure reasons (same keys as {@link Fleet#describe}). */
+  /** Connect figures: counts, rate, CONNACK latency, failure reasons ({@link ConnectStats#describe}). */
   void describe(Map<String, Object> out) {
-    double seconds = (connectEndNanos - connectStartNanos) / 1e9;
-    out.put("connected", connected.get());
-    out.put("failed", failed.get());
-    out.put("connect_seconds", Summary.value(seconds));
-    out.put("connect_rate_per_s", Summary.value(connected.get() / seconds));
-    out.put("target_connect_rate_per_s", config.connectRate() > 0 ? config.connectRate() : "unlimited");
-    out.put("closed_by_bridge", closedByPeer.get());
-    Latency.describe(connectLatency.total(), Summary.child(out, "connack_latency"));
-    if (!failures.isEmpty()) {
-      Map<String, Object> reasons = Summary.child(out, "failure_reasons");
-      failures.forEach((k, v) -> reasons.put(k, v.get()));
-    }
+    stats.describe(out, config.connectRate());
   }
 
   /**
@@ -176,17 +155,12 @@ final class IdleFleet {
   }
 
   private void fail(Throwable failure) {
-    count(failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + truncate(failure.getMessage())));
+    stats.failed(failure);
+    slots.release();
   }
 
   private void count(String reason) {
-    failed.incrementAndGet();
-    failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
-    settled();
-  }
-
-  private void settled() {
-    pending.decrementAndGet();
+    stats.failed(reason);
     slots.release();
   }
 
@@ -222,10 +196,6 @@ final class IdleFleet {
     out[p++] = (byte) id.length;
     System.arraycopy(id, 0, out, p, id.length);
     return out;
-  }
-
-  private static String truncate(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
   }
 
   /** One connection: sends its CONNECT, checks the CONNACK, then discards what arrives and pings. */
@@ -294,13 +264,12 @@ final class IdleFleet {
         ctx.close();
         return;
       }
-      connectLatency.recordNanos(System.nanoTime() - startNanos);
-      connected.incrementAndGet();
-      settled();
+      stats.connected(startNanos);
+      slots.release();
       channels.add(ctx.channel());
       ctx.channel().closeFuture().addListener(f -> {
         if (!closing) {
-          closedByPeer.incrementAndGet();
+          stats.closedByPeer();
         }
       });
       int keepAlive = config.keepAliveSeconds();

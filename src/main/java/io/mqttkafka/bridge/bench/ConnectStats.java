@@ -1,0 +1,96 @@
+package io.mqttkafka.bridge.bench;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What opening a fleet of connections came to, for both fleets ({@link Fleet}, {@link IdleFleet}):
+ * connections pending, connected and failed (with reasons), closed by the bridge, CONNACK latency,
+ * and the connect phase's length. Counters are thread-safe; {@link #start}/{@link #end} are called
+ * by the thread that opens.
+ */
+final class ConnectStats {
+
+  private final Latency connackLatency = new Latency();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicLong connected = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong closedByPeer = new AtomicLong();
+  private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  private long startNanos;
+  private long endNanos;
+
+  /** The connect phase begins; returns its start. */
+  long start() {
+    startNanos = System.nanoTime();
+    return startNanos;
+  }
+
+  void end() {
+    endNanos = System.nanoTime();
+  }
+
+  /** A connection attempt is under way. */
+  void connecting() {
+    pending.incrementAndGet();
+  }
+
+  /** An attempt got its CONNACK; latency from {@code sentNanos}. */
+  void connected(long sentNanos) {
+    connackLatency.recordNanos(System.nanoTime() - sentNanos);
+    connected.incrementAndGet();
+    pending.decrementAndGet();
+  }
+
+  /** An attempt failed for the reason given (counted per reason). */
+  void failed(String reason) {
+    failed.incrementAndGet();
+    failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+    pending.decrementAndGet();
+  }
+
+  void failed(Throwable failure) {
+    String message = failure.getMessage();
+    failed(failure.getClass().getSimpleName() + (message == null ? ""
+        : ": " + (message.length() > 80 ? message.substring(0, 80) + "..." : message)));
+  }
+
+  /** An accepted connection was closed by the bridge (not while the fleet was closing it). */
+  void closedByPeer() {
+    closedByPeer.incrementAndGet();
+  }
+
+  long connectedCount() {
+    return connected.get();
+  }
+
+  long failedCount() {
+    return failed.get();
+  }
+
+  int pendingCount() {
+    return pending.get();
+  }
+
+  long closedByPeerCount() {
+    return closedByPeer.get();
+  }
+
+  /** Connect figures: counts, rate, CONNACK latency, failure reasons. */
+  void describe(Map<String, Object> out, double targetRate) {
+    double seconds = (endNanos - startNanos) / 1e9;
+    out.put("connected", connected.get());
+    out.put("failed", failed.get());
+    out.put("connect_seconds", Summary.value(seconds));
+    out.put("connect_rate_per_s", Summary.value(connected.get() / seconds));
+    out.put("target_connect_rate_per_s", targetRate > 0 ? targetRate : "unlimited");
+    out.put("closed_by_bridge", closedByPeer.get());
+    Latency.describe(connackLatency.total(), Summary.child(out, "connack_latency"));
+    if (!failures.isEmpty()) {
+      Map<String, Object> reasons = Summary.child(out, "failure_reasons");
+      failures.forEach((k, v) -> reasons.put(k, v.get()));
+    }
+  }
+}
