@@ -382,11 +382,15 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         metrics.routerRebuilt(took);
         LOG.debug("Router partition {} rebuilt: {} clients from {} records in {} ms", entry.getKey(),
             partition.table.size(), partition.rebuildUntil, TimeUnit.NANOSECONDS.toMillis(took));
-        consumer.resume(List.of(new TopicPartition(downlinkTopic, entry.getKey())));
+        consumer.resume(List.of(partition.downlink));
       }
     }
+    if (slowestNanos < 0) {
+      countClients(); // nothing rebuilt this turn: ownership and rebuilding counts are as they were
+      return;
+    }
     updateGauges();
-    if (slowestNanos >= 0 && partitionsRebuilding == 0) {
+    if (partitionsRebuilding == 0) {
       LOG.info("Router routes partitions {}: {} connected clients, state rebuilt in {} ms", partitionsOwned,
           clients, TimeUnit.NANOSECONDS.toMillis(slowestNanos));
     }
@@ -722,15 +726,23 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
+  /** After an assignment, a revocation or a rebuild: which partitions, how many still rebuilding, clients. */
   private void updateGauges() {
     int rebuilding = 0;
-    int known = 0;
     for (Partition partition : partitions.values()) {
       rebuilding += partition.ready ? 0 : 1;
-      known += partition.table.size();
     }
     partitionsOwned = Collections.unmodifiableSortedSet(new TreeSet<>(partitions.keySet()));
     partitionsRebuilding = rebuilding;
+    countClients();
+  }
+
+  /** Every turn of the loop (presence records change it): a sum, no allocation. */
+  private void countClients() {
+    int known = 0;
+    for (Partition partition : partitions.values()) {
+      known += partition.table.size();
+    }
     clients = known;
   }
 
