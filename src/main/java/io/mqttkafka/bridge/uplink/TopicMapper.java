@@ -132,8 +132,8 @@ public final class TopicMapper {
     return new Subject(this, clientId, username);
   }
 
-  /** {@link #map(String, Subject)} for an anonymous client; allocates a {@link Subject} per call. */
-  public Mapping map(String mqttTopic, String clientId) {
+  /** {@link #map(String, Subject)} for an anonymous client, for the tests; allocates a {@link Subject} per call. */
+  Mapping map(String mqttTopic, String clientId) {
     return map(mqttTopic, subject(clientId, null));
   }
 
