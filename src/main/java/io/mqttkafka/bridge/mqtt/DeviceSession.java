@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.LogThrottle;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
@@ -21,12 +22,11 @@ import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,10 +48,8 @@ public final class DeviceSession {
    * waiting longer only delays the stop.
    */
   public static final long SHUTDOWN_ACK_WAIT_MS = 5_000;
-  /** Kafka failures of the uplink are warned about at most this often for the whole bridge. */
-  private static final long FAILURE_WARNING_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
-  private static final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
-  private static final AtomicLong failureWarningsSuppressed = new AtomicLong();
+  /** Kafka failures of the uplink: one WARN per 10 s for the whole bridge, not one per device. */
+  private static final LogThrottle FAILURE_WARNINGS = new LogThrottle(Duration.ofSeconds(10));
   private static final RejectedTopicException TOPIC_TOO_LONG =
       new RejectedTopicException("topic longer than mqtt.limits.maxTopicLength");
   private static final RejectedTopicException TOO_MANY_TOPIC_LEVELS =
@@ -82,7 +80,6 @@ public final class DeviceSession {
   private String closeReason;
   /** True once the close needs no Will: a normal DISCONNECT, a takeover or a server shutdown. */
   private boolean willCancelled;
-  private boolean failureLogged;
   /** The bridge is stopping: new QoS 1/2 PUBLISH packets are not taken, DISCONNECT once the held ones are acknowledged. */
   private boolean shuttingDown;
   /**
@@ -475,23 +472,18 @@ public final class DeviceSession {
 
   /**
    * A device's refused topic at DEBUG; a failure of Kafka or of the bridge's Kafka permissions at WARN,
-   * once per connection and at most once per {@link #FAILURE_WARNING_EVERY_NANOS} for the whole
-   * bridge (a Kafka outage would otherwise log a line per connected device), the rest at DEBUG.
+   * at most once per 10 s for the whole bridge ({@link #FAILURE_WARNINGS}), the rest at DEBUG.
    */
   private void logFailure(Throwable failure) {
     if (ReasonCodes.isDeviceFault(failure)) {
       LOG.debug("[client-id: {}] uplink refused: {}", clientId, failure.getMessage());
       return;
     }
-    long now = System.nanoTime();
-    long due = nextFailureWarning.get();
-    if (!failureLogged && now - due >= 0 && nextFailureWarning.compareAndSet(due, now + FAILURE_WARNING_EVERY_NANOS)) {
-      failureLogged = true;
-      long suppressed = failureWarningsSuppressed.getAndSet(0);
+    long suppressed = FAILURE_WARNINGS.warn(System.nanoTime());
+    if (suppressed >= 0) {
       LOG.warn("[client-id: {}] uplink to Kafka failed: {}{}", clientId, failure.toString(),
-          suppressed == 0 ? "" : " (and " + suppressed + " more such failures logged at DEBUG since the last warning)");
+          LogThrottle.since(suppressed));
     } else {
-      failureWarningsSuppressed.incrementAndGet();
       LOG.debug("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
     }
   }

@@ -1,14 +1,17 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.LogThrottle;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.uplink.BufferSerializer;
 import io.mqttkafka.bridge.uplink.KafkaSender;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Writes the outcome of each downlink record to {@code mqtt.receipts} (key client id, header
@@ -24,6 +27,7 @@ public final class ReceiptWriter {
   private final String topic;
   private final String instanceId;
   private final BridgeMetrics metrics;
+  private final LogThrottle warnings = new LogThrottle(Duration.ofSeconds(10));
 
   public ReceiptWriter(KafkaSender sender, String topic, String instanceId, BridgeMetrics metrics) {
     this.sender = sender;
@@ -52,8 +56,11 @@ public final class ReceiptWriter {
             metrics.downlink(status);
           } else {
             metrics.receiptWriteFailed();
-            LOG.warn("[client-id: {}] receipt {} for downlink {}/{} not written: {}", clientId, status, partition,
-                offset, failure.toString());
+            // While Kafka is away the router writes every pending receipt again each second: throttled.
+            long suppressed = warnings.warn(System.nanoTime());
+            LOG.atLevel(suppressed >= 0 ? Level.WARN : Level.DEBUG).log(
+                "[client-id: {}] receipt {} for downlink {}/{} not written: {}{}", clientId, status, partition,
+                offset, failure.toString(), LogThrottle.since(suppressed));
           }
         })
         .mapEmpty();

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.LogThrottle;
 import io.mqttkafka.bridge.bus.Addresses;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
@@ -87,8 +88,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private static final long HELD_BYTES_MAX = 4L * 1024 * 1024;
   /** Pause before a receipt Kafka did not take is written again. */
   private static final long RECEIPT_RETRY_MS = 1_000;
-  /** A router far behind on presence would warn for every batch: once in this period, the rest at DEBUG. */
-  private static final long WAIT_WARNING_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   static final String HEADER_TOPIC = "mqtt.topic";
   static final String HEADER_QOS = "mqtt.qos";
   static final String HEADER_CORRELATION_ID = "correlation.id";
@@ -119,7 +118,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private long lastCommitNanos = System.nanoTime();
   /** True while held downlink records wait for an end-offsets sample (deferred during a backlog). */
   private boolean awaitingEndOffsets;
-  private long lastWaitWarningNanos = System.nanoTime() - WAIT_WARNING_EVERY_NANOS;
+  /** A router far behind on presence would warn for every batch: once in 10 s, the rest at DEBUG. */
+  private final LogThrottle waitWarnings = new LogThrottle(Duration.ofSeconds(10));
   private int downlinkPartitions;
 
   /**
@@ -475,13 +475,12 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
             break;
           }
           metrics.routerPresenceWaitExceeded(batch.records.size());
-          boolean warn = now - lastWaitWarningNanos > WAIT_WARNING_EVERY_NANOS;
-          lastWaitWarningNanos = warn ? now : lastWaitWarningNanos;
-          LOG.atLevel(warn ? Level.WARN : Level.DEBUG).log("Router routes {} downlink records of partition {}"
-                  + " after waiting {} ms for the presence records written before them (read up to {} of {}):"
-                  + " they may get offline or not_subscribed",
+          long suppressed = waitWarnings.warn(now);
+          LOG.atLevel(suppressed >= 0 ? Level.WARN : Level.DEBUG).log("Router routes {} downlink records of"
+                  + " partition {} after waiting {} ms for the presence records written before them (read up to {}"
+                  + " of {}): they may get offline or not_subscribed{}",
               batch.records.size(), partition.downlink.partition(), TimeUnit.NANOSECONDS.toMillis(waited), position,
-              batch.presenceEnd);
+              batch.presenceEnd, LogThrottle.since(suppressed));
         }
         metrics.routerPresenceWait(waited);
         for (ConsumerRecord<String, byte[]> record : batch.records) {
