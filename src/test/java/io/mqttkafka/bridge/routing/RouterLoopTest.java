@@ -223,12 +223,7 @@ class RouterLoopTest {
 
     // The first forward of 1/1, from before the drop, fails late: its offline receipt is written, and
     // the second forward of 1/1, still unanswered, keeps holding the commits back.
-    unanswered.get(0).fail(DownlinkDispatcher.NOT_CONNECTED_HERE, "connection gone");
-    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).contains("1/1"));
-    Thread.sleep(1_500);
-    assertThat(committed(1)).hasValue(1);
-    unanswered.get(1).reply(null);
-    await().atMost(Duration.ofSeconds(5)).until(() -> committed(1).equals(OptionalLong.of(3)));
+    lateFailureLeavesTheNewerForwardHoldingTheCommit(1, 1, 3);
   }
 
   @Test
@@ -257,12 +252,22 @@ class RouterLoopTest {
 
     // The forward from before the loss fails late: the one after it, still unanswered, keeps
     // holding the commits back.
+    lateFailureLeavesTheNewerForwardHoldingTheCommit(0, 1, 3);
+  }
+
+  /**
+   * The dead instance's two forwards of the record at {@code partition}/{@code offset}, from before and
+   * after the partition came back: the first fails late and gets its offline receipt, the commit stays
+   * at the record until the second is answered, then moves to {@code endOffset}.
+   */
+  private void lateFailureLeavesTheNewerForwardHoldingTheCommit(int partition, long offset, long endOffset)
+      throws InterruptedException {
     unanswered.get(0).fail(DownlinkDispatcher.NOT_CONNECTED_HERE, "connection gone");
-    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).contains("0/1"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).contains(partition + "/" + offset));
     Thread.sleep(1_500);
-    assertThat(committed(0)).hasValue(1);
+    assertThat(committed(partition)).hasValue(offset);
     unanswered.get(1).reply(null);
-    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(3)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(partition).equals(OptionalLong.of(endOffset)));
   }
 
   @Test
