@@ -19,8 +19,14 @@ final class ConnectStats {
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong closedByPeer = new AtomicLong();
   private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  private final double targetRate;
   private long startNanos;
   private long endNanos;
+
+  /** @param targetRate the paced connect rate, 0 or less: unlimited */
+  ConnectStats(double targetRate) {
+    this.targetRate = targetRate;
+  }
 
   /** The connect phase begins; returns its start. */
   long start() {
@@ -33,53 +39,53 @@ final class ConnectStats {
   }
 
   /** A connection attempt is under way. */
-  void connecting() {
+  void onConnecting() {
     pending.incrementAndGet();
   }
 
   /** An attempt got its CONNACK; latency from {@code sentNanos}. */
-  void connected(long sentNanos) {
+  void onConnected(long sentNanos) {
     connackLatency.recordNanos(System.nanoTime() - sentNanos);
     connected.incrementAndGet();
     pending.decrementAndGet();
   }
 
   /** An attempt failed for the reason given (counted per reason). */
-  void failed(String reason) {
+  void onFailed(String reason) {
     failed.incrementAndGet();
     failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
     pending.decrementAndGet();
   }
 
-  void failed(Throwable failure) {
+  void onFailed(Throwable failure) {
     String message = failure.getMessage();
-    failed(failure.getClass().getSimpleName() + (message == null ? ""
+    onFailed(failure.getClass().getSimpleName() + (message == null ? ""
         : ": " + (message.length() > 80 ? message.substring(0, 80) + "..." : message)));
   }
 
   /** An accepted connection was closed by the bridge (not while the fleet was closing it). */
-  void closedByPeer() {
+  void onClosedByPeer() {
     closedByPeer.incrementAndGet();
   }
 
-  long connectedCount() {
+  long connected() {
     return connected.get();
   }
 
-  long failedCount() {
+  long failed() {
     return failed.get();
   }
 
-  int pendingCount() {
+  int pending() {
     return pending.get();
   }
 
-  long closedByPeerCount() {
+  long closedByPeer() {
     return closedByPeer.get();
   }
 
   /** Connect figures: counts, rate, CONNACK latency, failure reasons. */
-  void describe(Map<String, Object> out, double targetRate) {
+  void describe(Map<String, Object> out) {
     double seconds = (endNanos - startNanos) / 1e9;
     out.put("connected", connected.get());
     out.put("failed", failed.get());

@@ -75,33 +75,36 @@ final class ConnectionsBench {
     CpuMeter cpu = common.cpuMeter();
     try {
       CpuMeter.Snapshot cpuStart = cpu.snapshot();
+      ConnectStats stats = fleet.stats();
       long[] lastLine = {System.nanoTime()};
       fleet.open(connections, 600_000, () -> {
         long now = System.nanoTime();
         if (now - lastLine[0] > common.progress().toNanos()) {
           lastLine[0] = now;
-          common.progress("connected %,d  failed %,d  pending %,d", fleet.connected(), fleet.failed(), fleet.pending());
+          common.progress("connected %,d  failed %,d  pending %,d", stats.connected(), stats.failed(),
+              stats.pending());
         }
       });
       CpuMeter.Snapshot cpuEnd = cpu.snapshot();
-      fleet.describe(summary.section("connect"));
+      stats.describe(summary.section("connect"));
       // Per connection: each process's CPU while the connections were opened.
-      CpuMeter.describe(cpuStart, cpuEnd, fleet.connected(), summary.section("cpu_connecting"));
-      common.progress("connected %,d, failed %,d; holding %d s", fleet.connected(), fleet.failed(), hold.toSeconds());
+      CpuMeter.describe(cpuStart, cpuEnd, stats.connected(), summary.section("cpu_connecting"));
+      common.progress("connected %,d, failed %,d; holding %d s", stats.connected(), stats.failed(),
+          hold.toSeconds());
       Ticker ticker = new Ticker(common, () -> String.format(java.util.Locale.ROOT,
-          "held %,d  closed by bridge %,d  bridge gauge %s", fleet.connected() - fleet.closedByPeer(),
-          fleet.closedByPeer(), Summary.format(Summary.value(common.bridge().value("mqtt_bridge_connections")))));
+          "held %,d  closed by bridge %,d  bridge gauge %s", stats.connected() - stats.closedByPeer(),
+          stats.closedByPeer(), Summary.format(Summary.value(common.bridge().value("mqtt_bridge_connections")))));
       ticker.runFor(hold, () -> false);
       double gauge = common.bridge().value("mqtt_bridge_connections");
       HeapProbe.Reading after = heap.read();
-      long held = fleet.connected() - fleet.closedByPeer();
+      long held = stats.connected() - stats.closedByPeer();
       Map<String, Object> h = summary.section("held");
       h.put("connections_held", held);
       h.put("bridge_connections_gauge", Summary.value(gauge - (Double.isNaN(gaugeBefore) ? 0 : gaugeBefore)));
       h.put("bridge_open_files", Summary.value(common.bridge().value("process_files_open_files")));
       HeapProbe.describe(before, after, held, "connection", summary.section("memory"));
       BridgeCounters.describe(scrapeBefore, common.bridge().scrape(), summary.section("bridge_counters"));
-      if (fleet.failed() > 0) {
+      if (stats.failed() > 0) {
         summary.put("note", "some CONNECTs failed; see connect.failure_reasons (file descriptor limits?)");
       }
       return summary;
@@ -122,8 +125,8 @@ final class ConnectionsBench {
     IdleFleet warm = new IdleFleet(config, eventLoops);
     try {
       warm.open(count, 600_000, () -> { });
-      warm.describe(out);
-      common.progress("warm-up: connected %,d, failed %,d; closing", warm.connected(), warm.failed());
+      warm.stats().describe(out);
+      common.progress("warm-up: connected %,d, failed %,d; closing", warm.stats().connected(), warm.stats().failed());
     } finally {
       warm.close(120_000);
     }

@@ -137,7 +137,7 @@ final class DownlinkBench {
     KafkaProducer<byte[], byte[]> kafka = new KafkaProducer<>(producerProps);
     try {
       List<Fleet.Connection> open = fleet.open(devices, setup, 120_000, () -> { });
-      fleet.describe(summary.section("connect"));
+      fleet.stats().describe(summary.section("connect"));
       if (open.isEmpty()) {
         throw new IllegalStateException("no MQTT connection could be opened: is the bridge running?");
       }
@@ -200,7 +200,7 @@ final class DownlinkBench {
       long lost = producer.producedTotal() - received.total();
       m.put("lost", lost);
       m.put("loss_ratio", Summary.value((double) lost / Math.max(1, producer.producedTotal())));
-      m.put("connections_closed_by_bridge", fleet.closedByPeer());
+      m.put("connections_closed_by_bridge", fleet.stats().closedByPeer());
       Map<String, Object> t = summary.section("throughput");
       double seconds = (sendEnd - measuredStart) / 1e9;
       t.put("send_window_s", Summary.value(seconds));

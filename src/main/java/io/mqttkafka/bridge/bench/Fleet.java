@@ -91,13 +91,14 @@ final class Fleet {
 
   private final Vertx vertx;
   private final Config config;
-  private final ConnectStats stats = new ConnectStats();
+  private final ConnectStats stats;
   private final List<Connection> connections = new ArrayList<>();
   private volatile boolean closing;
 
   Fleet(Vertx vertx, Config config) {
     this.vertx = vertx;
     this.config = config;
+    this.stats = new ConnectStats(config.connectRate());
   }
 
   /**
@@ -113,7 +114,7 @@ final class Fleet {
     Connection[] slots = new Connection[count];
     for (int i = 0; i < count && System.nanoTime() < deadline; ) {
       long due = pacer.due(System.nanoTime());
-      if (due == 0 || stats.pendingCount() >= config.maxPending()) {
+      if (due == 0 || stats.pending() >= config.maxPending()) {
         Pacer.pause();
         onProgress.run();
         continue;
@@ -134,28 +135,28 @@ final class Fleet {
       setup.accept(connection);
       client.closeHandler(v -> {
         if (!closing) {
-          stats.closedByPeer();
+          stats.onClosedByPeer();
         }
       });
       int slot = i;
       long start = System.nanoTime();
-      stats.connecting();
+      stats.onConnecting();
       client.connect(config.port(), config.host()).onComplete((connack, failure) -> {
         if (failure == null && connack.code() == MqttConnectReturnCode.CONNECTION_ACCEPTED) {
           synchronized (slots) {
             slots[slot] = connection;
           }
-          stats.connected(start);
+          stats.onConnected(start);
         } else if (failure == null) {
-          stats.failed("CONNACK " + connack.code());
+          stats.onFailed("CONNACK " + connack.code());
         } else {
-          stats.failed(failure);
+          stats.onFailed(failure);
         }
       });
       pacer.sent(1);
       i++;
     }
-    while (stats.pendingCount() > 0 && System.nanoTime() < deadline) {
+    while (stats.pending() > 0 && System.nanoTime() < deadline) {
       Pacer.pause();
       onProgress.run();
     }
@@ -171,26 +172,9 @@ final class Fleet {
     return opened;
   }
 
-  long connected() {
-    return stats.connectedCount();
-  }
-
-  long failed() {
-    return stats.failedCount();
-  }
-
-  long pending() {
-    return stats.pendingCount();
-  }
-
-  /** Connections the bridge closed while this fleet was not closing them. */
-  long closedByPeer() {
-    return stats.closedByPeerCount();
-  }
-
-  /** Connect figures: counts, rate, CONNACK latency, failure reasons ({@link ConnectStats#describe}). */
-  void describe(Map<String, Object> out) {
-    stats.describe(out, config.connectRate());
+  /** What opening the connections came to; also counts those the bridge closed while the fleet was not closing them. */
+  ConnectStats stats() {
+    return stats;
   }
 
   /** Disconnects every connection (DISCONNECT, then close) and waits up to the timeout. */

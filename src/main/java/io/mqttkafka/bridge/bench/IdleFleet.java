@@ -49,13 +49,14 @@ final class IdleFleet {
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final ConnectStats stats = new ConnectStats();
+  private final ConnectStats stats;
   private final Semaphore slots;
   private volatile boolean closing;
 
   /** @param eventLoops the group's threads; one or two keep up with the bridge on loopback */
   IdleFleet(Fleet.Config config, int eventLoops) {
     this.config = config;
+    this.stats = new ConnectStats(config.connectRate());
     this.slots = new Semaphore(Math.max(1, config.maxPending()));
     this.group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("bench-conn", true),
         NioIoHandler.newFactory());
@@ -88,7 +89,7 @@ final class IdleFleet {
       }
       byte[] connect = connectPacket(config.clientIdPrefix() + i, config.keepAliveSeconds());
       String source = config.sourceFor(i, count);
-      stats.connecting();
+      stats.onConnecting();
       Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime()));
       ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
       f.addListener((ChannelFutureListener) done -> {
@@ -99,7 +100,7 @@ final class IdleFleet {
       pacer.sent(1);
       i++;
     }
-    while (stats.pendingCount() > 0 && System.nanoTime() < deadline) {
+    while (stats.pending() > 0 && System.nanoTime() < deadline) {
       Pacer.pause();
       onProgress.run();
     }
@@ -115,26 +116,9 @@ final class IdleFleet {
     }
   }
 
-  long connected() {
-    return stats.connectedCount();
-  }
-
-  long failed() {
-    return stats.failedCount();
-  }
-
-  long pending() {
-    return stats.pendingCount();
-  }
-
-  /** Accepted connections the bridge closed while this fleet was not closing them. */
-  long closedByPeer() {
-    return stats.closedByPeerCount();
-  }
-
-  /** Connect figures: counts, rate, CONNACK latency, failure reasons ({@link ConnectStats#describe}). */
-  void describe(Map<String, Object> out) {
-    stats.describe(out, config.connectRate());
+  /** What opening the connections came to; also counts those the bridge closed while the fleet was not closing them. */
+  ConnectStats stats() {
+    return stats;
   }
 
   /**
@@ -155,12 +139,12 @@ final class IdleFleet {
   }
 
   private void fail(Throwable failure) {
-    stats.failed(failure);
+    stats.onFailed(failure);
     slots.release();
   }
 
   private void count(String reason) {
-    stats.failed(reason);
+    stats.onFailed(reason);
     slots.release();
   }
 
@@ -264,12 +248,12 @@ final class IdleFleet {
         ctx.close();
         return;
       }
-      stats.connected(startNanos);
+      stats.onConnected(startNanos);
       slots.release();
       channels.add(ctx.channel());
       ctx.channel().closeFuture().addListener(f -> {
         if (!closing) {
-          stats.closedByPeer();
+          stats.onClosedByPeer();
         }
       });
       int keepAlive = config.keepAliveSeconds();

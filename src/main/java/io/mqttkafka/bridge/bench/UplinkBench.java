@@ -90,7 +90,7 @@ final class UplinkBench {
     try {
       counter.start();
       List<Fleet.Connection> open = fleet.open(connections, sender.setup(), 120_000, () -> { });
-      fleet.describe(summary.section("connect"));
+      fleet.stats().describe(summary.section("connect"));
       if (open.isEmpty()) {
         throw new IllegalStateException("no MQTT connection to " + fleetConfig.host() + ":" + fleetConfig.port()
             + " could be opened: is the bridge running?");
@@ -139,7 +139,7 @@ final class UplinkBench {
       long lost = sender.publishedTotal() - counter.uniqueTotal();
       m.put("lost", lost);
       m.put("loss_ratio", Summary.value((double) lost / Math.max(1, sender.publishedTotal())));
-      m.put("connections_closed_by_bridge", fleet.closedByPeer());
+      m.put("connections_closed_by_bridge", fleet.stats().closedByPeer());
 
       Map<String, Object> t = summary.section("throughput");
       double sendSeconds = (sendEnd - measuredStart) / 1e9;
