@@ -34,7 +34,12 @@ final class ConnectStats {
     return startNanos;
   }
 
-  void end() {
+  /** The last attempt is made: waits (running {@code onProgress}) until none is pending or the deadline passed. */
+  void end(long deadlineNanos, Runnable onProgress) {
+    while (pending.get() > 0 && System.nanoTime() < deadlineNanos) {
+      Pacer.pause();
+      onProgress.run();
+    }
     endNanos = System.nanoTime();
   }
 

@@ -156,11 +156,7 @@ final class Fleet {
       pacer.sent(1);
       i++;
     }
-    while (stats.pending() > 0 && System.nanoTime() < deadline) {
-      Pacer.pause();
-      onProgress.run();
-    }
-    stats.end();
+    stats.end(deadline, onProgress);
     synchronized (slots) {
       for (Connection c : slots) {
         if (c != null) {

@@ -100,11 +100,7 @@ final class IdleFleet {
       pacer.sent(1);
       i++;
     }
-    while (stats.pending() > 0 && System.nanoTime() < deadline) {
-      Pacer.pause();
-      onProgress.run();
-    }
-    stats.end();
+    stats.end(deadline, onProgress);
   }
 
   private boolean awaitSlot() {
