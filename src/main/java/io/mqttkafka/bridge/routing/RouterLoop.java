@@ -96,6 +96,13 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private static final int DEFAULT_QOS = 1;
 
   private final Consumer<String, byte[]> consumer;
+  /**
+   * End offsets are asked for on a consumer of their own, which has no group and never fetches. A
+   * broker answers one request per connection at a time, in order, and {@link #consumer} always has a
+   * fetch waiting there for new data (up to {@code fetch.max.wait.ms}, 500 ms by default): asked on
+   * its connection, the end offsets after a lone downlink record came only when that fetch returned.
+   */
+  private final Consumer<?, ?> offsetReader;
   private final Vertx vertx;
   private final String subscriptionsTopic;
   private final String downlinkTopic;
@@ -177,9 +184,11 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
-  RouterLoop(Consumer<String, byte[]> consumer, Vertx vertx, String subscriptionsTopic, String downlinkTopic,
-             ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics, int maxPollRecords) {
+  RouterLoop(Consumer<String, byte[]> consumer, Consumer<?, ?> offsetReader, Vertx vertx, String subscriptionsTopic,
+             String downlinkTopic, ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics,
+             int maxPollRecords) {
     this.consumer = consumer;
+    this.offsetReader = offsetReader;
     this.maxPollRecords = maxPollRecords;
     this.vertx = vertx;
     this.subscriptionsTopic = subscriptionsTopic;
@@ -249,6 +258,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       try {
         commit(true);
       } finally {
+        Utils.closeQuietly(offsetReader, "router end-offsets consumer");
         consumer.close();
       }
     }
@@ -285,7 +295,10 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       LOG.debug("Router partitions {} moved to other instances", kept.keySet());
       kept.clear(); // their forwards still settle, in sets nothing reads any more
     }
-    Map<TopicPartition, Long> ends = rebuild.isEmpty() ? Map.of() : consumer.endOffsets(rebuild);
+    // The reader never fetches; it holds what it asks about only because Kafka's consumer warns on
+    // every end-offsets answer for a partition it is not assigned.
+    offsetReader.assign(assigned.stream().filter(tp -> tp.topic().equals(subscriptionsTopic)).toList());
+    Map<TopicPartition, Long> ends = rebuild.isEmpty() ? Map.of() : offsetReader.endOffsets(rebuild);
     for (TopicPartition tp : rebuild) {
       TopicPartition downlink = new TopicPartition(downlinkTopic, tp.partition());
       Partition partition = new Partition(new SubscriptionTable(), tp, downlink);
@@ -443,7 +456,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     }
     if (!unsampled.isEmpty() && (caughtUpOnFetched || System.nanoTime() - oldestUnsampled >= SAMPLE_AFTER_NANOS)) {
       try {
-        Map<TopicPartition, Long> ends = consumer.endOffsets(unsampled, END_OFFSETS_TIMEOUT);
+        Map<TopicPartition, Long> ends = offsetReader.endOffsets(unsampled, END_OFFSETS_TIMEOUT);
         for (TopicPartition tp : unsampled) {
           Long end = ends.get(tp);
           Partition partition = partitions.get(tp.partition());

@@ -67,6 +67,20 @@ public final class RouterVerticle extends VerticleBase {
     return props;
   }
 
+  /**
+   * The router's second consumer, which only asks for end offsets: the same connection settings, no
+   * group, its own client id (and so its own connection to each broker).
+   */
+  static Map<String, Object> offsetReaderProperties(Map<String, Object> routerProperties) {
+    Map<String, Object> props = new HashMap<>(routerProperties);
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    props.remove(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+    props.remove(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, routerProperties.get(ConsumerConfig.CLIENT_ID_CONFIG) + "-offsets");
+    return props;
+  }
+
   /** True once every partition this instance owns has its state rebuilt. */
   public boolean ready() {
     return loop != null && loop.ready();
@@ -85,7 +99,8 @@ public final class RouterVerticle extends VerticleBase {
   public Future<?> start() {
     return vertx.executeBlocking(() -> {
       Object maxPollRecords = consumerProperties.getOrDefault(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
-      loop = new RouterLoop(new KafkaConsumer<>(consumerProperties), vertx, subscriptionsTopic, downlinkTopic,
+      loop = new RouterLoop(new KafkaConsumer<>(consumerProperties),
+          new KafkaConsumer<>(offsetReaderProperties(consumerProperties)), vertx, subscriptionsTopic, downlinkTopic,
           receipts, presence, metrics, Integer.parseInt(String.valueOf(maxPollRecords).trim()));
       thread = new Thread(loop, "mqtt-bridge-router");
       thread.setDaemon(true);

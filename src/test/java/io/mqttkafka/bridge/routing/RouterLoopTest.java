@@ -21,6 +21,7 @@ import io.vertx.core.eventbus.Message;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -30,6 +31,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -105,7 +107,7 @@ class RouterLoopTest {
       consumer.updateEndOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
     }
     KafkaSender sender = new KafkaSender(vertx, producer, 64L * MIB, 30_000);
-    loop = new RouterLoop(consumer, vertx, SUBSCRIPTIONS, DOWNLINK,
+    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, SUBSCRIPTIONS, DOWNLINK,
         new ReceiptWriter(sender, "test.receipts", "router", metrics), new PresenceWriter(sender, SUBSCRIPTIONS),
         metrics, 500);
     thread = new Thread(loop, "router-test");
@@ -468,5 +470,30 @@ class RouterLoopTest {
 
   private static int partitionOf(String clientId) {
     return Utils.toPositive(Utils.murmur2(clientId.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+  }
+
+  /**
+   * The router's end-offsets consumer: assigned, never polled, answering with the end offsets set on
+   * (and the timeouts armed in) the group consumer, so that each test sets them in one place.
+   */
+  private static final class OffsetReader extends MockConsumer<String, byte[]> {
+    private final EagerMockConsumer source;
+
+    OffsetReader(EagerMockConsumer source) {
+      super("earliest");
+      this.source = source;
+    }
+
+    @Override
+    public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions) {
+      assertThat(assignment()).as("end offsets asked for assigned partitions only").containsAll(partitions);
+      return source.endOffsets(partitions);
+    }
+
+    @Override
+    public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions, Duration timeout) {
+      assertThat(assignment()).as("end offsets asked for assigned partitions only").containsAll(partitions);
+      return source.endOffsets(partitions, timeout);
+    }
   }
 }
