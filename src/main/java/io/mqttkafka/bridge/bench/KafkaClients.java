@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.uplink.ProducerVerticle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,8 +52,8 @@ final class KafkaClients {
   }
 
   /**
-   * Producer settings: the bridge's own defaults (acks=all, idempotent, linger.ms 5, batch.size
-   * 64 KiB), then {@code overrides} ({@code key=value}).
+   * Producer settings: the bridge's own defaults (acks=all, idempotent, its {@code linger.ms} and
+   * {@code batch.size}), then {@code overrides} ({@code key=value}).
    */
   static Map<String, Object> producerProperties(String bootstrap, String clientId, List<String> overrides) {
     Map<String, Object> p = new HashMap<>();
@@ -60,8 +61,8 @@ final class KafkaClients {
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 65_536);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, ProducerVerticle.DEFAULT_LINGER_MS);
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, ProducerVerticle.DEFAULT_BATCH_SIZE);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     for (String o : overrides) {
