@@ -25,7 +25,7 @@ final class KafkaProducerBench {
           --partitions N             create T with N partitions if missing (default 12)
           --keys N                   0 = no key, like ProducerPerformance (default); N = N distinct keys
           --producer-prop K=V        producer setting, repeatable (defaults: the bridge's acks=all,
-                                     enable.idempotence=true, linger.ms=1, batch.size=65536)
+                                     enable.idempotence=true, linger.ms=5, batch.size=65536)
       """;
 
   private KafkaProducerBench() {

@@ -25,13 +25,13 @@ import org.slf4j.LoggerFactory;
 public final class ProducerVerticle extends VerticleBase {
 
   /**
-   * {@code linger.ms} unless configured: 1 ms, not Kafka's 5. A QoS 1 or 2 PUBLISH is acknowledged
-   * only once Kafka has it, so the linger is part of every device's acknowledgement time; under load
-   * records still batch while earlier requests are in flight. Measured (BENCHMARKS.md, history): at
-   * half the QoS 1 maximum the PUBACK p99 fell from 27 to 17.5 ms, for about 5 % more bridge CPU at
-   * the QoS 0 maximum and a quarter more broker CPU at that half rate.
+   * {@code linger.ms} unless configured: Kafka's own default. It is part of every QoS 1 or 2 device's
+   * PUBACK time, and 1 ms cut the PUBACK p99 at half the QoS 1 maximum from 27 to 17.5 ms in paired
+   * runs, but not in the full benchmark runs (25.7 and 27.2 ms), where the extra requests (receipts
+   * too) cost the broker a tenth of a core and the downlink its latency (BENCHMARKS.md, section 2).
+   * A deployment that values PUBACK time over broker CPU sets {@code kafka.producer.linger.ms: 1}.
    */
-  public static final int DEFAULT_LINGER_MS = 1;
+  public static final int DEFAULT_LINGER_MS = 5;
   public static final int DEFAULT_BATCH_SIZE = 65_536;
 
   private static final Logger LOG = LoggerFactory.getLogger(ProducerVerticle.class);
