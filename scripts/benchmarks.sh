@@ -159,16 +159,6 @@ run_bench() {
   return 0
 }
 
-# Before each section after the uplink one: the kernel writes back what the last one left in the page
-# cache (the uplink runs append gigabytes to Kafka's log), so that its flusher threads do not share the
-# two cores with the next measurement. Logs how much there was.
-settle() {
-  local dirty start=$SECONDS
-  dirty=$(awk '/^(Dirty|Writeback):/ {kb += $2} END {print kb}' /proc/meminfo)
-  sync
-  log "  settled: ${dirty} kB dirty or under writeback, synced in $((SECONDS - start)) s"
-}
-
 value() { java -jar "$JAR" bench report "$RESULTS" --value "$1" "$2" 2>/dev/null || true; }
 
 profile_bridge() { # label: a JFR recording of the bridge until profile_done
@@ -231,12 +221,12 @@ fi
 
 # 3. Downlink: 1,000 subscribed devices at 5,000 msg/s, QoS 1. A 30 s warm-up: after 10 s, the
 #    bridge's JIT compiler threads still took a quarter of a core through the measured phase.
-want downlink && settle && run_bench downlink 180 downlink "${MQTT[@]}" --devices 1000 --rate 5000 --qos 1 --warmup 30s --duration 30s
+want downlink && run_bench downlink 180 downlink "${MQTT[@]}" --devices 1000 --rate 5000 --qos 1 --warmup 30s --duration 30s
 
 # 4. Idle connections.
 # Measured on a warm bridge (a reconnect storm meets a running instance, not a fresh JVM): the same
 # number of connections is opened and closed first; the cold figure is in the log's warm-up line.
-want connections && settle && run_bench connections 420 connections "${MQTT[@]}" --connections "$CONNECTIONS" --connect-rate 10000 --hold 10s \
+want connections && run_bench connections 420 connections "${MQTT[@]}" --connections "$CONNECTIONS" --connect-rate 10000 --hold 10s \
   --warmup-connections "$CONNECTIONS"
 
 # 5. Router: write the subscription records, then rebuild them after a restart.
