@@ -119,6 +119,8 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final Map<Integer, Kept> kept = new HashMap<>();
   private volatile boolean running = true;
   private volatile boolean assignedOnce;
+  /** True once the loop ended on an unexpected failure. */
+  private volatile boolean failed;
   private volatile Set<Integer> partitionsOwned = Set.of();
   private volatile int partitionsRebuilding;
   private volatile int clients;
@@ -202,7 +204,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
 
   /** Ready once it took part in an assignment and every partition it owns is rebuilt. */
   boolean ready() {
-    return assignedOnce && partitionsRebuilding == 0;
+    return assignedOnce && partitionsRebuilding == 0 && !failed;
   }
 
   Set<Integer> partitionsOwned() {
@@ -253,6 +255,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         throw e;
       }
     } catch (RuntimeException e) {
+      // The consumer leaves the group below, so other instances take the partitions over; this one
+      // reports itself not ready rather than ready with no router.
+      failed = true;
       LOG.error("Router stopped by an unexpected failure", e);
     } finally {
       try {
@@ -709,7 +714,15 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     lastCommitNanos = System.nanoTime();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (Partition partition : partitions.values()) {
-      long offset = consumer.position(partition.downlink);
+      long offset;
+      try {
+        // Never waits: a position not known yet (its committed offset not fetched, Kafka unreachable)
+        // has nothing to commit, and asking for it would block the loop, or throw and end it.
+        offset = consumer.position(partition.downlink, Duration.ZERO);
+      } catch (KafkaException e) {
+        LOG.debug("Router offset of {} not committed: position not known ({})", partition.downlink, e.toString());
+        continue;
+      }
       Long first = partition.unsettled.ceiling(0L);
       if (first != null) {
         offset = Math.min(offset, first);

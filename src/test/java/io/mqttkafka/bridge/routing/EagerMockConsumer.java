@@ -55,6 +55,7 @@ final class EagerMockConsumer extends MockConsumer<String, byte[]> {
   private final Map<TopicPartition, Long> lastCommitted = new HashMap<>();
   private ConsumerRebalanceListener listener;
   private int endOffsetsTimeouts;
+  private final Set<TopicPartition> positionUnknown = new HashSet<>();
 
   EagerMockConsumer() {
     super("earliest");
@@ -159,6 +160,33 @@ final class EagerMockConsumer extends MockConsumer<String, byte[]> {
       throw new TimeoutException("end offsets of " + partitions + " not known within " + timeout);
     }
     return super.endOffsets(partitions, timeout);
+  }
+
+  /** The position of {@code tp} cannot be had (as when its committed offset cannot be fetched), or again can. */
+  synchronized void positionUnknown(TopicPartition tp, boolean unknown) {
+    if (unknown) {
+      positionUnknown.add(tp);
+    } else {
+      positionUnknown.remove(tp);
+    }
+  }
+
+  @Override
+  public synchronized long position(TopicPartition tp) {
+    requireKnown(tp);
+    return super.position(tp);
+  }
+
+  @Override
+  public synchronized long position(TopicPartition tp, Duration timeout) {
+    requireKnown(tp);
+    return super.position(tp); // MockConsumer's position(tp, timeout) calls position(tp) itself
+  }
+
+  private void requireKnown(TopicPartition tp) {
+    if (positionUnknown.contains(tp)) {
+      throw new TimeoutException("position of " + tp + " not known");
+    }
   }
 
   @Override

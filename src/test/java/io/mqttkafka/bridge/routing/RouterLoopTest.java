@@ -83,6 +83,8 @@ class RouterLoopTest {
   /** The forwards the dead instance got, unanswered. */
   private final List<Message<Object>> unanswered = new CopyOnWriteArrayList<>();
   private final WarningLog warnings = new WarningLog();
+  /** The test ended the router thread with a failure on purpose. */
+  private boolean stoppedByTheTest;
   private Vertx vertx;
   private RouterLoop loop;
   private Thread thread;
@@ -117,6 +119,11 @@ class RouterLoopTest {
   @AfterEach
   void stop() throws Exception {
     try {
+      if (stoppedByTheTest) {
+        assertThat(warnings.errorsFrom("io.mqttkafka", "io.vertx")).singleElement().asString()
+            .contains("Router stopped by an unexpected failure");
+        return;
+      }
       assertThat(thread.isAlive()).as("the router thread still runs").isTrue();
       loop.stop();
       thread.join(5_000);
@@ -126,6 +133,41 @@ class RouterLoopTest {
       warnings.uninstall();
       vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void aPartitionWhosePositionIsNotKnownStopsNeitherTheRouterNorTheOtherPartitionsCommits() throws Exception {
+    String alive0 = client(0, "alive");
+    String alive1 = client(1, "alive");
+    subscribed(alive0, ALIVE);
+    subscribed(alive1, ALIVE);
+    assign(0, 1);
+    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    // As when its committed offset cannot be fetched (the group coordinator unreachable).
+    consumer.positionUnknown(downlink(0), true);
+
+    downlink(alive1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("1/0"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(1).equals(OptionalLong.of(1)));
+    assign(0, 1); // eager: the revocation commits synchronously, and asks for positions to keep
+
+    assertThat(thread.isAlive()).as("the router thread still runs").isTrue();
+    consumer.positionUnknown(downlink(0), false);
+    downlink(alive0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/0"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
+  }
+
+  @Test
+  void aRouterStoppedByAnUnexpectedFailureIsNotReady() {
+    assign(0);
+    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+
+    stoppedByTheTest = true;
+    consumer.setPollException(new KafkaException("an unexpected failure"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> !thread.isAlive());
+    assertThat(loop.ready()).as("ready with no router").isFalse();
   }
 
   @Test
