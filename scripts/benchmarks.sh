@@ -222,6 +222,9 @@ fi
 # 3. Downlink: 1,000 subscribed devices at 5,000 msg/s, QoS 1. A 30 s warm-up: after 10 s, the
 #    bridge's JIT compiler threads still took a quarter of a core through the measured phase.
 want downlink && run_bench downlink 180 downlink "${MQTT[@]}" --devices 1000 --rate 5000 --qos 1 --warmup 30s --duration 30s
+#    And commands now and then, as cars mostly get them: 10 devices, 5 msg/s in all. (A request queued
+#    behind the router's fetch long poll once cost each such command 200 to 500 ms; see BENCHMARKS.md.)
+want downlink && run_bench downlink-sparse 120 downlink "${MQTT[@]}" --devices 10 --rate 5 --qos 1 --warmup 2s --duration 20s
 
 # 4. Idle connections.
 # Measured on a warm bridge (a reconnect storm meets a running instance, not a fresh JVM): the same
