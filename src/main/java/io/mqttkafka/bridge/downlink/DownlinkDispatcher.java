@@ -12,7 +12,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,11 +142,12 @@ public final class DownlinkDispatcher extends VerticleBase {
         System.nanoTime() + ANSWER_PENDING_AFTER_NANOS);
     unanswered.add(waiting);
     firstReceipt.onComplete(done -> {
-      if (waiting.compareAndSet(false, true)) {
+      Message<Object> notAnswered = waiting.take();
+      if (notAnswered != null) {
         if (awaitKey != null) {
           pending.remove(awaitKey, firstReceipt);
         }
-        reply(message, firstReceipt);
+        reply(notAnswered, firstReceipt);
       } else {
         // The router was told "pending" and is asking again (or will): keep the outcome a while for it.
         vertx.setTimer(KEEP_OUTCOME_MS, id -> pending.remove(waiting.key(), firstReceipt));
@@ -163,27 +164,36 @@ public final class DownlinkDispatcher extends VerticleBase {
     Unanswered head;
     while ((head = unanswered.peek()) != null && head.due - now <= 0) {
       unanswered.poll();
-      if (head.compareAndSet(false, true)) {
+      Message<Object> notAnswered = head.take();
+      if (notAnswered != null) {
         pending.put(head.key(), head.firstReceipt);
-        head.message.reply(null, PENDING);
+        notAnswered.reply(null, PENDING);
       }
     }
   }
 
-  /** A deliver or an await not answered yet; true once answered (by its outcome or by the sweep). */
-  private static final class Unanswered extends AtomicBoolean {
-    final Message<Object> message;
+  /**
+   * A deliver or an await, and its request until answered (by its outcome or by the sweep, whichever
+   * {@link #take}s it first). Answered ones stay queued until due, so the request is let go at once:
+   * a deliver's request holds the message and its payload.
+   */
+  private static final class Unanswered extends AtomicReference<Message<Object>> {
     final int partition;
     final long offset;
     final Future<Void> firstReceipt;
     final long due;
 
     Unanswered(Message<Object> message, int partition, long offset, Future<Void> firstReceipt, long due) {
-      this.message = message;
+      super(message);
       this.partition = partition;
       this.offset = offset;
       this.firstReceipt = firstReceipt;
       this.due = due;
+    }
+
+    /** The request if nobody answered it yet, else null; at most one caller gets it. */
+    Message<Object> take() {
+      return getAndSet(null);
     }
 
     String key() {
