@@ -355,13 +355,11 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       if (partition == null || !revoked.contains(partition.downlink)) {
         continue;
       }
-      try {
-        kept.put(tp.partition(), new Kept(partition, consumer.position(partition.presence),
-            consumer.position(partition.downlink)));
-      } catch (KafkaException e) {
-        // Without its positions it cannot continue: rebuilt if assigned back.
-        LOG.debug("Router partition {} not kept: {}", tp.partition(), e.toString());
-      }
+      long presencePosition = positionNow(partition.presence);
+      long downlinkPosition = positionNow(partition.downlink);
+      if (presencePosition >= 0 && downlinkPosition >= 0) {
+        kept.put(tp.partition(), new Kept(partition, presencePosition, downlinkPosition));
+      } // else it cannot continue without its positions: rebuilt if assigned back
     }
     drop(revoked);
   }
@@ -393,7 +391,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
         continue;
       }
       TopicPartition tp = new TopicPartition(subscriptionsTopic, entry.getKey());
-      if (partition.rebuildUntil == 0 || consumer.position(tp) >= partition.rebuildUntil) {
+      if (partition.rebuildUntil == 0 || positionNow(tp) >= partition.rebuildUntil) {
         partition.ready = true;
         long took = System.nanoTime() - partition.rebuildStartNanos;
         slowestNanos = Math.max(slowestNanos, took);
@@ -484,7 +482,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       if (partition.held.isEmpty()) {
         continue;
       }
-      long position = consumer.position(partition.presence);
+      long position = positionNow(partition.presence); // -1: not known yet, so not reached
       while (!partition.held.isEmpty()) {
         Held batch = partition.held.peekFirst();
         long waited = now - batch.fetchedNanos;
@@ -714,14 +712,9 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     lastCommitNanos = System.nanoTime();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (Partition partition : partitions.values()) {
-      long offset;
-      try {
-        // Never waits: a position not known yet (its committed offset not fetched, Kafka unreachable)
-        // has nothing to commit, and asking for it would block the loop, or throw and end it.
-        offset = consumer.position(partition.downlink, Duration.ZERO);
-      } catch (KafkaException e) {
-        LOG.debug("Router offset of {} not committed: position not known ({})", partition.downlink, e.toString());
-        continue;
+      long offset = positionNow(partition.downlink);
+      if (offset < 0) {
+        continue; // nothing read of it yet, so nothing to commit
       }
       Long first = partition.unsettled.ceiling(0L);
       if (first != null) {
@@ -748,6 +741,21 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
           LOG.debug("Router offsets not committed: {}", failure.toString());
         }
       });
+    }
+  }
+
+  /**
+   * The consumer's position in {@code tp}, or -1 when it is not known yet (its committed or reset
+   * offset not fetched: Kafka unreachable, say). Never waits: asking with the default timeout blocks
+   * the loop (or a rebalance callback) for up to {@code default.api.timeout.ms}, then throws, which
+   * ended the loop. Every position the router reads goes through here.
+   */
+  private long positionNow(TopicPartition tp) {
+    try {
+      return consumer.position(tp, Duration.ZERO);
+    } catch (KafkaException e) {
+      LOG.debug("Router: position of {} not known yet: {}", tp, e.toString());
+      return -1;
     }
   }
 
