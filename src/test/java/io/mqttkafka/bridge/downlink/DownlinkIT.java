@@ -184,10 +184,7 @@ class DownlinkIT {
   @Test
   void qos1WithoutPubackWithinTheAckTimeoutGetsTimeout() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.connected("car-dl-silent");
-      raw.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
-          new byte[] {1})));
-      assertThat(raw.read().type()).isEqualTo(RawMqttClient.SUBACK);
+      subscribedQos1(raw, "car-dl-silent");
       String correlation = UUID.randomUUID().toString();
       Downlink.send(DOWNLINK, "car-dl-silent", bytes("x"), "mqtt.topic", "DL/T", "correlation.id", correlation);
       assertThat(raw.read().type()).isEqualTo(3); // PUBLISH, deliberately never acknowledged
@@ -204,10 +201,7 @@ class DownlinkIT {
   @Test
   void eachUnacknowledgedMessageTimesOutOnItsOwnDeadlineAndAnAcknowledgedOneNever() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.connected("car-dl-some-acks");
-      raw.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
-          new byte[] {1})));
-      assertThat(raw.read().type()).isEqualTo(RawMqttClient.SUBACK);
+      subscribedQos1(raw, "car-dl-some-acks");
       String run = UUID.randomUUID().toString();
       Downlink.send(DOWNLINK, "car-dl-some-acks", bytes("1"), "mqtt.topic", "DL/T", "correlation.id", run + "-1");
       assertThat(raw.read().type()).isEqualTo(3); // never acknowledged
@@ -259,6 +253,14 @@ class DownlinkIT {
           new byte[] {1})));
       assertThat(raw.closedByPeer()).isTrue();
     }
+  }
+
+  /** A raw client that connects and subscribes to DL/# at QoS 1, so the test decides when to PUBACK. */
+  private static void subscribedQos1(RawMqttClient raw, String clientId) throws Exception {
+    raw.connected(clientId);
+    raw.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+        new byte[] {1})));
+    assertThat(raw.read().type()).isEqualTo(RawMqttClient.SUBACK);
   }
 
   private MqttAsyncClient subscribed(String clientId, String filter, int qos, Received received) throws Exception {

@@ -141,8 +141,7 @@ class RouterLoopTest {
     String alive1 = client(1, "alive");
     subscribed(alive0, ALIVE);
     subscribed(alive1, ALIVE);
-    assign(0, 1);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0, 1);
     // As when its committed offset cannot be fetched (the group coordinator unreachable).
     consumer.positionUnknown(downlink(0), true);
 
@@ -160,8 +159,7 @@ class RouterLoopTest {
 
   @Test
   void aRouterStoppedByAnUnexpectedFailureIsNotReady() {
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
 
     stoppedByTheTest = true;
     consumer.setPollException(new KafkaException("an unexpected failure"));
@@ -176,8 +174,7 @@ class RouterLoopTest {
     String dead = client(0, "dead");
     subscribed(alive, ALIVE);
     subscribed(dead, DEAD);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     downlink(dead);
     downlink(alive);
     downlink(alive);
@@ -209,8 +206,7 @@ class RouterLoopTest {
   void heldRecordsOfAKeptPartitionStayHeldPausedAndAreRoutedOnce() throws Exception {
     String alive = client(0, "alive");
     subscribed(alive, ALIVE);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     consumer.updateEndOffsets(Map.of(presence(0), 2L)); // a presence record the router has not read yet
     for (int i = 0; i < 5; i++) {
       downlink(alive, MIB);
@@ -240,8 +236,7 @@ class RouterLoopTest {
     subscribed(alive0, ALIVE);
     subscribed(alive1, ALIVE);
     subscribed(dead1, DEAD);
-    assign(0, 1);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0, 1);
     downlink(alive1);
     downlink(dead1);
     downlink(alive1);
@@ -276,8 +271,7 @@ class RouterLoopTest {
     String dead = client(0, "dead");
     subscribed(alive, ALIVE);
     subscribed(dead, DEAD);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     downlink(alive);
     downlink(dead);
     downlink(alive);
@@ -318,8 +312,7 @@ class RouterLoopTest {
   void heldRecordsAreRoutedAfterTheLongestPresenceWaitWhenThePresenceRecordsNeverCome() {
     String alive = client(0, "alive");
     subscribed(alive, ALIVE);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     consumer.updateEndOffsets(Map.of(presence(0), 5L)); // presence records the router never gets to read
     long start = System.nanoTime();
     downlink(alive);
@@ -336,8 +329,7 @@ class RouterLoopTest {
   void endOffsetsTimeoutIsAskedAgainAndTheRecordRouted() {
     String alive = client(0, "alive");
     subscribed(alive, ALIVE);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     consumer.timeOutEndOffsets(3);
     downlink(alive);
 
@@ -350,8 +342,7 @@ class RouterLoopTest {
   void downlinkFetchingPausesAboveTheHeldBytesLimitAndResumesOnceRouted() throws Exception {
     String alive = client(0, "alive");
     subscribed(alive, ALIVE);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     consumer.updateEndOffsets(Map.of(presence(0), 2L)); // a presence record the router has not read yet
     downlink(alive, 3 * MIB);
     await().atMost(Duration.ofSeconds(4)).until(() -> consumer.position(downlink(0)) == 1);
@@ -374,8 +365,7 @@ class RouterLoopTest {
   void aForwardAnsweredPendingIsAskedAboutAgainAndHoldsTheCommitUntilItsFirstReceiptIsIn() throws Exception {
     String dead = client(0, "dead");
     subscribed(dead, DEAD);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     downlink(dead);
     await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 1);
 
@@ -396,8 +386,7 @@ class RouterLoopTest {
   void aFirstReceiptTheInstanceCouldNotWriteIsWrittenByTheRouter() throws Exception {
     String dead = client(0, "dead");
     subscribed(dead, DEAD);
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     downlink(dead);
     await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 1);
 
@@ -409,8 +398,7 @@ class RouterLoopTest {
 
   @Test
   void aReceiptKafkaRefusesIsWrittenAgainAndHoldsTheCommitUntilItIsIn() throws Exception {
-    assign(0);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+    routing(0);
     receiptsToRefuse.set(2);
 
     downlink(client(0, "nobody")); // offline: the router's own receipt
@@ -458,6 +446,12 @@ class RouterLoopTest {
   }
 
   /** An eager rebalance that gives the router these partition numbers of both topics. */
+  /** Assigns the partitions and waits until the router has rebuilt them and is ready. */
+  private void routing(int... partitions) {
+    assign(partitions);
+    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+  }
+
   private void assign(int... partitions) {
     List<TopicPartition> assignment = Arrays.stream(partitions).boxed()
         .flatMap(p -> List.of(presence(p), downlink(p)).stream()).toList();
