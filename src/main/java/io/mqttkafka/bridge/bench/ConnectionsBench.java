@@ -25,8 +25,8 @@ final class ConnectionsBench {
           --warmup-connections N     first open N connections (client ids <prefix>warmup-<index>) and
                                      close them, so that the JIT of the bridge and the bench is done
                                      before the measured connects (default 0: measure a cold start)
-                                     (plain Netty MQTT 3.1.1 connections on min(2, --event-loops)
-                                     threads: CONNECT, CONNACK, then only PINGREQ per keep-alive)
+        The connections are plain Netty MQTT 3.1.1 ones on min(2, --event-loops) threads: CONNECT,
+        CONNACK, then only PINGREQ per keep-alive.
       """;
 
   private ConnectionsBench() {
