@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What opening a fleet of connections came to, for both fleets ({@link Fleet}, {@link IdleFleet}):
+ * What opening a fleet of connections came to, for both fleets ({@link Fleet}, {@link NettyFleet}):
  * connections pending, connected and failed (with reasons), closed by the bridge, CONNACK latency,
  * and the connect phase's length. Counters are thread-safe; {@link #start}/{@link #end} are called
  * by the thread that opens.

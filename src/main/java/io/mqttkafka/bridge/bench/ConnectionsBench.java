@@ -10,7 +10,7 @@ import java.util.Map;
  * {@code bench connections}: opens N idle MQTT connections at a rate and holds them; reports the
  * connect rate, failures, CONNACK latency, each process's CPU per connection while connecting, and
  * the bridge's heap (after a full GC) and resident memory per connection. The connections are
- * plain Netty ones ({@link IdleFleet}), cheap enough that the bench does not cap the rate. Both
+ * plain Netty ones ({@link NettyFleet}), cheap enough that the bench does not cap the rate. Both
  * processes need a file descriptor per connection: the limits are reported, because they, not the
  * bridge, often cap N on a test machine.
  */
@@ -71,7 +71,7 @@ final class ConnectionsBench {
     HeapProbe.Reading before = heap.read();
     double gaugeBefore = common.bridge().value("mqtt_bridge_connections");
     String scrapeBefore = common.bridge().scrape();
-    IdleFleet fleet = new IdleFleet(fleetConfig, eventLoops);
+    NettyFleet fleet = new NettyFleet(fleetConfig, eventLoops);
     CpuMeter cpu = common.cpuMeter();
     try {
       CpuMeter.Snapshot cpuStart = cpu.snapshot();
@@ -122,7 +122,7 @@ final class ConnectionsBench {
   private static void warmUp(Common common, Fleet.Config config, int count, int eventLoops, Map<String, Object> out)
       throws InterruptedException {
     double gauge = common.bridge().value("mqtt_bridge_connections");
-    IdleFleet warm = new IdleFleet(config, eventLoops);
+    NettyFleet warm = new NettyFleet(config, eventLoops);
     try {
       warm.open(count, 600_000, () -> { });
       warm.stats().describe(out);

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 
 /**
@@ -31,6 +32,12 @@ final class Payload {
     byte[] bytes = new byte[Math.max(HEADER, size)];
     ByteBuffer.wrap(bytes).putInt(MAGIC).putInt(runId).put(phase).putLong(sendNanos).putInt(source).putLong(seq);
     return bytes;
+  }
+
+  /** Writes the same bytes as {@link #encode} into {@code out}. */
+  static void write(ByteBuf out, int size, int runId, byte phase, long sendNanos, int source, long seq) {
+    out.writeInt(MAGIC).writeInt(runId).writeByte(phase).writeLong(sendNanos).writeInt(source).writeLong(seq)
+        .writeZero(Math.max(HEADER, size) - HEADER);
   }
 
   /** Decodes into {@code into} (reused by the caller); true when it is a message of this run. */

@@ -1,8 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
-import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.admin.Admin;
@@ -26,8 +24,8 @@ final class UplinkBench {
           --topic-pattern P          MQTT topic, {i} = connection index (default UL/{i}/pos)
           --kafka-topic T            Kafka topic the bridge maps P to (default bench.uplink)
           --partitions N             create T with N partitions if missing (default 12)
-          --inflight N               QoS 1/2 window per connection (default 100)
-          --threads N                sender threads (default 1)
+          --inflight N               QoS 1/2 window per connection, at most 65535 (default 100)
+          --threads N                event loops the connections are spread over (default 1)
           --drain-timeout D          wait for stragglers at most (default 60s)
           --verify live|after        live: a consumer counts while the load runs (default); after: only
                                      end offsets are watched during the run and every record is read
@@ -58,8 +56,12 @@ final class UplinkBench {
     if (!verify.equals("live") && !verify.equals("after")) {
       throw new Args.UsageException("--verify is live or after");
     }
-    if (qos < 0 || qos > 2 || payload < Payload.HEADER || connections < 1) {
-      throw new Args.UsageException("need --qos 0..2, --payload >= " + Payload.HEADER + ", --connections >= 1");
+    if (qos < 0 || qos > 2 || payload < Payload.HEADER || connections < 1 || threads < 1) {
+      throw new Args.UsageException("need --qos 0..2, --payload >= " + Payload.HEADER
+          + ", --connections >= 1, --threads >= 1");
+    }
+    if (fleetConfig.maxInflight() < 1 || fleetConfig.maxInflight() > 65_535) {
+      throw new Args.UsageException("--inflight is 1 to 65535 (the packet ids)");
     }
 
     Summary summary = new Summary("uplink", common.label());
@@ -81,22 +83,19 @@ final class UplinkBench {
       KafkaClients.useLogAppendTime(admin, kafkaTopic);
     }
     int runId = ThreadLocalRandom.current().nextInt();
-    Vertx vertx = common.vertx();
     UplinkCounter counter = new UplinkCounter(common.bootstrap(), admin, kafkaTopic, runId, connections,
         verify.equals("live"));
-    UplinkSender sender = new UplinkSender(qos, payload, runId, rate, threads, fleetConfig.maxInflight(),
-        topicPattern);
-    Fleet fleet = new Fleet(vertx, fleetConfig);
+    UplinkSender sender = new UplinkSender(qos, payload, runId, rate, fleetConfig.maxInflight(), topicPattern);
+    NettyFleet fleet = new NettyFleet(fleetConfig, threads, sender::session);
     try {
       counter.start();
-      List<Fleet.Connection> open = fleet.open(connections, sender.setup(), 120_000, () -> { });
+      fleet.open(connections, 120_000, () -> { });
       fleet.stats().describe(summary.section("connect"));
-      if (open.isEmpty()) {
+      if (sender.connections() == 0) {
         throw new IllegalStateException("no MQTT connection to " + fleetConfig.host() + ":" + fleetConfig.port()
             + " could be opened: is the bridge running?");
       }
-      sender.retain(open);
-      common.progress("%d connections open; warm-up %d s, then %s", open.size(), warmup.toSeconds(),
+      common.progress("%d connections open; warm-up %d s, then %s", sender.connections(), warmup.toSeconds(),
           messages > 0 ? messages + " messages" : duration.toSeconds() + " s measured");
       String scrapeBefore = common.bridge().scrape();
       CpuMeter cpu = common.cpuMeter();
@@ -135,6 +134,7 @@ final class UplinkBench {
       if (qos > 0) {
         m.put("acknowledged", sender.acked());
       }
+      m.put("unexpected_packets", sender.unexpected());
       counter.describe(m);
       long lost = sender.publishedTotal() - counter.uniqueTotal();
       m.put("lost", lost);
@@ -165,7 +165,6 @@ final class UplinkBench {
       fleet.close(30_000);
       counter.close();
       admin.close();
-      vertx.close().toCompletionStage().toCompletableFuture().get();
     }
   }
 

@@ -58,7 +58,23 @@ class BenchSmokeIT {
     assertThat(s.number("messages", "lost")).isZero();
     assertThat(s.number("latency_end_to_end", "count")).isEqualTo(300);
     assertThat(s.number("latency_puback", "count")).isEqualTo(300);
+    assertThat(s.number("messages", "unexpected_packets")).isZero();
     assertThat(s.number("bridge_counters", "uplink_produced")).isEqualTo(300);
+    assertThat(s.get("error")).isNull();
+  }
+
+  @Test
+  void uplinkQos2CountsEveryMessageAndItsPubcompAtARate() throws Exception {
+    Summary s = run("uplink", "--connections", "3", "--qos", "2", "--messages", "250", "--rate", "500",
+        "--inflight", "5", "--threads", "2", "--kafka-topic", UPLINK);
+
+    assertThat(s.number("messages", "published_measured")).isEqualTo(250);
+    assertThat(s.number("messages", "arrived_unique_measured")).isEqualTo(250);
+    assertThat(s.number("messages", "acknowledged")).isEqualTo(250);
+    assertThat(s.number("messages", "duplicates")).isZero();
+    assertThat(s.number("messages", "lost")).isZero();
+    assertThat(s.number("messages", "unexpected_packets")).isZero();
+    assertThat(s.number("latency_pubcomp", "count")).isEqualTo(250);
     assertThat(s.get("error")).isNull();
   }
 

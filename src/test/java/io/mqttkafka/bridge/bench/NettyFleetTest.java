@@ -12,17 +12,17 @@ import io.netty.handler.codec.mqtt.MqttVersion;
 import org.junit.jupiter.api.Test;
 
 /** The bench's hand-encoded CONNECT is byte for byte what Netty's MQTT encoder writes. */
-class IdleFleetTest {
+class NettyFleetTest {
 
   @Test
   void connectPacketMatchesNettysEncoderForAShortClientId() {
-    assertThat(IdleFleet.connectPacket("bench-conn-0", 60)).isEqualTo(netty("bench-conn-0", 60));
+    assertThat(NettyFleet.connectPacket("bench-conn-0", 60)).isEqualTo(netty("bench-conn-0", 60));
   }
 
   @Test
   void connectPacketMatchesNettysEncoderWhenTheRemainingLengthNeedsTwoBytes() {
     String id = "c".repeat(200);
-    byte[] ours = IdleFleet.connectPacket(id, 300);
+    byte[] ours = NettyFleet.connectPacket(id, 300);
 
     assertThat(ours).isEqualTo(netty(id, 300));
     assertThat(ours[1] & 0x80).isNotZero();

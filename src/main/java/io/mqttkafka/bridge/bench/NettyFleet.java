@@ -24,18 +24,48 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
- * N idle MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections}: one
- * {@link Bootstrap} on a small shared event loop group, a CONNECT encoded once per connection, the
- * 4-byte CONNACK read and checked, then nothing but a PINGREQ every keep-alive interval. A
- * full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection) cost the bench about
- * 500 us of CPU per connection, several times what a warm bridge spends, so the bench, not the
- * bridge, set the connect rate.
+ * N MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections} and
+ * {@code bench uplink}: one {@link Bootstrap} on a small shared event loop group, a CONNECT encoded
+ * once per connection, the 4-byte CONNACK read and checked, a PINGREQ every keep-alive interval,
+ * and after the CONNACK whatever the connection's {@link Session} does (an idle one: nothing).
+ * A full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection, checks every topic
+ * against a regular expression and keeps a map per packet id) cost the bench about 500 us of CPU per
+ * connection, several times what a warm bridge spends, so the bench, not the bridge, set the connect
+ * rate; as a publisher it took 0.7 of the machine's 2 cores.
  * Pacing, the bound on CONNECTs awaiting CONNACK, source addresses and client ids
  * ({@code <prefix><index>}) follow {@link Fleet.Config}, as for the other modes.
  */
-final class IdleFleet {
+final class NettyFleet {
+
+  /**
+   * What a connection does once its CONNACK accepted it. Every method runs on the connection's
+   * event loop.
+   */
+  interface Session {
+
+    /** An idle device: reads and drops what arrives (PINGRESP). */
+    Session IDLE = new Session() {
+    };
+
+    /** The CONNACK accepted the connection. */
+    default void opened(ChannelHandlerContext ctx) {
+    }
+
+    /** Bytes that arrived after the CONNACK; the fleet releases {@code in} afterwards. */
+    default void read(ChannelHandlerContext ctx, ByteBuf in) {
+    }
+
+    /** The channel's writability changed (its outbound buffer passed a water mark). */
+    default void writabilityChanged(ChannelHandlerContext ctx) {
+    }
+
+    /** The connection closed after it was opened. */
+    default void closed() {
+    }
+  }
 
   /** [MQTT-3.14.1]: DISCONNECT, no variable header or payload. */
   private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
@@ -51,11 +81,18 @@ final class IdleFleet {
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final ConnectStats stats;
   private final Semaphore slots;
+  private final IntFunction<Session> sessions;
   private volatile boolean closing;
 
-  /** @param eventLoops the group's threads; one or two keep up with the bridge on loopback */
-  IdleFleet(Fleet.Config config, int eventLoops) {
+  /** Idle connections. @param eventLoops the group's threads; one or two keep up with the bridge on loopback */
+  NettyFleet(Fleet.Config config, int eventLoops) {
+    this(config, eventLoops, index -> Session.IDLE);
+  }
+
+  /** @param sessions the session of the connection with each index */
+  NettyFleet(Fleet.Config config, int eventLoops, IntFunction<Session> sessions) {
     this.config = config;
+    this.sessions = sessions;
     this.stats = new ConnectStats(config.connectRate());
     this.slots = new Semaphore(Math.max(1, config.maxPending()));
     this.group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("bench-conn", true),
@@ -90,7 +127,7 @@ final class IdleFleet {
       byte[] connect = connectPacket(config.clientIdPrefix() + i, config.keepAliveSeconds());
       String source = config.sourceFor(i, count);
       stats.onConnecting();
-      Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime()));
+      Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime(), sessions.apply(i)));
       ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
       f.addListener((ChannelFutureListener) done -> {
         if (!done.isSuccess()) {
@@ -178,21 +215,24 @@ final class IdleFleet {
     return out;
   }
 
-  /** One connection: sends its CONNECT, checks the CONNACK, then discards what arrives and pings. */
+  /** One connection: sends its CONNECT, checks the CONNACK, then pings and hands the rest to its session. */
   private final class Device extends ChannelInboundHandlerAdapter {
 
     private final byte[] connect;
+    private final Session session;
     /** When the TCP connect began: CONNACK latency counts from here, as it did with vertx-mqtt's client. */
     private final long startNanos;
     private final byte[] connack = new byte[4];
     private int connackRead;
     private boolean settled; // CONNACK checked or the connection failed: counted once
+    private boolean opened; // the CONNACK accepted it: the session has it
     private long connectSentNanos;
     private ScheduledFuture<?> timer;
 
-    Device(byte[] connect, long startNanos) {
+    Device(byte[] connect, long startNanos, Session session) {
       this.connect = connect;
       this.startNanos = startNanos;
+      this.session = session;
     }
 
     @Override
@@ -221,7 +261,9 @@ final class IdleFleet {
             connackRead(ctx);
           }
         }
-        // Anything after the CONNACK (PINGRESP) is read and dropped: an idle device answers nothing.
+        if (opened && in.isReadable()) {
+          session.read(ctx, in);
+        }
       } finally {
         ReferenceCountUtil.release(in);
       }
@@ -259,6 +301,16 @@ final class IdleFleet {
         timer = ctx.executor().scheduleAtFixedRate(() -> ctx.writeAndFlush(PINGREQ.duplicate()),
             Math.max(0, first), TimeUnit.SECONDS.toNanos(keepAlive), TimeUnit.NANOSECONDS);
       }
+      opened = true;
+      session.opened(ctx);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (opened) {
+        session.writabilityChanged(ctx);
+      }
+      ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -269,6 +321,9 @@ final class IdleFleet {
       if (!settled) {
         settled = true;
         count("closed before CONNACK");
+      }
+      if (opened) {
+        session.closed();
       }
       ctx.fireChannelInactive();
     }
