@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.uplink;
 
 import io.mqttkafka.bridge.mqtt.TopicFilter;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -71,7 +72,9 @@ public final class TopicMapper {
 
   /**
    * The values the placeholders stand for on one connection, and the rules of one mapper compiled for
-   * them. One per connection; used on that connection's event loop only.
+   * them. One per connection; used on that connection's event loop only. It also keeps what would
+   * otherwise be made anew for every message of the connection: one {@link Matcher} per rule, reset
+   * for each topic, and the UTF-8 of the client id and of the last topic for the record's headers.
    */
   public static final class Subject {
     private final TopicMapper mapper;
@@ -79,6 +82,11 @@ public final class TopicMapper {
     private final String username;
     /** Per rule position: the rule's regex compiled for this subject; null until first needed. */
     private Pattern[] own;
+    /** Per rule position: a matcher of the rule's regex for this subject; null until first needed. */
+    private Matcher[] matchers;
+    private byte[] clientIdUtf8;
+    private String lastTopic;
+    private byte[] lastTopicUtf8;
 
     private Subject(TopicMapper mapper, String clientId, String username) {
       this.mapper = mapper;
@@ -88,6 +96,26 @@ public final class TopicMapper {
 
     public String clientId() {
       return clientId;
+    }
+
+    /** The client id in UTF-8; the caller must not change the array. */
+    byte[] clientIdUtf8() {
+      if (clientIdUtf8 == null) {
+        clientIdUtf8 = clientId.getBytes(StandardCharsets.UTF_8);
+      }
+      return clientIdUtf8;
+    }
+
+    /**
+     * {@code topic} in UTF-8, from a one-entry cache: a device sends to the same topic again and
+     * again. The caller must not change the array.
+     */
+    byte[] topicUtf8(String topic) {
+      if (!topic.equals(lastTopic)) {
+        lastTopicUtf8 = topic.getBytes(StandardCharsets.UTF_8);
+        lastTopic = topic;
+      }
+      return lastTopicUtf8;
     }
 
     /** The regex of a rule with placeholders, compiled for this subject on first use; the caller checked canFill. */
@@ -102,6 +130,20 @@ public final class TopicMapper {
         own[compiled.position] = pattern;
       }
       return pattern;
+    }
+
+    /** This subject's matcher of the rule's {@code pattern}, reset to {@code topic}. */
+    private Matcher matcher(CompiledRule compiled, Pattern pattern, int ruleCount, String topic) {
+      if (matchers == null) {
+        matchers = new Matcher[ruleCount];
+      }
+      Matcher m = matchers[compiled.position];
+      if (m == null) {
+        m = pattern.matcher(topic);
+        matchers[compiled.position] = m;
+        return m;
+      }
+      return m.reset(topic);
     }
   }
 
@@ -155,7 +197,7 @@ public final class TopicMapper {
           pattern = subject.pattern(compiled, rules.length);
         }
       }
-      Matcher m = pattern.matcher(mqttTopic);
+      Matcher m = subject.matcher(compiled, pattern, rules.length, mqttTopic);
       if (m.matches()) {
         return new Mapping(compiled.rule, compiled.topic.render(m, subject), compiled.key.render(m, subject));
       }

@@ -77,9 +77,9 @@ public final class UplinkPublisher {
           "rule " + mapping.rule().name() + " rendered an invalid Kafka topic name"));
     }
     Headers headers = new RecordHeaders()
-        .add(HEADER_TOPIC, bytes(mqttTopic))
+        .add(HEADER_TOPIC, subject.topicUtf8(mqttTopic))
         .add(HEADER_QOS, QOS_BYTES[qos])
-        .add(HEADER_CLIENT_ID, bytes(clientId));
+        .add(HEADER_CLIENT_ID, subject.clientIdUtf8());
     if (retain) {
       headers.add(HEADER_RETAIN, TRUE);
     }

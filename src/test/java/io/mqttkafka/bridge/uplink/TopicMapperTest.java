@@ -111,6 +111,32 @@ class TopicMapperTest {
   }
 
   @Test
+  void oneSubjectMapsTopicAfterTopicWithNothingLeftFromTheTopicBefore() {
+    TopicMapper mapper = mapper(rule(0, "^UL/(?:(vin)-)?([^/]+)$", "cs.$1x$2", "[$1]"),
+        rule(1, "^EV/(.+)$", "cs.ev", "$1"));
+    TopicMapper.Subject car = mapper.subject("car1", null);
+
+    assertThat(mapper.map("UL/vin-abc", car)).extracting(TopicMapper.Mapping::kafkaTopic, TopicMapper.Mapping::key)
+        .containsExactly("cs.vinxabc", "[vin]");
+    assertThat(mapper.map("UL/def", car)).extracting(TopicMapper.Mapping::kafkaTopic, TopicMapper.Mapping::key)
+        .containsExactly("cs.xdef", "[]");
+    assertThat(mapper.map("EV/7", car).key()).isEqualTo("7");
+    assertThat(mapper.map("XX/7", car)).isNull();
+    assertThat(mapper.map("UL/vin-ghi", car).kafkaTopic()).isEqualTo("cs.vinxghi");
+  }
+
+  @Test
+  void theSubjectsHeaderBytesFollowTheTopic() {
+    TopicMapper.Subject car = mapper(rule(0, "^UL/(.+)$", "cs.uplink", null)).subject("cär1", null);
+
+    assertThat(car.clientIdUtf8()).isEqualTo("cär1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] first = car.topicUtf8("UL/pos");
+    assertThat(car.topicUtf8(new String("UL/pos"))).isSameAs(first);
+    assertThat(car.topicUtf8("UL/ö")).isEqualTo("UL/ö".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(car.topicUtf8("UL/pos")).isEqualTo("UL/pos".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
   void groupThatDidNotParticipateRendersEmpty() {
     TopicMapper mapper = mapper(rule(0, "^UL/(?:(vin)-)?([^/]+)$", "cs.$1x$2", "[$1]"));
     Mapping without = mapper.map("UL/POS", "car1");
