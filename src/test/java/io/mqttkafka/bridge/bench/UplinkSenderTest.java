@@ -93,9 +93,7 @@ class UplinkSenderTest {
   @Test
   void qos1KeepsTheWindowAndSendsMoreOnlyAsPubacksCome() {
     UplinkSender sender = new UplinkSender(1, 100, RUN, 0, 3, "UL/{i}/pos");
-    EmbeddedChannel channel = connect(sender, 5);
-    sender.start();
-    channel.runPendingTasks();
+    EmbeddedChannel channel = started(sender, 5);
 
     List<MqttPublishMessage> sent = published(channel);
     assertThat(sent).extracting(m -> m.variableHeader().packetId()).containsExactly(1, 2, 3);
@@ -120,9 +118,7 @@ class UplinkSenderTest {
   @Test
   void anAcknowledgementForAnotherPacketOrOfAnotherKindIsCountedAsUnexpected() {
     UplinkSender sender = new UplinkSender(1, 100, RUN, 0, 2, "UL/{i}/pos");
-    EmbeddedChannel channel = connect(sender, 0);
-    sender.start();
-    channel.runPendingTasks();
+    EmbeddedChannel channel = started(sender, 0);
     release(published(channel));
 
     channel.writeInbound(ack(MqttMessageType.PUBACK, 2)); // packet 1 is the oldest
@@ -136,10 +132,8 @@ class UplinkSenderTest {
   @Test
   void qos2AnswersPubrecWithPubrelAndCountsThePubcomp() {
     UplinkSender sender = new UplinkSender(2, 50, RUN, 0, 1, "UL/{i}/pos");
-    EmbeddedChannel channel = connect(sender, 1);
     sender.measure(System.nanoTime(), 0);
-    sender.start();
-    channel.runPendingTasks();
+    EmbeddedChannel channel = started(sender, 1);
     List<MqttPublishMessage> sent = published(channel);
     assertThat(sent).extracting(m -> m.fixedHeader().qosLevel()).containsExactly(MqttQoS.EXACTLY_ONCE);
 
@@ -203,6 +197,14 @@ class UplinkSenderTest {
     turn(channel);
     assertThat(sender.publishedTotal()).isPositive();
     release(published(channel));
+  }
+
+  /** One connection, the sender started on it and its first turn run. */
+  private EmbeddedChannel started(UplinkSender sender, int index) {
+    EmbeddedChannel channel = connect(sender, index);
+    sender.start();
+    channel.runPendingTasks();
+    return channel;
   }
 
   private EmbeddedChannel connect(UplinkSender sender, int index) {
