@@ -21,7 +21,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -56,10 +55,6 @@ final class NettyFleet {
 
     /** Bytes that arrived after the CONNACK; the fleet releases {@code in} afterwards. */
     default void read(ChannelHandlerContext ctx, ByteBuf in) {
-    }
-
-    /** The channel's writability changed (its outbound buffer passed a water mark). */
-    default void writabilityChanged(ChannelHandlerContext ctx) {
     }
 
     /** The connection closed after it was opened. */
@@ -305,13 +300,6 @@ final class NettyFleet {
       session.opened(ctx);
     }
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (opened) {
-        session.writabilityChanged(ctx);
-      }
-      ctx.fireChannelWritabilityChanged();
-    }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
