@@ -21,7 +21,7 @@ final class Fleet {
 
   /** Where and how to connect. */
   record Config(String host, int port, String clientIdPrefix, int keepAliveSeconds, List<String> sourceAddresses,
-                int perAddress, double connectRate, int maxPending, int maxInflight) {
+                int perAddress, double connectRate, int maxPending) {
 
     /**
      * Connections per source address. Linux's connect() looks for a free ephemeral port in one
@@ -37,8 +37,7 @@ final class Fleet {
           args.string("client-id-prefix", defaultPrefix), args.integer("keep-alive", 60),
           sourceAddresses(args.string("source-addresses", "")),
           args.integer("connections-per-address", DEFAULT_PER_ADDRESS),
-          args.number("connect-rate", (long) defaultRate), args.integer("max-pending-connects", 500),
-          args.integer("inflight", 100));
+          args.number("connect-rate", (long) defaultRate), args.integer("max-pending-connects", 500));
     }
 
     /** "127.0.0.1-127.0.0.4" or "127.0.0.1,127.0.0.2"; empty: 127.0.0.1, more as the count needs. */
@@ -67,8 +66,7 @@ final class Fleet {
     }
 
     Config withClientIdPrefix(String prefix) {
-      return new Config(host, port, prefix, keepAliveSeconds, sourceAddresses, perAddress, connectRate, maxPending,
-          maxInflight);
+      return new Config(host, port, prefix, keepAliveSeconds, sourceAddresses, perAddress, connectRate, maxPending);
     }
 
     String sourceFor(int index, int total) {
@@ -123,8 +121,7 @@ final class Fleet {
           .setClientId(config.clientIdPrefix() + i)
           .setKeepAliveInterval(config.keepAliveSeconds())
           .setCleanSession(true)
-          .setAutoKeepAlive(true)
-          .setMaxInflightQueue(Math.max(config.maxInflight(), 1) + 1);
+          .setAutoKeepAlive(true);
       options.setConnectTimeout(30_000);
       String source = config.sourceFor(i, count);
       if (source != null) {

@@ -50,6 +50,7 @@ final class UplinkBench {
     String kafkaTopic = args.string("kafka-topic", "bench.uplink");
     int partitions = args.integer("partitions", 12);
     int threads = args.integer("threads", 1);
+    int inflight = args.integer("inflight", 100);
     Duration drainTimeout = args.duration("drain-timeout", Duration.ofSeconds(60));
     String verify = args.string("verify", "live");
     args.checkAllUsed();
@@ -60,7 +61,7 @@ final class UplinkBench {
       throw new Args.UsageException("need --qos 0..2, --payload >= " + Payload.HEADER
           + ", --connections >= 1, --threads >= 1");
     }
-    if (fleetConfig.maxInflight() < 1 || fleetConfig.maxInflight() > 65_535) {
+    if (inflight < 1 || inflight > 65_535) {
       throw new Args.UsageException("--inflight is 1 to 65535 (the packet ids)");
     }
 
@@ -74,7 +75,7 @@ final class UplinkBench {
     config.put("warmup_s", warmup.toSeconds());
     config.put("topic_pattern", topicPattern);
     config.put("kafka_topic", kafkaTopic);
-    config.put("inflight_window", qos == 0 ? "n/a" : fleetConfig.maxInflight());
+    config.put("inflight_window", qos == 0 ? "n/a" : inflight);
     config.put("verify", verify);
 
     Admin admin = KafkaClients.admin(common.bootstrap());
@@ -85,7 +86,7 @@ final class UplinkBench {
     int runId = ThreadLocalRandom.current().nextInt();
     UplinkCounter counter = new UplinkCounter(common.bootstrap(), admin, kafkaTopic, runId, connections,
         verify.equals("live"));
-    UplinkSender sender = new UplinkSender(qos, payload, runId, rate, fleetConfig.maxInflight(), topicPattern);
+    UplinkSender sender = new UplinkSender(qos, payload, runId, rate, inflight, topicPattern);
     NettyFleet fleet = new NettyFleet(fleetConfig, threads, sender::session);
     try {
       counter.start();

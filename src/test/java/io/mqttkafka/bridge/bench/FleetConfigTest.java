@@ -38,6 +38,6 @@ class FleetConfigTest {
   }
 
   private static Fleet.Config config(String host, List<String> sources) {
-    return new Fleet.Config(host, 1883, "c", 60, sources, Fleet.Config.DEFAULT_PER_ADDRESS, 0, 500, 100);
+    return new Fleet.Config(host, 1883, "c", 60, sources, Fleet.Config.DEFAULT_PER_ADDRESS, 0, 500);
   }
 }
