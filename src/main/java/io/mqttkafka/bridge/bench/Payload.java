@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.bench;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 
 /**
@@ -30,11 +31,11 @@ final class Payload {
 
   static byte[] encode(int size, int runId, byte phase, long sendNanos, int source, long seq) {
     byte[] bytes = new byte[Math.max(HEADER, size)];
-    ByteBuffer.wrap(bytes).putInt(MAGIC).putInt(runId).put(phase).putLong(sendNanos).putInt(source).putLong(seq);
+    write(Unpooled.wrappedBuffer(bytes).clear(), size, runId, phase, sendNanos, source, seq);
     return bytes;
   }
 
-  /** Writes the same bytes as {@link #encode} into {@code out}. */
+  /** Writes the header, then zeros up to {@code size}, into {@code out}. */
   static void write(ByteBuf out, int size, int runId, byte phase, long sendNanos, int source, long seq) {
     out.writeInt(MAGIC).writeInt(runId).writeByte(phase).writeLong(sendNanos).writeInt(source).writeLong(seq)
         .writeZero(Math.max(HEADER, size) - HEADER);

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The uplink load, sent from the event loops of a {@link NettyFleet}. A turn of each event loop
- * (every {@value #TURN_MICROS} us, or sooner when I/O wakes it) asks the {@link Pacer} how many
+ * (scheduled {@value #TURN_MICROS} us after the last; NIO's selector sleeps in millisecond steps, so
+ * often 1 ms later when no acknowledgement wakes it) asks the {@link Pacer} how many
  * messages are due, hands them round-robin to that loop's connections that may send, and writes each
  * connection's share as one buffer of PUBLISH packets: MQTT 3.1.1, encoded here from a header made
  * once per connection, with no client library, map or regular expression per message.
@@ -31,7 +32,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class UplinkSender {
 
-  /** How long a loop waits before its next turn; NIO's selector wakes at millisecond steps, so often 1 ms. */
+  /** How long a loop waits before its next turn. */
   static final long TURN_MICROS = 100;
   /** At most this many messages per loop and turn, so that acknowledgements are read in between. */
   private static final int MAX_PER_TURN = 4096;
@@ -54,11 +55,8 @@ final class UplinkSender {
   private volatile long measuredStartNanos = Long.MAX_VALUE;
   private volatile boolean running = true;
 
-  /** @param window unacknowledged PUBLISH packets per connection (QoS 1/2), 1 to 65,535 */
+  /** @param window unacknowledged PUBLISH packets per connection (QoS 1/2), 1 to 65,535 (the packet ids) */
   UplinkSender(int qos, int payloadSize, int runId, double rate, int window, String topicPattern) {
-    if (window < 1 || window > 65_535) {
-      throw new IllegalArgumentException("the window is 1 to 65,535 packet ids, not " + window);
-    }
     this.qos = qos;
     this.payloadSize = Math.max(Payload.HEADER, payloadSize);
     this.runId = runId;
@@ -321,7 +319,7 @@ final class UplinkSender {
         switch (reader.type) {
           case 0x40 -> acknowledged(reader.packetId, 1); // PUBACK
           case 0x50 -> { // PUBREC: answer PUBREL, [MQTT-3.6.1-1] flags 0010
-            if (!expected(reader.packetId, 2)) {
+            if (!expected(2)) {
               break;
             }
             if (answers == null) {
@@ -339,7 +337,8 @@ final class UplinkSender {
       }
     }
 
-    private boolean expected(int packetId, int ofQos) {
+    /** Whether an acknowledgement of a {@code ofQos} message may come now: else it is counted as unexpected. */
+    private boolean expected(int ofQos) {
       if (qos != ofQos || reader.remaining != 2 || outstanding == 0) {
         unexpected.increment();
         return false;
@@ -348,7 +347,7 @@ final class UplinkSender {
     }
 
     private void acknowledged(int packetId, int ofQos) {
-      if (!expected(packetId, ofQos)) {
+      if (!expected(ofQos)) {
         return;
       }
       int slot = (ring - outstanding) & (sendTimes.length - 1);
