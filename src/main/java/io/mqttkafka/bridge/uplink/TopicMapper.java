@@ -119,9 +119,9 @@ public final class TopicMapper {
     }
 
     /** The regex of a rule with placeholders, compiled for this subject on first use; the caller checked canFill. */
-    private Pattern pattern(CompiledRule compiled, int ruleCount) {
+    private Pattern pattern(CompiledRule compiled) {
       if (own == null) {
-        own = new Pattern[ruleCount];
+        own = new Pattern[mapper.rules.length];
       }
       Pattern pattern = own[compiled.position];
       if (pattern == null) {
@@ -133,9 +133,9 @@ public final class TopicMapper {
     }
 
     /** This subject's matcher of the rule's {@code pattern}, reset to {@code topic}. */
-    private Matcher matcher(CompiledRule compiled, Pattern pattern, int ruleCount, String topic) {
+    private Matcher matcher(CompiledRule compiled, Pattern pattern, String topic) {
       if (matchers == null) {
-        matchers = new Matcher[ruleCount];
+        matchers = new Matcher[mapper.rules.length];
       }
       Matcher m = matchers[compiled.position];
       if (m == null) {
@@ -194,10 +194,10 @@ public final class TopicMapper {
           continue;
         }
         if (pattern == null) {
-          pattern = subject.pattern(compiled, rules.length);
+          pattern = subject.pattern(compiled);
         }
       }
-      Matcher m = subject.matcher(compiled, pattern, rules.length, mqttTopic);
+      Matcher m = subject.matcher(compiled, pattern, mqttTopic);
       if (m.matches()) {
         return new Mapping(compiled.rule, compiled.topic.render(m, subject), compiled.key.render(m, subject));
       }

@@ -62,14 +62,13 @@ public final class UplinkPublisher {
    */
   public Future<Outcome> publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos,
                                  boolean retain, MqttProperties properties) {
-    String clientId = subject.clientId();
     TopicMapper.Mapping mapping = mapper.map(mqttTopic, subject);
     if (mapping == null) {
       if (mapper.isSomeoneElsesTopic(mqttTopic)) {
         metrics.uplinkRejected(qos);
         return Future.failedFuture(new TopicNotAuthorizedException("the topic belongs to another client or user"));
       }
-      return unmatched(clientId, mqttTopic, payload, qos);
+      return unmatched(subject, mqttTopic, payload, qos);
     }
     if (!TopicMapper.isValidKafkaTopic(mapping.kafkaTopic())) {
       metrics.uplinkRejected(qos);
@@ -104,18 +103,18 @@ public final class UplinkPublisher {
     return sender.drained();
   }
 
-  private Future<Outcome> unmatched(String clientId, String mqttTopic, Buffer payload, int qos) {
+  private Future<Outcome> unmatched(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos) {
     switch (unmatched) {
       case DROP:
         metrics.uplinkDropped(qos, "unmatched");
         return Future.succeededFuture(Outcome.DROPPED);
       case DEADLETTER:
         Headers headers = new RecordHeaders()
-            .add(HEADER_TOPIC, bytes(mqttTopic))
+            .add(HEADER_TOPIC, subject.topicUtf8(mqttTopic))
             .add(HEADER_QOS, QOS_BYTES[qos])
-            .add(HEADER_CLIENT_ID, bytes(clientId))
+            .add(HEADER_CLIENT_ID, subject.clientIdUtf8())
             .add(HEADER_REASON, UNMATCHED);
-        return sender.send(new ProducerRecord<>(deadLetterTopic, null, clientId, payload, headers))
+        return sender.send(new ProducerRecord<>(deadLetterTopic, null, subject.clientId(), payload, headers))
             .map(metadata -> {
               metrics.uplinkDeadLettered(qos);
               return Outcome.DEAD_LETTERED;

@@ -80,6 +80,7 @@ class UnmatchedPolicyIT {
       assertThat(records.get(0).key()).isEqualTo("car-dead");
       assertThat(records.get(0).value()).isEqualTo("lost?".getBytes(StandardCharsets.UTF_8));
       assertThat(header(records.get(0), "mqtt.topic")).isEqualTo("other/x");
+      assertThat(header(records.get(0), "mqtt.client.id")).isEqualTo("car-dead");
       assertThat(header(records.get(0), "reason")).isEqualTo("unmatched");
       client.disconnect().waitForCompletion();
     } finally {
