@@ -25,7 +25,11 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /build
 COPY pom.xml ./
-COPY src ./src
+COPY devkafka ./devkafka
+COPY core ./core
+COPY testkit ./testkit
+COPY bench ./bench
+COPY dist ./dist
 # The cache mount keeps ~/.m2 between builds (BuildKit), so only changed dependencies download.
 RUN --mount=type=cache,target=/root/.m2 mvn -B -DskipTests package
 
@@ -42,7 +46,7 @@ RUN groupadd --gid 10001 bridge \
 WORKDIR /opt/mqtt-kafka-bridge
 # The jar stays owned by root (read-only for the bridge); only ./data, where dev mode keeps its
 # embedded Kafka (kafka.embedded.dataDir, default ./data), is writable by the bridge user.
-COPY --from=build /build/target/mqtt-kafka-bridge.jar ./mqtt-kafka-bridge.jar
+COPY --from=build /build/dist/target/mqtt-kafka-bridge.jar ./mqtt-kafka-bridge.jar
 RUN mkdir -p /opt/mqtt-kafka-bridge/data /etc/mqtt-kafka-bridge \
  && chown 10001:10001 /opt/mqtt-kafka-bridge/data
 

@@ -3,7 +3,7 @@
 #
 #   mvn -B -DskipTests package && scripts/benchmarks.sh
 #
-# Builds nothing: it runs target/mqtt-kafka-bridge.jar (copied first, so a rebuild meanwhile cannot
+# Builds nothing: it runs dist/target/mqtt-kafka-bridge.jar (copied first, so a rebuild meanwhile cannot
 # pull it from under the running JVMs). Three processes, all from that jar:
 #   1. the Kafka broker: `bench broker`, the dev-mode embedded single-node KRaft Kafka alone in its own
 #      process (same class and settings as `java -jar` without kafka.bootstrapServers), so that the
@@ -29,7 +29,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SOURCE_JAR=$ROOT/target/mqtt-kafka-bridge.jar
+SOURCE_JAR=$ROOT/dist/target/mqtt-kafka-bridge.jar
 RESULTS=${BENCH_RESULTS:-$ROOT/target/bench-results/$(date +%Y%m%d-%H%M%S)}
 KAFKA_PORT=${BENCH_KAFKA_PORT:-29092}
 CONTROLLER_PORT=$((KAFKA_PORT + 1))

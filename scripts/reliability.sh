@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The long versions of the reliability (fault) tests, and the soak. RELIABILITY.md lists what each
-# checks and the figures of the last runs; this script prints them to target/reliability-results.md.
+# checks and the figures of the last runs; this script prints them (each module's tests write
+# <module>/target/reliability-results.md: the process-level faults are in dist, the in-JVM ones in core).
 #
 #   scripts/reliability.sh            # faults, long versions (~15 min), then the 10-minute soak
 #   scripts/reliability.sh faults     # faults only
@@ -31,12 +32,13 @@ if [ "$long" = true ]; then
   props=(-Dreliability.outageSeconds=30 -Dreliability.scale=3 -Dreliability.soakMinutes="$soak_minutes")
 fi
 
-rm -f target/reliability-results.md
+rm -f ./*/target/reliability-results.md
 mvn -B -DskipTests package
 start=$(date +%s)
-mvn -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test="$tests" "${props[@]}"
+mvn -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test="$tests" \
+  -Dfailsafe.failIfNoSpecifiedTests=false "${props[@]}"
 echo
 echo "Reliability runs ($(date -u +%Y-%m-%d), $(( $(date +%s) - start )) s):"
 echo "| fault | sent | acknowledged | found in Kafka | lost | duplicated | recovery | detail | run |"
 echo "|---|---|---|---|---|---|---|---|---|"
-cat target/reliability-results.md
+cat ./*/target/reliability-results.md

@@ -1,0 +1,414 @@
+package io.mqttkafka.bridge;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mqttkafka.bridge.auth.Authenticator;
+import io.mqttkafka.bridge.auth.Authenticators;
+import io.mqttkafka.bridge.cluster.ClusterManagers;
+import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.http.ManagementServer;
+import io.mqttkafka.bridge.config.ConfigException;
+import io.mqttkafka.bridge.kafka.EmbeddedBroker;
+import io.mqttkafka.bridge.kafka.InternalTopics;
+import io.mqttkafka.bridge.kafka.KafkaHealth;
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.mqtt.DeviceSession;
+import io.mqttkafka.bridge.mqtt.Listener;
+import io.mqttkafka.bridge.mqtt.Listener.Transport;
+import io.mqttkafka.bridge.mqtt.ConnectionLimits;
+import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
+import io.mqttkafka.bridge.mqtt.SessionRegistry;
+import io.mqttkafka.bridge.mqtt.SessionServices;
+import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
+import io.mqttkafka.bridge.routing.PresenceWriter;
+import io.mqttkafka.bridge.routing.ReceiptWriter;
+import io.mqttkafka.bridge.routing.RouterVerticle;
+import io.mqttkafka.bridge.tls.ServerTls;
+import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.mqttkafka.bridge.uplink.ProducerVerticle;
+import io.mqttkafka.bridge.uplink.TopicMapper;
+import io.mqttkafka.bridge.uplink.UplinkPublisher;
+import io.netty.handler.codec.DecoderException;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.mqtt.MqttServerOptions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running bridge instance: the embedded broker in dev mode, Vert.x, the verticles, and the order
+ * in which they start and stop. {@link Main} runs one; tests run several in one JVM.
+ */
+public final class Bridge {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+  private static final long STOP_TIMEOUT_SECONDS = 60;
+  private static final String VERTX_MQTT_PACKAGE = "io.vertx.mqtt.";
+  private static final long DRAIN_STEP_MS = 100;
+  private static final long DRAIN_POLL_MS = 20;
+
+  private final BridgeConfig config;
+  private final EmbeddedBroker embeddedKafka;
+  private final String bootstrapServers;
+  private final Vertx vertx;
+  private final Admin admin;
+  private final KafkaHealth kafkaHealth;
+  private final SessionRegistry sessions;
+  private final ServerTls tls;
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final List<String> mqttDeployments = new ArrayList<>();
+  private final Map<Transport, Integer> listenerPorts = new EnumMap<>(Transport.class);
+  private volatile boolean listening;
+  private ProducerVerticle producerVerticle;
+  private String producerDeployment;
+  private String tlsReloaderDeployment;
+  private String dispatcherDeployment;
+  private String routerDeployment;
+  private RouterVerticle router;
+  private JvmGcMetrics jvmGcMetrics;
+  private Authenticator authenticator;
+  private int httpPort;
+
+  private Bridge(BridgeConfig config, EmbeddedBroker embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin,
+                 ServerTls tls) {
+    this.config = config;
+    this.tls = tls;
+    this.embeddedKafka = embeddedKafka;
+    this.bootstrapServers = bootstrapServers;
+    this.vertx = vertx;
+    this.admin = admin;
+    this.kafkaHealth = new KafkaHealth(vertx, admin);
+    this.sessions = new SessionRegistry(config.bridge().id());
+  }
+
+  /**
+   * Starts a bridge against the configured Kafka and returns once it listens; blocks the calling
+   * thread (not an event loop). Without {@code kafka.bootstrapServers} it fails: only
+   * {@link #start(BridgeConfig, EmbeddedBroker.Starter)} can run dev mode.
+   */
+  public static Bridge start(BridgeConfig config) throws Exception {
+    return start(config, null);
+  }
+
+  /**
+   * Starts a bridge and returns once it listens; blocks the calling thread (not an event loop).
+   *
+   * @param devKafka starts the embedded broker when no {@code kafka.bootstrapServers} is configured
+   *     (dev mode); null when this build has none
+   */
+  public static Bridge start(BridgeConfig config, EmbeddedBroker.Starter devKafka) throws Exception {
+    long startNanos = System.nanoTime();
+    Authenticators.check(config.auth()); // a bad password file or key fails before Kafka is touched
+    // First, so that a wrong certificate file stops the start before anything else runs.
+    ServerTls tls = config.mqtt().tlsNeeded() ? ServerTls.load(config.mqtt().tls()) : null;
+    if (tls != null) {
+      LOG.info("TLS certificate: {}", tls.current().describe());
+      tls.current().validityProblem(Instant.now()).ifPresent(problem ->
+          LOG.warn("The TLS certificate is {}: clients will refuse it", problem));
+    }
+    EmbeddedBroker embedded = null;
+    String bootstrap = config.kafka().bootstrapServers();
+    if (config.kafka().embeddedMode()) {
+      if (devKafka == null) {
+        throw new ConfigException("kafka.bootstrapServers", "is not set, and this build has no embedded Kafka"
+            + " (dev mode): set it to the bootstrap servers of your Kafka");
+      }
+      BridgeConfig.Embedded e = config.kafka().embedded();
+      LOG.info("No kafka.bootstrapServers configured: starting the embedded single-node Kafka (dev mode, data in {})",
+          e.dataDir().toAbsolutePath());
+      embedded = devKafka.start(e.dataDir(), e.port(), e.controllerPort());
+      bootstrap = embedded.bootstrapServers();
+    }
+    try {
+      Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config, bootstrap);
+      Map<String, Object> adminProperties = new LinkedHashMap<>(config.kafka().producer());
+      adminProperties.keySet().retainAll(AdminClientConfig.configNames());
+      adminProperties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-admin-" + config.bridge().id());
+      Admin admin = Admin.create(adminProperties);
+      try {
+        InternalTopics.ensure(admin, config.kafka());
+      } catch (Exception e) {
+        admin.close(Duration.ofSeconds(5));
+        throw e;
+      }
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      // No event-bus metrics: one counter look-up per downlink message for figures the bridge's own
+      // downlink metrics already give (measured: 7 % of the router thread's time).
+      VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+          .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS));
+      Vertx vertx = config.cluster().enabled()
+          ? await(ClusterManagers.startClustered(config.cluster(), options, new MicrometerMetricsFactory(registry)))
+          : Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin, tls);
+      try {
+        bridge.deploy(producerProperties, registry);
+      } catch (Exception e) {
+        bridge.stop();
+        throw e;
+      }
+      LOG.info("mqtt-kafka-bridge {} started in {} ms: {}, HTTP on {}:{}, Kafka at {}",
+          config.bridge().id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
+          bridge.describeListeners(), config.http().host(), bridge.httpPort, bootstrap);
+      return bridge;
+    } catch (Exception e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
+    BridgeMetrics metrics = new BridgeMetrics(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    jvmGcMetrics = new JvmGcMetrics();
+    jvmGcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    // Open and maximum file descriptors: each MQTT connection holds one (benchmark tool, capacity).
+    new FileDescriptorMetrics().bindTo(registry);
+    vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
+    metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
+        () -> producerVerticle.sender().inFlightBytes());
+    if (config.mappings().uplink().isEmpty()) {
+      LOG.warn("No uplink mapping rule: every PUBLISH is refused{}", config.auth().anyMethod()
+          ? " (authentication is on and mappings.uplink is not set: default deny)" : "");
+    }
+    TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
+        .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
+    Set<String> staticTopics = new TreeSet<>();
+    config.mappings().uplink().stream().map(BridgeConfig.UplinkRule::topic)
+        .filter(t -> !t.contains("$")).forEach(staticTopics::add);
+    BridgeConfig.Topics topics = config.kafka().topics();
+    staticTopics.addAll(List.of(topics.deadLetter(), topics.subscriptions(), topics.receipts()));
+
+    ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);
+    producerDeployment = await(vertx.deployVerticle(producerVerticle));
+    this.producerVerticle = producerVerticle;
+    producerVerticle.bindMetrics(registry);
+    KafkaSender sender = producerVerticle.sender();
+    String instanceId = config.bridge().id();
+    UplinkPublisher uplink = new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(),
+        metrics);
+    PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
+    ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
+    authenticator = Authenticators.fromConfig(vertx, config.auth(), metrics);
+    SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
+        presence, receipts, metrics, sessions, authenticator);
+
+    ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
+        this::readiness);
+    await(vertx.deployVerticle(management));
+    httpPort = management.actualPort();
+    dispatcherDeployment = await(vertx.deployVerticle(new DownlinkDispatcher(instanceId, sessions)));
+
+    ConnectionLimits connectionLimits = new ConnectionLimits(config.mqtt().limits());
+    metrics.gauge("connections.paused", "Connections whose reading is paused (backpressure)",
+        connectionLimits::pausedConnections);
+    int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
+        : Runtime.getRuntime().availableProcessors();
+    for (Listener listener : Listener.enabled(config.mqtt())) {
+      MqttServerOptions options = listener.options(config.mqtt(), tls);
+      List<MqttBridgeVerticle> verticles = new CopyOnWriteArrayList<>();
+      mqttDeployments.add(await(vertx.deployVerticle(() -> {
+        MqttBridgeVerticle verticle = new MqttBridgeVerticle(new MqttServerOptions(options), services, draining::get,
+            connectionLimits);
+        verticles.add(verticle);
+        return verticle;
+      }, new DeploymentOptions().setInstances(instances))));
+      listenerPorts.put(listener.transport(), verticles.get(0).actualPort());
+    }
+    listening = true;
+    if (tls != null) {
+      tlsReloaderDeployment = await(vertx.deployVerticle(tls.reloader()));
+      metrics.gauge("tls.certificate.expiry.seconds", "When the served TLS certificate expires (Unix time)",
+          () -> tls.current().certificate().getNotAfter().getTime() / 1000);
+    }
+
+    router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
+        instanceId), topics.subscriptions(), topics.downlink(), receipts, presence, metrics);
+    routerDeployment = await(vertx.deployVerticle(router));
+    metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
+        () -> router.partitionsOwned().size());
+    metrics.gauge("router.clients", "Connected clients known to this instance's router partitions",
+        router::clients);
+    metrics.gauge("sessions", "Device sessions on this instance", sessions::size);
+    kafkaHealth.start();
+  }
+
+  /**
+   * Failures no connection handler saw: vert.x reports bad input from a connection that has not
+   * completed CONNECT here (a malformed first packet, any packet before CONNECT). The device's fault:
+   * counted and logged at DEBUG. Anything else is ours and logged as an error.
+   */
+  private static void onUnhandled(Throwable failure, BridgeMetrics metrics) {
+    StackTraceElement[] origin = failure.getStackTrace();
+    if (failure instanceof DecoderException) {
+      metrics.protocolError("malformed_packet");
+      LOG.debug("Bad input before CONNECT, connection closed: {}", failure.toString());
+    } else if (failure instanceof IllegalArgumentException && origin.length > 0
+        && origin[0].getClassName().startsWith(VERTX_MQTT_PACKAGE)) {
+      metrics.protocolError("not_connected");
+      LOG.debug("Packet from a connection without accepted CONNECT, connection closed: {}", failure.toString());
+    } else {
+      LOG.error("Unhandled exception", failure);
+    }
+  }
+
+  private Map<String, Boolean> readiness() {
+    Map<String, Boolean> checks = new LinkedHashMap<>();
+    checks.put("mqtt", !draining.get() && listening);
+    checks.put("kafka", kafkaHealth.reachable());
+    checks.put("router", router != null && router.ready());
+    return checks;
+  }
+
+  /** The plain MQTT listener's port; -1 when it is off. */
+  public int mqttPort() {
+    return port(Transport.PLAIN);
+  }
+
+  /** The port a listener is bound to; -1 when it is off. */
+  public int port(Transport transport) {
+    return listenerPorts.getOrDefault(transport, -1);
+  }
+
+  /** "MQTT on 0.0.0.0:1883, MQTT over TLS on 0.0.0.0:8883" */
+  private String describeListeners() {
+    return listenerPorts.entrySet().stream()
+        .map(e -> e.getKey().title() + " on " + config.mqtt().host() + ":" + e.getValue()
+            + (e.getKey().webSocket() ? config.mqtt().websocket().path() : ""))
+        .collect(Collectors.joining(", "));
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public BridgeConfig config() {
+    return config;
+  }
+
+  /** The router partitions this instance owns now. */
+  public Set<Integer> routerPartitions() {
+    return router == null ? Set.of() : router.partitionsOwned();
+  }
+
+  /** True when MQTT listens, Kafka answers and every owned router partition is rebuilt. */
+  public boolean ready() {
+    return readiness().values().stream().allMatch(Boolean::booleanValue);
+  }
+
+  public SessionRegistry sessions() {
+    return sessions;
+  }
+
+  /**
+   * Stops in the order that loses nothing: refuse new connections, close the open ones (MQTT 5:
+   * DISCONNECT 0x8B), stop the listeners, flush and close the producer, then Vert.x and the
+   * embedded broker. Blocks the calling thread.
+   */
+  public void stop() {
+    if (!draining.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info("Stopping: readiness is down");
+    try {
+      kafkaHealth.stop();
+      // Leave the router group first, so that other instances take its partitions over while this
+      // one still delivers to its devices.
+      undeploy(routerDeployment);
+      drain();
+      undeploy(tlsReloaderDeployment);
+      for (String deployment : mqttDeployments) {
+        undeploy(deployment);
+      }
+      if (authenticator != null) {
+        authenticator.close();
+      }
+      undeploy(dispatcherDeployment);
+      undeploy(producerDeployment);
+      await(vertx.close());
+    } catch (Exception e) {
+      LOG.warn("Unclean stop: {}", e.toString());
+    } finally {
+      admin.close(Duration.ofSeconds(5));
+      if (jvmGcMetrics != null) {
+        jvmGcMetrics.close();
+      }
+      if (embeddedKafka != null) {
+        embeddedKafka.close();
+      }
+    }
+    LOG.info("Stopped");
+  }
+
+  /**
+   * Closes the device connections spread evenly over {@code shutdown.drainPeriod} (MQTT 5: DISCONNECT
+   * 0x8B), so that the fleet reconnects to the other instances gradually rather than all at once.
+   */
+  private void drain() throws InterruptedException {
+    List<DeviceSession> open = new ArrayList<>(sessions.all());
+    long periodMs = config.shutdown().drainPeriod().toMillis();
+    int steps = (int) Math.max(1, Math.min(open.size(), periodMs / DRAIN_STEP_MS));
+    LOG.info("Draining {} MQTT connections over {} ms", open.size(), open.isEmpty() ? 0 : periodMs);
+    for (int step = 0; step < steps; step++) {
+      int from = open.size() * step / steps;
+      int to = open.size() * (step + 1) / steps;
+      open.subList(from, to).forEach(DeviceSession::shutdown);
+      if (step + 1 < steps) {
+        Thread.sleep(periodMs / steps);
+      }
+    }
+    // Connections holding QoS 1/2 PUBLISH packets close once Kafka acknowledged them (bounded).
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DeviceSession.SHUTDOWN_ACK_WAIT_MS + 1_000);
+    while (sessions.size() > 0 && System.nanoTime() - deadline < 0) {
+      Thread.sleep(DRAIN_POLL_MS);
+    }
+    if (sessions.size() > 0) {
+      LOG.warn("{} MQTT connections still open after the drain; closing them", sessions.size());
+    }
+  }
+
+  private void undeploy(String deployment) throws Exception {
+    if (deployment != null) {
+      await(vertx.undeploy(deployment));
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,535 @@
+package io.mqttkafka.bridge.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqttkafka.bridge.bus.Addresses;
+import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
+import io.mqttkafka.bridge.downlink.DownlinkMessage;
+import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.routing.PresenceRecord.Event;
+import io.mqttkafka.bridge.routing.PresenceRecord.Subscription;
+import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.testkit.WarningLog;
+import io.mqttkafka.bridge.uplink.BufferSerializer;
+import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link RouterLoop} on its own thread with a mock consumer ({@link EagerMockConsumer}: eager
+ * rebalances, a log per partition) and a real, unclustered Vert.x whose event bus has two device
+ * instances: {@code alive} answers every forward, {@code dead} never does until the test says so.
+ */
+class RouterLoopTest {
+
+  private static final String SUBSCRIPTIONS = "test.subscriptions";
+  private static final String DOWNLINK = "test.downlink";
+  private static final String ALIVE = "alive";
+  private static final String DEAD = "dead";
+  private static final int PARTITIONS = 2;
+  private static final int MIB = 1024 * 1024;
+
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final BridgeMetrics metrics = new BridgeMetrics(registry);
+  private final EagerMockConsumer consumer = new EagerMockConsumer();
+  /** How many of the next receipts the producer refuses (Kafka did not take them). */
+  private final AtomicInteger receiptsToRefuse = new AtomicInteger();
+  private final MockProducer<String, Buffer> producer =
+      new MockProducer<>(true, null, new StringSerializer(), new BufferSerializer()) {
+        @Override
+        public synchronized java.util.concurrent.Future<RecordMetadata> send(ProducerRecord<String, Buffer> record,
+                                                                            Callback callback) {
+          if (record.topic().equals("test.receipts") && receiptsToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            KafkaException refused = new KafkaException("refused by the test");
+            callback.onCompletion(null, refused);
+            return CompletableFuture.failedFuture(refused);
+          }
+          return super.send(record, callback);
+        }
+      };
+  /** Per instance, the forwards it got, as "partition/offset", in order of arrival. */
+  private final Map<String, List<String>> forwarded = new ConcurrentHashMap<>();
+  /** The forwards the dead instance got, unanswered. */
+  private final List<Message<Object>> unanswered = new CopyOnWriteArrayList<>();
+  private final WarningLog warnings = new WarningLog();
+  /** The test ended the router thread with a failure on purpose. */
+  private boolean stoppedByTheTest;
+  private Vertx vertx;
+  private RouterLoop loop;
+  private Thread thread;
+
+  @BeforeEach
+  void start() throws Exception {
+    warnings.install();
+    vertx = Vertx.vertx();
+    vertx.eventBus().<Object>consumer(Addresses.instance(ALIVE), message -> {
+      got(ALIVE, message);
+      message.reply(null);
+    }).completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    vertx.eventBus().<Object>consumer(Addresses.instance(DEAD), message -> {
+      got(DEAD, message);
+      unanswered.add(message);
+    }).completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    consumer.updatePartitions(DOWNLINK, List.of(new PartitionInfo(DOWNLINK, 0, null, null, null),
+        new PartitionInfo(DOWNLINK, 1, null, null, null)));
+    for (int p = 0; p < PARTITIONS; p++) {
+      consumer.updateBeginningOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
+      consumer.updateEndOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
+    }
+    KafkaSender sender = new KafkaSender(vertx, producer, 64L * MIB, 30_000);
+    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, SUBSCRIPTIONS, DOWNLINK,
+        new ReceiptWriter(sender, "test.receipts", "router", metrics), new PresenceWriter(sender, SUBSCRIPTIONS),
+        metrics, 500);
+    thread = new Thread(loop, "router-test");
+    thread.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    try {
+      if (stoppedByTheTest) {
+        assertThat(warnings.errorsFrom("io.mqttkafka", "io.vertx")).singleElement().asString()
+            .contains("Router stopped by an unexpected failure");
+        return;
+      }
+      assertThat(thread.isAlive()).as("the router thread still runs").isTrue();
+      loop.stop();
+      thread.join(5_000);
+      assertThat(thread.isAlive()).as("the router thread stopped").isFalse();
+      assertThat(warnings.errorsFrom("io.mqttkafka", "io.vertx")).isEmpty();
+    } finally {
+      warnings.uninstall();
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aPartitionWhosePositionIsNotKnownStopsNeitherTheRouterNorTheOtherPartitionsCommits() throws Exception {
+    String alive0 = client(0, "alive");
+    String alive1 = client(1, "alive");
+    subscribed(alive0, ALIVE);
+    subscribed(alive1, ALIVE);
+    routing(0, 1);
+    // As when its committed offset cannot be fetched (the group coordinator unreachable).
+    consumer.positionUnknown(downlink(0), true);
+
+    downlink(alive1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("1/0"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(1).equals(OptionalLong.of(1)));
+    assign(0, 1); // eager: the revocation commits synchronously, and asks for positions to keep
+
+    assertThat(thread.isAlive()).as("the router thread still runs").isTrue();
+    consumer.positionUnknown(downlink(0), false);
+    downlink(alive0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/0"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
+  }
+
+  @Test
+  void aRouterStoppedByAnUnexpectedFailureIsNotReady() {
+    routing(0);
+
+    stoppedByTheTest = true;
+    consumer.setPollException(new KafkaException("an unexpected failure"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> !thread.isAlive());
+    assertThat(loop.ready()).as("ready with no router").isFalse();
+  }
+
+  @Test
+  void partitionKeptThroughARebalanceIsNotRebuiltAndNoRecordIsForwardedTwice() throws Exception {
+    String alive = client(0, "alive");
+    String dead = client(0, "dead");
+    subscribed(alive, ALIVE);
+    subscribed(dead, DEAD);
+    routing(0);
+    downlink(dead);
+    downlink(alive);
+    downlink(alive);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 2 && unanswered.size() == 1);
+    int presenceRead = consumer.fetched(presence(0));
+    long rebuilt = rebuilds();
+
+    assign(0); // eager: partition 0 revoked, then assigned back, while the forward of 0/0 is unanswered
+
+    assertThat(loop.ready()).as("a kept partition is ready at once").isTrue();
+    assertThat(loop.partitionsOwned()).containsExactly(0);
+    assertThat(loop.clients()).isEqualTo(2);
+    downlink(alive);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/3"));
+    Thread.sleep(300); // a record forwarded again would come before 0/3; give a late one time anyway
+    assertThat(forwards(ALIVE)).containsExactly("0/1", "0/2", "0/3");
+    assertThat(forwards(DEAD)).containsExactly("0/0");
+    assertThat(consumer.fetched(presence(0))).as("presence records read again").isEqualTo(presenceRead);
+    assertThat(rebuilds()).as("rebuilds").isEqualTo(rebuilt);
+
+    // The unanswered forward still holds the commits back, then lets them pass once answered.
+    Thread.sleep(1_500);
+    assertThat(committed(0)).hasValue(0);
+    unanswered.get(0).reply(null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(4)));
+  }
+
+  @Test
+  void heldRecordsOfAKeptPartitionStayHeldPausedAndAreRoutedOnce() throws Exception {
+    String alive = client(0, "alive");
+    subscribed(alive, ALIVE);
+    routing(0);
+    consumer.updateEndOffsets(Map.of(presence(0), 2L)); // a presence record the router has not read yet
+    for (int i = 0; i < 5; i++) {
+      downlink(alive, MIB);
+    }
+    await().atMost(Duration.ofSeconds(4)).until(() -> consumer.paused().contains(downlink(0)));
+    long rebuilt = rebuilds();
+
+    assign(0);
+
+    assertThat(loop.ready()).isTrue();
+    assertThat(consumer.paused()).as("still paused: 5 MiB held").contains(downlink(0));
+    downlink(alive);
+    subscribed(alive, ALIVE); // the presence record the held ones wait for
+    await().atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).size() == 6);
+    Thread.sleep(300);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1", "0/2", "0/3", "0/4", "0/5");
+    assertThat(consumer.paused()).isEmpty();
+    assertThat(rebuilds()).isEqualTo(rebuilt);
+    assertThat(presenceWaitExceeded()).isZero();
+  }
+
+  @Test
+  void partitionNotAssignedBackIsDroppedAndALateAnswerToItsForwardDoesNoHarm() throws Exception {
+    String alive0 = client(0, "alive");
+    String alive1 = client(1, "alive");
+    String dead1 = client(1, "dead");
+    subscribed(alive0, ALIVE);
+    subscribed(alive1, ALIVE);
+    subscribed(dead1, DEAD);
+    routing(0, 1);
+    downlink(alive1);
+    downlink(dead1);
+    downlink(alive1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 2 && unanswered.size() == 1);
+    long rebuilt = rebuilds();
+
+    assign(0); // partition 1 goes elsewhere
+
+    assertThat(loop.partitionsOwned()).containsExactly(0);
+    assertThat(loop.clients()).isEqualTo(1);
+    assertThat(committed(1)).as("committed at revocation, up to the unanswered forward").hasValue(1);
+    downlink(alive0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/0"));
+    assertThat(rebuilds()).as("partition 0 was kept").isEqualTo(rebuilt);
+
+    // Partition 1 comes back later: a new partition, rebuilt and routed from the committed offset.
+    assign(0, 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 4);
+    assertThat(forwards(ALIVE)).containsExactly("1/0", "1/2", "0/0", "1/2");
+    assertThat(forwards(DEAD)).containsExactly("1/1", "1/1");
+    assertThat(rebuilds()).isEqualTo(rebuilt + 1);
+
+    // The first forward of 1/1, from before the drop, fails late: its offline receipt is written, and
+    // the second forward of 1/1, still unanswered, keeps holding the commits back.
+    lateFailureLeavesTheNewerForwardHoldingTheCommit(1, 1, 3);
+  }
+
+  @Test
+  void lostPartitionsAreRebuiltAndReroutedFromTheCommittedOffset() throws Exception {
+    String alive = client(0, "alive");
+    String dead = client(0, "dead");
+    subscribed(alive, ALIVE);
+    subscribed(dead, DEAD);
+    routing(0);
+    downlink(alive);
+    downlink(dead);
+    downlink(alive);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 2 && unanswered.size() == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
+    int presenceRead = consumer.fetched(presence(0));
+    long rebuilt = rebuilds();
+
+    onLoop(c -> c.loseAndRejoin(List.of(presence(0), downlink(0))));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 3 && unanswered.size() == 2);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/2", "0/2");
+    assertThat(forwards(DEAD)).containsExactly("0/1", "0/1");
+    assertThat(consumer.fetched(presence(0))).as("presence records read again").isEqualTo(presenceRead + 2);
+    assertThat(rebuilds()).isEqualTo(rebuilt + 1);
+
+    // The forward from before the loss fails late: the one after it, still unanswered, keeps
+    // holding the commits back.
+    lateFailureLeavesTheNewerForwardHoldingTheCommit(0, 1, 3);
+  }
+
+  /**
+   * The dead instance's two forwards of the record at {@code partition}/{@code offset}, from before and
+   * after the partition came back: the first fails late and gets its offline receipt, the commit stays
+   * at the record until the second is answered, then moves to {@code endOffset}.
+   */
+  private void lateFailureLeavesTheNewerForwardHoldingTheCommit(int partition, long offset, long endOffset)
+      throws InterruptedException {
+    unanswered.get(0).fail(DownlinkDispatcher.NOT_CONNECTED_HERE, "connection gone");
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).contains(partition + "/" + offset));
+    Thread.sleep(1_500);
+    assertThat(committed(partition)).hasValue(offset);
+    unanswered.get(1).reply(null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(partition).equals(OptionalLong.of(endOffset)));
+  }
+
+  @Test
+  void heldRecordsAreRoutedAfterTheLongestPresenceWaitWhenThePresenceRecordsNeverCome() {
+    String alive = client(0, "alive");
+    subscribed(alive, ALIVE);
+    routing(0);
+    consumer.updateEndOffsets(Map.of(presence(0), 5L)); // presence records the router never gets to read
+    long start = System.nanoTime();
+    downlink(alive);
+    downlink(alive);
+
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).isEmpty());
+    await().atMost(Duration.ofSeconds(10)).until(() -> forwards(ALIVE).size() == 2);
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(RouterLoop.PRESENCE_WAIT_MAX_NANOS);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1");
+    assertThat(presenceWaitExceeded()).isEqualTo(2);
+  }
+
+  @Test
+  void endOffsetsTimeoutIsAskedAgainAndTheRecordRouted() {
+    String alive = client(0, "alive");
+    subscribed(alive, ALIVE);
+    routing(0);
+    consumer.timeOutEndOffsets(3);
+    downlink(alive);
+
+    await().atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).size() == 1);
+    assertThat(consumer.endOffsetsTimeoutsLeft()).as("end-offsets requests that did not time out yet").isZero();
+    assertThat(presenceWaitExceeded()).as("routed after asking again, not after the longest wait").isZero();
+  }
+
+  @Test
+  void downlinkFetchingPausesAboveTheHeldBytesLimitAndResumesOnceRouted() throws Exception {
+    String alive = client(0, "alive");
+    subscribed(alive, ALIVE);
+    routing(0);
+    consumer.updateEndOffsets(Map.of(presence(0), 2L)); // a presence record the router has not read yet
+    downlink(alive, 3 * MIB);
+    await().atMost(Duration.ofSeconds(4)).until(() -> consumer.position(downlink(0)) == 1);
+    assertThat(consumer.paused()).as("3 MiB held: under the limit").isEmpty();
+    downlink(alive, 2 * MIB);
+    await().atMost(Duration.ofSeconds(4)).until(() -> consumer.paused().contains(downlink(0)));
+    downlink(alive);
+    Thread.sleep(300);
+    assertThat(consumer.position(downlink(0))).as("nothing fetched while paused").isEqualTo(2);
+    assertThat(forwards(ALIVE)).isEmpty();
+
+    subscribed(alive, ALIVE); // the presence record they wait for
+    await().atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).size() == 3);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1", "0/2");
+    assertThat(consumer.paused()).isEmpty();
+    assertThat(presenceWaitExceeded()).isZero();
+  }
+
+  @Test
+  void aForwardAnsweredPendingIsAskedAboutAgainAndHoldsTheCommitUntilItsFirstReceiptIsIn() throws Exception {
+    String dead = client(0, "dead");
+    subscribed(dead, DEAD);
+    routing(0);
+    downlink(dead);
+    await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 1);
+
+    unanswered.get(0).reply(null, new DeliveryOptions().addHeader(Addresses.OUTCOME, Addresses.OUTCOME_PENDING));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 2);
+    assertThat(forwards(DEAD)).containsExactly("0/0", "await 0/0");
+    assertThat(registry.get("mqtt.bridge.router.awaits").counter().count()).isEqualTo(1);
+    Thread.sleep(1_500); // a commit or more
+    assertThat(committed(0)).as("not settled on a 'pending'").hasValue(0);
+    unanswered.get(1).reply(null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
+    assertThat(producer.history()).as("the instance wrote the receipt, not the router")
+        .noneMatch(r -> r.topic().equals("test.receipts"));
+  }
+
+  @Test
+  void aFirstReceiptTheInstanceCouldNotWriteIsWrittenByTheRouter() throws Exception {
+    String dead = client(0, "dead");
+    subscribed(dead, DEAD);
+    routing(0);
+    downlink(dead);
+    await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 1);
+
+    unanswered.get(0).fail(DownlinkDispatcher.RECEIPT_NOT_WRITTEN, "DELIVERED\nwritten to the connection");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.DELIVERED).equals(List.of("0/0")));
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
+  }
+
+  @Test
+  void aReceiptKafkaRefusesIsWrittenAgainAndHoldsTheCommitUntilItIsIn() throws Exception {
+    routing(0);
+    receiptsToRefuse.set(2);
+
+    downlink(client(0, "nobody")); // offline: the router's own receipt
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> receiptsToRefuse.get() == 1);
+    assertThat(receipts(Status.OFFLINE)).isEmpty();
+    Thread.sleep(500);
+    assertThat(committed(0)).as("not settled while its receipt is not in Kafka").satisfiesAnyOf(
+        c -> assertThat(c).isEmpty(), c -> assertThat(c).hasValue(0));
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).equals(List.of("0/0")));
+    assertThat(registry.get("mqtt.bridge.receipt.write.failures").counter().count()).isEqualTo(2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
+  }
+
+  private void got(String instance, Message<Object> message) {
+    if (message.body() instanceof DownlinkMessage forwarded) {
+      forwards(instance).add(forwarded.partition() + "/" + forwarded.offset());
+    } else {
+      forwards(instance).add(message.headers().get(Addresses.ACTION) + " " + message.headers().get(Addresses.PARTITION)
+          + "/" + message.headers().get(Addresses.OFFSET));
+    }
+  }
+
+  private List<String> forwards(String instance) {
+    return forwarded.computeIfAbsent(instance, k -> new CopyOnWriteArrayList<>());
+  }
+
+  /** The receipts written with the status, as "partition/offset". */
+  private List<String> receipts(Status status) {
+    return producer.history().stream().filter(r -> r.topic().equals("test.receipts"))
+        .map(r -> Receipt.fromJson(r.value().getBytes())).filter(r -> r.status() == status)
+        .map(r -> r.partition() + "/" + r.offset()).toList();
+  }
+
+  private OptionalLong committed(int partition) {
+    return consumer.lastCommitted(downlink(partition));
+  }
+
+  private long rebuilds() {
+    return registry.get("mqtt.bridge.router.rebuild").timer().count();
+  }
+
+  private double presenceWaitExceeded() {
+    return registry.get("mqtt.bridge.router.presence.wait.exceeded").counter().count();
+  }
+
+  /** An eager rebalance that gives the router these partition numbers of both topics. */
+  /** Assigns the partitions and waits until the router has rebuilt them and is ready. */
+  private void routing(int... partitions) {
+    assign(partitions);
+    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
+  }
+
+  private void assign(int... partitions) {
+    List<TopicPartition> assignment = Arrays.stream(partitions).boxed()
+        .flatMap(p -> List.of(presence(p), downlink(p)).stream()).toList();
+    onLoop(c -> c.eagerRebalance(assignment));
+  }
+
+  /** Runs the action on the router's thread, inside a poll, as Kafka runs rebalance callbacks; waits for it. */
+  private void onLoop(Consumer<EagerMockConsumer> action) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    consumer.schedulePollTask(() -> {
+      action.accept(consumer);
+      done.complete(null);
+    });
+    done.orTimeout(5, TimeUnit.SECONDS).join();
+  }
+
+  private void subscribed(String clientId, String instanceId) {
+    PresenceRecord record = new PresenceRecord(Event.SUBSCRIBED, instanceId, "connection-" + clientId, true,
+        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis());
+    byte[] json = record.toJson();
+    consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
+  }
+
+  private void downlink(String clientId) {
+    downlink(clientId, 10);
+  }
+
+  /** A downlink record that claims {@code size} bytes (what the held-bytes limit counts). */
+  private void downlink(String clientId, int size) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(RouterLoop.HEADER_TOPIC, "DL/command".getBytes(StandardCharsets.UTF_8));
+    consumer.append(DOWNLINK, partitionOf(clientId), clientId, new byte[10], headers, size);
+  }
+
+  private static TopicPartition presence(int partition) {
+    return new TopicPartition(SUBSCRIPTIONS, partition);
+  }
+
+  private static TopicPartition downlink(int partition) {
+    return new TopicPartition(DOWNLINK, partition);
+  }
+
+  /** A client id in the partition, by Kafka's default partitioner, as the router checks. */
+  private static String client(int partition, String prefix) {
+    for (int n = 0; ; n++) {
+      String id = prefix + "-" + n;
+      if (partitionOf(id) == partition) {
+        return id;
+      }
+    }
+  }
+
+  private static int partitionOf(String clientId) {
+    return Utils.toPositive(Utils.murmur2(clientId.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+  }
+
+  /**
+   * The router's end-offsets consumer: assigned, never polled, answering with the end offsets set on
+   * (and the timeouts armed in) the group consumer, so that each test sets them in one place.
+   */
+  private static final class OffsetReader extends MockConsumer<String, byte[]> {
+    private final EagerMockConsumer source;
+
+    OffsetReader(EagerMockConsumer source) {
+      super("earliest");
+      this.source = source;
+    }
+
+    @Override
+    public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions) {
+      assertThat(assignment()).as("end offsets asked for assigned partitions only").containsAll(partitions);
+      return source.endOffsets(partitions);
+    }
+
+    @Override
+    public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions, Duration timeout) {
+      assertThat(assignment()).as("end offsets asked for assigned partitions only").containsAll(partitions);
+      return source.endOffsets(partitions, timeout);
+    }
+  }
+}
