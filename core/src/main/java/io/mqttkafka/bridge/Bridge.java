@@ -18,6 +18,7 @@ import io.mqttkafka.bridge.kafka.EmbeddedBroker;
 import io.mqttkafka.bridge.kafka.InternalTopics;
 import io.mqttkafka.bridge.kafka.KafkaHealth;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.mqtt.DeviceSession;
 import io.mqttkafka.bridge.mqtt.Listener;
 import io.mqttkafka.bridge.mqtt.Listener.Transport;
@@ -26,12 +27,12 @@ import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.mqttkafka.bridge.mqtt.SessionServices;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
-import io.mqttkafka.bridge.routing.PresenceWriter;
-import io.mqttkafka.bridge.routing.ReceiptWriter;
+import io.mqttkafka.bridge.kafka.PresenceWriter;
+import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.routing.RouterVerticle;
 import io.mqttkafka.bridge.tls.ServerTls;
-import io.mqttkafka.bridge.uplink.KafkaSender;
-import io.mqttkafka.bridge.uplink.ProducerVerticle;
+import io.mqttkafka.bridge.kafka.KafkaSender;
+import io.mqttkafka.bridge.kafka.ProducerVerticle;
 import io.mqttkafka.bridge.uplink.TopicMapper;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 import io.netty.handler.codec.DecoderException;
@@ -272,11 +273,11 @@ public final class Bridge {
   private static void onUnhandled(Throwable failure, BridgeMetrics metrics) {
     StackTraceElement[] origin = failure.getStackTrace();
     if (failure instanceof DecoderException) {
-      metrics.protocolError("malformed_packet");
+      metrics.protocolError(ProtocolError.MALFORMED_PACKET);
       LOG.debug("Bad input before CONNECT, connection closed: {}", failure.toString());
     } else if (failure instanceof IllegalArgumentException && origin.length > 0
         && origin[0].getClassName().startsWith(VERTX_MQTT_PACKAGE)) {
-      metrics.protocolError("not_connected");
+      metrics.protocolError(ProtocolError.NOT_CONNECTED);
       LOG.debug("Packet from a connection without accepted CONNECT, connection closed: {}", failure.toString());
     } else {
       LOG.error("Unhandled exception", failure);

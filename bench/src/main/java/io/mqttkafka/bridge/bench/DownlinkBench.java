@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
-import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.records.Receipt;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import java.time.Duration;

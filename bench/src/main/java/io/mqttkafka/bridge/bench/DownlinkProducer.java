@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.records.HeaderNames;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -99,9 +100,9 @@ final class DownlinkProducer {
     byte p = phase;
     long s = seq[device]++;
     RecordHeaders headers = new RecordHeaders();
-    headers.add("mqtt.topic", topicPattern.replace("{i}", Integer.toString(device)).getBytes(StandardCharsets.UTF_8));
-    headers.add("mqtt.qos", qos);
-    headers.add("correlation.id", (correlationPrefix + p + "-" + device + "-" + s).getBytes(StandardCharsets.UTF_8));
+    headers.add(HeaderNames.TOPIC, topicPattern.replace("{i}", Integer.toString(device)).getBytes(StandardCharsets.UTF_8));
+    headers.add(HeaderNames.QOS, qos);
+    headers.add(HeaderNames.CORRELATION_ID, (correlationPrefix + p + "-" + device + "-" + s).getBytes(StandardCharsets.UTF_8));
     byte[] key = (clientIdPrefix + device).getBytes(StandardCharsets.UTF_8);
     long now = System.nanoTime();
     byte[] value = Payload.encode(payloadSize, runId, p, now, device, s);

@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
-import io.mqttkafka.bridge.uplink.ProducerVerticle;
+import io.mqttkafka.bridge.kafka.ProducerVerticle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.bench;
 
-import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.records.Receipt;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -45,7 +46,7 @@ final class ReceiptCounter {
     try {
       while (running) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          Header correlation = r.headers().lastHeader("correlation.id");
+          Header correlation = r.headers().lastHeader(HeaderNames.CORRELATION_ID);
           if (correlation == null || !startsWith(correlation.value())) {
             continue;
           }

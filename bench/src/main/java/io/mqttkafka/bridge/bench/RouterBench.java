@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
-import io.mqttkafka.bridge.routing.PresenceRecord;
+import io.mqttkafka.bridge.records.PresenceRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.auth;
 
+import io.mqttkafka.bridge.metrics.MetricTag;
 import java.util.Objects;
 
 /**
@@ -10,7 +11,7 @@ import java.util.Objects;
 public final class AuthenticationException extends Exception {
 
   /** Why; unknown user and wrong password are deliberately one reason. */
-  public enum Reason {
+  public enum Reason implements MetricTag {
     /** No credentials of any configured kind, and anonymous clients are not allowed. */
     NO_CREDENTIALS("no_credentials"),
     /** Unknown user name or wrong password: the two are never told apart. */
@@ -18,7 +19,12 @@ public final class AuthenticationException extends Exception {
     /** A password that should be a JWT is not a valid one (signature, expiry, issuer, audience). */
     INVALID_TOKEN("invalid_token"),
     /** Valid credentials that name another client: the token's claim or the certificate's identity. */
-    CLIENT_ID_MISMATCH("client_id_mismatch");
+    CLIENT_ID_MISMATCH("client_id_mismatch"),
+    /**
+     * The bridge could not decide (a failure of its own, not of the client's credentials): only a
+     * metric tag, never the reason of an {@code AuthenticationException}.
+     */
+    ERROR("error");
 
     private final String metricTag;
 
@@ -26,6 +32,7 @@ public final class AuthenticationException extends Exception {
       this.metricTag = metricTag;
     }
 
+    @Override
     public String metricTag() {
       return metricTag;
     }

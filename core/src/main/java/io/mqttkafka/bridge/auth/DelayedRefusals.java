@@ -18,7 +18,6 @@ import org.slf4j.LoggerFactory;
 final class DelayedRefusals implements Authenticator {
 
   private static final Logger LOG = LoggerFactory.getLogger(DelayedRefusals.class);
-  static final String ERROR_REASON = "error";
 
   private final Vertx vertx;
   private final Authenticator delegate;
@@ -44,12 +43,12 @@ final class DelayedRefusals implements Authenticator {
       outcome = Future.failedFuture(e);
     }
     return outcome.recover(failure -> {
-      String reason;
+      AuthenticationException.Reason reason;
       if (failure instanceof AuthenticationException e) {
-        reason = e.reason().metricTag();
+        reason = e.reason();
         LOG.debug("[client-id: {}] authentication failed: {}", info.clientId(), printable(e.getMessage()));
       } else {
-        reason = ERROR_REASON;
+        reason = AuthenticationException.Reason.ERROR;
         LOG.warn("[client-id: {}] authentication could not be done: {}", info.clientId(), failure.toString());
       }
       metrics.authFailed(reason);

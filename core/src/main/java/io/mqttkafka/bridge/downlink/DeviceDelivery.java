@@ -1,8 +1,9 @@
 package io.mqttkafka.bridge.downlink;
 
+import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.routing.Receipt.Status;
-import io.mqttkafka.bridge.routing.ReceiptWriter;
+import io.mqttkafka.bridge.records.Receipt.Status;
+import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

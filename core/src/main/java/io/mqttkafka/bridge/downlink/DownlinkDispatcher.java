@@ -1,8 +1,7 @@
 package io.mqttkafka.bridge.downlink;
 
+import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.bus.Addresses;
-import io.mqttkafka.bridge.mqtt.DeviceSession;
-import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -53,7 +52,7 @@ public final class DownlinkDispatcher extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(DownlinkDispatcher.class);
 
   private final String instanceId;
-  private final SessionRegistry registry;
+  private final DeliveryTarget.Lookup registry;
   /** Messages reported pending, by "partition/offset": their first receipt, for the router's awaits. */
   private final Map<String, Future<Void>> pending = new ConcurrentHashMap<>();
   /** Delivers and awaits not answered yet, oldest first; the dispatcher's context only. */
@@ -61,7 +60,7 @@ public final class DownlinkDispatcher extends VerticleBase {
   private MessageConsumer<Object> consumer;
   private long sweepTimer;
 
-  public DownlinkDispatcher(String instanceId, SessionRegistry registry) {
+  public DownlinkDispatcher(String instanceId, DeliveryTarget.Lookup registry) {
     this.instanceId = instanceId;
     this.registry = registry;
   }
@@ -82,7 +81,7 @@ public final class DownlinkDispatcher extends VerticleBase {
 
   private void onMessage(Message<Object> message) {
     if (message.body() instanceof DownlinkMessage downlink) {
-      DeviceSession session = registry.get(downlink.clientId());
+      DeliveryTarget session = registry.get(downlink.clientId());
       if (session != null && session.connectionId().equals(downlink.connectionId())) {
         answer(message, downlink.partition(), downlink.offset(), null, session.deliver(downlink));
       } else {
@@ -93,7 +92,7 @@ public final class DownlinkDispatcher extends VerticleBase {
     }
     String clientId = message.headers().get(Addresses.CLIENT_ID);
     String connectionId = message.headers().get(Addresses.CONNECTION_ID);
-    DeviceSession session = clientId == null ? null : registry.get(clientId);
+    DeliveryTarget session = clientId == null ? null : registry.get(clientId);
     boolean here = session != null && session.connectionId().equals(connectionId);
     String action = message.headers().get(Addresses.ACTION);
     switch (action == null ? "" : action) {

@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.downlink;
 
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import java.util.Locale;
 
 /**

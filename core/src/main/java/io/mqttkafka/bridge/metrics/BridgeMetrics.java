@@ -5,8 +5,10 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.mqttkafka.bridge.routing.Receipt;
-import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.metrics.MetricTags.KeepAliveBound;
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
+import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
+import io.mqttkafka.bridge.metrics.MetricTags.ReadPause;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +18,8 @@ import java.util.function.Supplier;
 /**
  * Every bridge meter, in one place. Names share the prefix {@code mqtt.bridge} (Prometheus:
  * {@code mqtt_bridge_...}); tags are low-cardinality only: never a client id or a topic.
- * Per-message meters are looked up once and cached, so the hot path only increments.
+ * Per-message meters are looked up once and cached, so the hot path only increments. Tag values
+ * come from enums ({@link MetricTag}); this package depends on nothing it measures.
  */
 public final class BridgeMetrics {
 
@@ -33,7 +36,7 @@ public final class BridgeMetrics {
   private final Counter[] overloaded = new Counter[3];
   private final DistributionSummary uplinkBytes;
   private final Timer uplinkLatency;
-  private final Counter[] downlink = new Counter[Receipt.Status.values().length];
+  private final TaggedCounter downlink;
   private final Timer downlinkLatency;
   private final Timer rebuild;
   private final Timer presenceWait;
@@ -41,7 +44,14 @@ public final class BridgeMetrics {
   private final Counter routerAwaits;
   private final Counter receiptFailures;
   private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
-  private final Map<String, Counter> byKey = new ConcurrentHashMap<>();
+  private final TaggedCounter closed;
+  private final TaggedCounter refused;
+  private final TaggedCounter authFailures;
+  private final TaggedCounter protocolErrors;
+  private final TaggedCounter limitRejections;
+  private final TaggedCounter keepAliveAdjusted;
+  private final TaggedCounter readPauses;
+  private final Counter[] droppedUnmatched = new Counter[3];
 
   public BridgeMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -61,10 +71,23 @@ public final class BridgeMetrics {
     uplinkLatency = Timer.builder(PREFIX + "uplink.latency")
         .description("PUBLISH received to Kafka acknowledgement").publishPercentileHistogram()
         .register(registry);
-    for (Receipt.Status status : Receipt.Status.values()) {
-      downlink[status.ordinal()] = Counter.builder(PREFIX + "downlink.messages")
-          .tag("outcome", status.name().toLowerCase(java.util.Locale.ROOT))
-          .description("Downlink records by outcome (the status of their receipt)").register(registry);
+    downlink = new TaggedCounter(registry, PREFIX + "downlink.messages", "outcome",
+        "Downlink records by outcome (the status of their receipt)");
+    closed = new TaggedCounter(registry, PREFIX + "connections.closed", "reason", "MQTT connections closed, by reason");
+    refused = new TaggedCounter(registry, PREFIX + "connections.refused", "reason", "CONNECT packets refused");
+    authFailures = new TaggedCounter(registry, PREFIX + "auth.failures", "reason",
+        "CONNECT authentication failures, by reason");
+    protocolErrors = new TaggedCounter(registry, PREFIX + "protocol.errors", "type",
+        "Connections closed for bad input or protocol violations");
+    limitRejections = new TaggedCounter(registry, PREFIX + "limit.rejections", "limit",
+        "CONNECTs, PUBLISHes and SUBSCRIBE filters refused by a limit");
+    keepAliveAdjusted = new TaggedCounter(registry, PREFIX + "keepalive.adjusted", "bound",
+        "CONNECTs whose keep-alive the bridge replaced by its bound");
+    readPauses = new TaggedCounter(registry, PREFIX + "read.pauses", "reason",
+        "Times reading from a connection was paused (backpressure)");
+    for (int q = 0; q < 3; q++) {
+      droppedUnmatched[q] = Counter.builder(PREFIX + "uplink.dropped").tag("reason", "unmatched").tag("qos", QOS[q])
+          .description("Uplink messages dropped on purpose").register(registry);
     }
     downlinkLatency = Timer.builder(PREFIX + "downlink.latency")
         .description("Downlink record timestamp in Kafka to PUBLISH written to the device")
@@ -105,14 +128,14 @@ public final class BridgeMetrics {
    * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), and {@code lost}:
    * closed without DISCONNECT (network or keep-alive expiry). A second CONNECT is {@code bad_input}.
    */
-  public void connectionClosed(String reason) {
+  public void connectionClosed(MetricTag reason) {
     connections.decrementAndGet();
-    counter("connections.closed", "reason", reason, "MQTT connections closed, by reason").increment();
+    closed.increment(reason);
   }
 
   /** A CONNECT refused; reason is a fixed word such as {@code client_id_invalid}. */
-  public void connectionRefused(String reason) {
-    counter("connections.refused", "reason", reason, "CONNECT packets refused").increment();
+  public void connectionRefused(MetricTag reason) {
+    refused.increment(reason);
   }
 
   /**
@@ -120,14 +143,13 @@ public final class BridgeMetrics {
    * (unknown user or wrong password, deliberately one), {@code invalid_token}, {@code client_id_mismatch},
    * and {@code error} (the bridge could not decide).
    */
-  public void authFailed(String reason) {
-    counter("auth.failures", "reason", reason, "CONNECT authentication failures, by reason").increment();
+  public void authFailed(MetricTag reason) {
+    authFailures.increment(reason);
   }
 
   /** A connection closed because the client broke the protocol or sent bad input. */
-  public void protocolError(String type) {
-    counter("protocol.errors", "type", type, "Connections closed for bad input or protocol violations")
-        .increment();
+  public void protocolError(ProtocolError type) {
+    protocolErrors.increment(type);
   }
 
   /**
@@ -135,15 +157,13 @@ public final class BridgeMetrics {
    * a PUBLISH or a SUBSCRIBE filter ({@code topic_length}, {@code topic_levels}), or a connection
    * publishing too fast ({@code publish_rate}).
    */
-  public void limitRejected(String limit) {
-    counter("limit.rejections", "limit", limit, "CONNECTs, PUBLISHes and SUBSCRIBE filters refused by a limit")
-        .increment();
+  public void limitRejected(Limit limit) {
+    limitRejections.increment(limit);
   }
 
   /** A CONNECT's keep-alive was replaced by the bound of mqtt.limits ({@code bound}: min or max). */
-  public void keepAliveAdjusted(String bound) {
-    counter("keepalive.adjusted", "bound", bound, "CONNECTs whose keep-alive the bridge replaced by its bound")
-        .increment();
+  public void keepAliveAdjusted(KeepAliveBound bound) {
+    keepAliveAdjusted.increment(bound);
   }
 
   /**
@@ -151,9 +171,8 @@ public final class BridgeMetrics {
    * their limit), {@code inflight} (an MQTT 3.1.1 client has mqtt.receiveMaximum QoS 1/2 PUBLISHes
    * unacknowledged).
    */
-  public void readPaused(String reason) {
-    counter("read.pauses", "reason", reason, "Times reading from a connection was paused (backpressure)")
-        .increment();
+  public void readPaused(ReadPause reason) {
+    readPauses.increment(reason);
   }
 
   public void uplinkProduced(int qos, int ruleIndex, int bytes, long latencyNanos) {
@@ -177,17 +196,27 @@ public final class BridgeMetrics {
     deadLettered[qos].increment();
   }
 
-  /** A message dropped on purpose: by the unmatched policy or, for QoS 0, under overload. */
-  public void uplinkDropped(int qos, String reason) {
-    counter("uplink.dropped", "reason", reason, "Uplink messages dropped on purpose", "qos", QOS[qos]).increment();
+  /**
+   * A message dropped on purpose by {@code mappings.unmatched: drop} (tag {@code reason=unmatched});
+   * a QoS 0 message dropped under overload is {@link #uplinkFailed uplink outcome overloaded}.
+   */
+  public void uplinkDroppedUnmatched(int qos) {
+    droppedUnmatched[qos].increment();
   }
 
-  public void uplinkFailed(int qos, Throwable failure) {
-    (failure instanceof OverloadedException ? overloaded : failed)[qos].increment();
+  /** Kafka, or the bridge's own limit ({@code overloaded}: outcome {@code overloaded}), failed the message. */
+  public void uplinkFailed(int qos, boolean overloaded) {
+    (overloaded ? this.overloaded : failed)[qos].increment();
   }
 
-  public void downlink(Receipt.Status outcome) {
-    downlink[outcome.ordinal()].increment();
+  /** Registers every downlink outcome's counter, so that each series exists (at 0) from the start. */
+  public void declareDownlinkOutcomes(MetricTag... outcomes) {
+    downlink.register(outcomes);
+  }
+
+  /** A downlink record's outcome: the status of a receipt written for it. */
+  public void downlink(MetricTag outcome) {
+    downlink.increment(outcome);
   }
 
   public void downlinkLatency(long millis) {
@@ -219,12 +248,4 @@ public final class BridgeMetrics {
         .description("Uplink messages by QoS and outcome").register(registry);
   }
 
-  private Counter counter(String name, String tag, String value, String description, String... more) {
-    StringBuilder key = new StringBuilder(name).append('|').append(value);
-    for (String m : more) {
-      key.append('|').append(m);
-    }
-    return byKey.computeIfAbsent(key.toString(), k -> Counter.builder(PREFIX + name).tag(tag, value)
-        .tags(more).description(description).register(registry));
-  }
 }

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -107,7 +108,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
   private static void onConnection(NetSocket socket, Handler<NetSocket> original, BridgeMetrics metrics) {
     // vert.x-mqtt replaces this handler with the endpoint's once CONNECT arrives.
     socket.exceptionHandler(failure -> {
-      metrics.protocolError("malformed_packet");
+      metrics.protocolError(ProtocolError.MALFORMED_PACKET);
       LOG.debug("Bad input before CONNECT, closing: {}", failure.toString());
     });
     original.handle(socket);

@@ -1,12 +1,16 @@
 package io.mqttkafka.bridge.mqtt;
 
-import io.mqttkafka.bridge.LogThrottle;
+import io.mqttkafka.bridge.topic.TopicLimits;
+import io.mqttkafka.bridge.util.LogThrottle;
 import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
+import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
+import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
-import io.mqttkafka.bridge.routing.PresenceRecord;
-import io.mqttkafka.bridge.routing.PresenceRecord.Event;
-import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.records.PresenceRecord.Event;
+import io.mqttkafka.bridge.kafka.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.mqttkafka.bridge.uplink.TopicMapper;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -37,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * shutdown. Lives on the connection's event loop; other threads call only the public methods, which
  * hop onto it.
  */
-public final class DeviceSession {
+public final class DeviceSession implements DeliveryTarget {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeviceSession.class);
   private static final int NO_RECEIVE_MAXIMUM = 65_535;
@@ -77,7 +81,7 @@ public final class DeviceSession {
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
   private boolean closed;
   /** Why the bridge closed the connection; null while the client or the network ends it. */
-  private String closeReason;
+  private CloseReason closeReason;
   /** True once the close needs no Will: a normal DISCONNECT, a takeover or a server shutdown. */
   private boolean willCancelled;
   /** The bridge is stopping: new QoS 1/2 PUBLISH packets are not taken, DISCONNECT once the held ones are acknowledged. */
@@ -120,6 +124,7 @@ public final class DeviceSession {
     return clientId;
   }
 
+  @Override
   public String connectionId() {
     return connectionId;
   }
@@ -142,6 +147,7 @@ public final class DeviceSession {
    * Publishes a routed downlink message to the device, if this connection is still open. Completes
    * once the message's first receipt is in Kafka: see {@link DeviceDelivery#deliver}.
    */
+  @Override
   public Future<Void> deliver(DownlinkMessage message) {
     Promise<Void> answered = Promise.promise();
     context.runOnContext(v -> delivery.deliver(message).onComplete(answered));
@@ -149,10 +155,11 @@ public final class DeviceSession {
   }
 
   /** Closes this connection because the same client id connected again [MQTT-3.1.4-3]. */
+  @Override
   public void takeOver() {
     context.runOnContext(v -> {
       willCancelled = true;
-      disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, "takeover");
+      disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, CloseReason.TAKEOVER);
     });
   }
 
@@ -167,15 +174,16 @@ public final class DeviceSession {
       willCancelled = true;
       shuttingDown = true;
       if (acks.size() == 0) {
-        disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown");
+        disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, CloseReason.SHUTDOWN);
       } else {
         context.owner().setTimer(SHUTDOWN_ACK_WAIT_MS,
-            id -> disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown"));
+            id -> disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, CloseReason.SHUTDOWN));
       }
     });
   }
 
   /** Writes this connection's presence record again: the router saw a stale record after it. */
+  @Override
   public void refreshPresence() {
     context.runOnContext(v -> {
       if (!closed) {
@@ -191,7 +199,7 @@ public final class DeviceSession {
     if (topic.isEmpty() || message.properties().getProperty(MqttProperties.TOPIC_ALIAS) != null) {
       // An alias-only PUBLISH, or any Topic Alias: CONNACK advertised Topic Alias Maximum 0
       // [MQTT-3.3.2-8], [MQTT-3.3.2-9].
-      protocolViolation("topic_alias", MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
+      protocolViolation(ProtocolError.TOPIC_ALIAS, MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
       return;
     }
     if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
@@ -214,7 +222,7 @@ public final class DeviceSession {
     if (qos > 0 && v5 && acks.size() >= services.mqtt().receiveMaximum()) {
       // [MQTT-3.3.4-9] more unacknowledged QoS 1/2 PUBLISH packets than the Receive Maximum of CONNACK.
       // MQTT 3.1.1 has no such limit: there the 65,535 packet ids bound the in-flight count.
-      protocolViolation("receive_maximum", MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
+      protocolViolation(ProtocolError.RECEIVE_MAXIMUM, MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
       return;
     }
     RejectedTopicException topicRefused = checkTopic(topic);
@@ -258,21 +266,21 @@ public final class DeviceSession {
 
   /** The topic limits of mqtt.limits (UTF-8 bytes, levels); null when the topic is within them. No allocation. */
   private RejectedTopicException checkTopic(String topic) {
-    String limit = TopicLimits.check(topic, limits.maxTopicLength(), limits.maxTopicLevels());
+    Limit limit = TopicLimits.check(topic, limits.maxTopicLength(), limits.maxTopicLevels());
     if (limit == null) {
       return null;
     }
     services.metrics().limitRejected(limit);
-    return limit.equals(TopicLimits.LENGTH) ? TOPIC_TOO_LONG : TOO_MANY_TOPIC_LEVELS;
+    return limit == Limit.TOPIC_LENGTH ? TOPIC_TOO_LONG : TOO_MANY_TOPIC_LEVELS;
   }
 
   private void publishRateExceeded() {
     if (closed || !endpoint.isConnected()) {
       return; // already closing; the rest of the last read arrives
     }
-    services.metrics().limitRejected("publish_rate");
+    services.metrics().limitRejected(Limit.PUBLISH_RATE);
     LOG.debug("[client-id: {}] publishes faster than mqtt.limits.publishRate, closing", clientId);
-    disconnect(MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH, "limit");
+    disconnect(MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH, CloseReason.LIMIT);
   }
 
   private boolean inflightBelowBound() {
@@ -315,14 +323,14 @@ public final class DeviceSession {
     } else {
       // MQTT 3.1.1 has no negative PUBACK, and vert.x 5.0.8 drops PUBREC reason codes: close, the
       // client resends on its next connection.
-      disconnect(ReasonCodes.disconnect(failure), "uplink_failure");
+      disconnect(ReasonCodes.disconnect(failure), CloseReason.UPLINK_FAILURE);
     }
   }
 
   /** After AckQueue released acknowledgements: a shutting-down connection closes once it holds none. */
   private void afterAcks() {
     if (shuttingDown && acks.size() == 0) {
-      disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, "shutdown");
+      disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, CloseReason.SHUTDOWN);
     }
   }
 
@@ -332,7 +340,7 @@ public final class DeviceSession {
     }
     logFailure(failure);
     if (ReasonCodes.isDeviceFault(failure)) {
-      disconnect(ReasonCodes.disconnect(failure), "uplink_failure");
+      disconnect(ReasonCodes.disconnect(failure), CloseReason.UPLINK_FAILURE);
     }
   }
 
@@ -349,7 +357,7 @@ public final class DeviceSession {
     try {
       codes = subscriptions.subscribe(message.topicSubscriptions());
     } catch (Subscriptions.InvalidFilterException e) {
-      protocolViolation("invalid_filter", MqttDisconnectReasonCode.TOPIC_FILTER_INVALID);
+      protocolViolation(ProtocolError.INVALID_FILTER, MqttDisconnectReasonCode.TOPIC_FILTER_INVALID);
       return;
     }
     // SUBACK only once the router can know: the presence record is in Kafka.
@@ -377,14 +385,14 @@ public final class DeviceSession {
   private void onDisconnect(MqttDisconnectMessage message) {
     // A DISCONNECT discards the Will [MQTT-3.14.4-3], unless MQTT 5 asks for it with 0x04.
     willCancelled = message.code() != MqttDisconnectReasonCode.WITH_WILL_MESSAGE;
-    closeReason = "disconnect";
+    closeReason = CloseReason.DISCONNECT;
   }
 
   private void onException(Throwable failure) {
     // Decoder failures (oversized or malformed packets, invalid UTF-8, a wildcard in a PUBLISH topic):
     // vert.x closes the connection after this handler.
-    services.metrics().protocolError("malformed_packet");
-    closeReason = "bad_input";
+    services.metrics().protocolError(ProtocolError.MALFORMED_PACKET);
+    closeReason = CloseReason.BAD_INPUT;
     LOG.debug("[client-id: {}] bad input, closing: {}", clientId, failure.toString());
   }
 
@@ -398,10 +406,10 @@ public final class DeviceSession {
     acks.clear();
     delivery.closed();
     services.registry().unregister(this);
-    String reason = closeReason == null ? "lost" : closeReason;
+    CloseReason reason = closeReason == null ? CloseReason.LOST : closeReason;
     services.metrics().connectionClosed(reason);
     LOG.debug("[client-id: {}] connection closed ({})", clientId, reason);
-    if (!"takeover".equals(reason)) {
+    if (reason != CloseReason.TAKEOVER) {
       // After a takeover the newer connection's record is the client's state; a "disconnected"
       // record from this one would only be stale.
       writePresence(Event.DISCONNECTED);
@@ -422,7 +430,7 @@ public final class DeviceSession {
 
   private void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
-    String limit = TopicLimits.check(will.getWillTopic(), limits.maxTopicLength(), limits.maxTopicLevels());
+    Limit limit = TopicLimits.check(will.getWillTopic(), limits.maxTopicLength(), limits.maxTopicLevels());
     if (limit != null) {
       // Held to the same limits as any PUBLISH topic: refused like a Will no rule maps.
       services.metrics().limitRejected(limit);
@@ -440,14 +448,14 @@ public final class DeviceSession {
         });
   }
 
-  private void protocolViolation(String type, MqttDisconnectReasonCode code) {
+  private void protocolViolation(ProtocolError type, MqttDisconnectReasonCode code) {
     services.metrics().protocolError(type);
     LOG.debug("[client-id: {}] protocol violation ({}), closing", clientId, type);
-    disconnect(code, "protocol_error");
+    disconnect(code, CloseReason.PROTOCOL_ERROR);
   }
 
   /** Closes the connection (MQTT 5: DISCONNECT with the code first); reason as in BridgeMetrics#connectionClosed. */
-  private void disconnect(MqttDisconnectReasonCode code, String reason) {
+  private void disconnect(MqttDisconnectReasonCode code, CloseReason reason) {
     if (closed || !endpoint.isConnected()) {
       return;
     }
@@ -463,7 +471,7 @@ public final class DeviceSession {
     if (closed) {
       return;
     }
-    closeReason = "slow_consumer";
+    closeReason = CloseReason.SLOW_CONSUMER;
     LOG.debug("[client-id: {}] does not read its downlink, closing", clientId);
     if (!EndpointChannel.closeNow(endpoint)) {
       endpoint.close();

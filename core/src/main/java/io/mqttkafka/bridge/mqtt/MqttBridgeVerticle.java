@@ -4,6 +4,8 @@ import io.mqttkafka.bridge.auth.ConnectInfo;
 import io.mqttkafka.bridge.auth.Identity;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.metrics.MetricTags.KeepAliveBound;
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
@@ -78,42 +80,42 @@ public final class MqttBridgeVerticle extends VerticleBase {
     String clientId = endpoint.clientIdentifier();
     if (version != MQTT_3_1_1 && version != MQTT_5) {
       // MQTT 3.1 (level 3) is not supported [MQTT-3.1.2-2].
-      refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION, "protocol_version");
+      refuse(endpoint, version, Refusal.UNSUPPORTED_PROTOCOL_VERSION);
       return;
     }
     if (version == MQTT_5 && endpoint.connectProperties() != null
         && endpoint.connectProperties().getProperty(MqttProperties.AUTHENTICATION_METHOD) != null) {
       // MQTT 5 enhanced authentication (AUTH exchanges) is not supported; 0x8C says so [MQTT-4.12.0-1].
-      refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD, "authentication_method");
+      refuse(endpoint, version, Refusal.BAD_AUTHENTICATION_METHOD);
       return;
     }
     if (draining.getAsBoolean()) {
-      refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
+      refuse(endpoint, version, Refusal.SERVER_UNAVAILABLE);
       return;
     }
     if (clientId == null || clientId.isEmpty() || clientId.length() > config.maxClientIdLength()
         || !config.clientIdPattern().matcher(clientId).matches()) {
       // [MQTT-3.1.3-9] a client id the server does not accept; the bridge assigns none, as the
       // client id is the device's identity and the key of its Kafka records.
-      refuse(endpoint, ReasonCodes.connack(Refusal.CLIENT_ID_INVALID, version), Refusal.CLIENT_ID_INVALID.metricTag());
+      refuse(endpoint, version, Refusal.CLIENT_ID_INVALID);
       return;
     }
     // The limits come before authentication, the expensive part of a CONNECT.
     if (!connectionLimits.tryOpen()) {
-      refuseByLimit(endpoint, version, Refusal.QUOTA_EXCEEDED, "max_connections");
+      refuseByLimit(endpoint, version, Refusal.QUOTA_EXCEEDED, Limit.MAX_CONNECTIONS);
       return;
     }
     if (!connectionLimits.tryConnect()) {
       connectionLimits.release();
-      refuseByLimit(endpoint, version, Refusal.CONNECTION_RATE_EXCEEDED, "connect_rate");
+      refuseByLimit(endpoint, version, Refusal.CONNECTION_RATE_EXCEEDED, Limit.CONNECT_RATE);
       return;
     }
     authenticateThenAccept(endpoint, version);
   }
 
-  private void refuseByLimit(MqttEndpoint endpoint, int version, Refusal refusal, String limit) {
+  private void refuseByLimit(MqttEndpoint endpoint, int version, Refusal refusal, Limit limit) {
     metrics.limitRejected(limit);
-    refuse(endpoint, ReasonCodes.connack(refusal, version), refusal.metricTag());
+    refuse(endpoint, version, refusal);
   }
 
   /**
@@ -133,10 +135,10 @@ public final class MqttBridgeVerticle extends VerticleBase {
       } else if (outcome.failed()) {
         connectionLimits.release();
         Refusal refusal = ReasonCodes.refusal(outcome.cause());
-        refuse(endpoint, ReasonCodes.connack(refusal, version), refusal.metricTag());
+        refuse(endpoint, version, refusal);
       } else if (draining.getAsBoolean()) {
         connectionLimits.release();
-        refuse(endpoint, ReasonCodes.connack(Refusal.SERVER_UNAVAILABLE, version), Refusal.SERVER_UNAVAILABLE.metricTag());
+        refuse(endpoint, version, Refusal.SERVER_UNAVAILABLE);
       } else {
         accept(endpoint, version, outcome.result());
       }
@@ -173,13 +175,13 @@ public final class MqttBridgeVerticle extends VerticleBase {
     int max = limits.maxKeepAliveSeconds();
     int min = limits.minKeepAliveSeconds();
     int enforced = requested;
-    String bound = null;
+    KeepAliveBound bound = null;
     if (max > 0 && (requested == 0 || requested > max)) {
       enforced = max;
-      bound = "max";
+      bound = KeepAliveBound.MAX;
     } else if (requested != 0 && requested < min) {
       enforced = min;
-      bound = "min";
+      bound = KeepAliveBound.MIN;
     }
     if (bound == null) {
       return requested;
@@ -216,9 +218,10 @@ public final class MqttBridgeVerticle extends VerticleBase {
     return properties;
   }
 
-  private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason) {
-    metrics.connectionRefused(reason);
-    LOG.debug("[client-id: {}] CONNECT refused: {} ({})", endpoint.clientIdentifier(), reason, code);
+  private void refuse(MqttEndpoint endpoint, int version, Refusal refusal) {
+    MqttConnectReturnCode code = ReasonCodes.connack(refusal, version);
+    metrics.connectionRefused(refusal);
+    LOG.debug("[client-id: {}] CONNECT refused: {} ({})", endpoint.clientIdentifier(), refusal.metricTag(), code);
     endpoint.reject(code);
   }
 }

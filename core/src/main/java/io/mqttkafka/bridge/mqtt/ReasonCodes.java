@@ -1,7 +1,8 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.metrics.MetricTag;
 import io.mqttkafka.bridge.auth.AuthenticationException;
-import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.kafka.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.mqttkafka.bridge.uplink.TopicNotAuthorizedException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
@@ -16,7 +17,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 public final class ReasonCodes {
 
   /** Why a CONNECT is refused; each maps to the v3.1.1 return code and the v5 reason code. */
-  public enum Refusal {
+  public enum Refusal implements MetricTag {
     CLIENT_ID_INVALID("client_id_invalid"),
     SERVER_UNAVAILABLE("server_unavailable"),
     /** Credentials were sent and are wrong: unknown user, wrong password, invalid token. */
@@ -26,7 +27,11 @@ public final class ReasonCodes {
     /** mqtt.limits.maxConnections are open. */
     QUOTA_EXCEEDED("max_connections"),
     /** CONNECTs come faster than mqtt.limits.connectRate. */
-    CONNECTION_RATE_EXCEEDED("connect_rate");
+    CONNECTION_RATE_EXCEEDED("connect_rate"),
+    /** Not MQTT 3.1.1 or 5 [MQTT-3.1.2-2]. */
+    UNSUPPORTED_PROTOCOL_VERSION("protocol_version"),
+    /** MQTT 5 enhanced authentication (AUTH exchanges), which the bridge does not offer [MQTT-4.12.0-1]. */
+    BAD_AUTHENTICATION_METHOD("authentication_method");
 
     private final String metricTag;
 
@@ -34,6 +39,7 @@ public final class ReasonCodes {
       this.metricTag = metricTag;
     }
 
+    @Override
     public String metricTag() {
       return metricTag;
     }
@@ -65,6 +71,12 @@ public final class ReasonCodes {
           : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
       case CONNECTION_RATE_EXCEEDED -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CONNECTION_RATE_EXCEEDED
           : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+      // v3.1.1 (and a level 3 CONNECT) 0x01, v5 0x84
+      case UNSUPPORTED_PROTOCOL_VERSION -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_UNSUPPORTED_PROTOCOL_VERSION
+          : MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION;
+      // Only MQTT 5 has authentication methods: 0x8C
+      case BAD_AUTHENTICATION_METHOD -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD
+          : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
     };
   }
 
@@ -81,6 +93,7 @@ public final class ReasonCodes {
     return switch (e.reason()) {
       case BAD_CREDENTIALS, INVALID_TOKEN -> Refusal.BAD_CREDENTIALS;
       case NO_CREDENTIALS, CLIENT_ID_MISMATCH -> Refusal.NOT_AUTHORIZED;
+      case ERROR -> Refusal.SERVER_UNAVAILABLE;
     };
   }
 

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -7,7 +8,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The device sessions connected to this instance, by client id; shared by all bridge verticles. */
-public final class SessionRegistry {
+public final class SessionRegistry implements DeliveryTarget.Lookup {
 
   private final ConcurrentMap<String, DeviceSession> sessions = new ConcurrentHashMap<>();
   private final AtomicLong connections = new AtomicLong();
@@ -34,6 +35,7 @@ public final class SessionRegistry {
     sessions.remove(session.clientId(), session);
   }
 
+  @Override
   public DeviceSession get(String clientId) {
     return sessions.get(clientId);
   }

@@ -3,8 +3,8 @@ package io.mqttkafka.bridge.mqtt;
 import io.mqttkafka.bridge.auth.Authenticator;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.routing.PresenceWriter;
-import io.mqttkafka.bridge.routing.ReceiptWriter;
+import io.mqttkafka.bridge.kafka.PresenceWriter;
+import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 
 /**

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.metrics.MetricTags.ReadPause;
 import io.vertx.mqtt.MqttEndpoint;
 import java.util.function.BooleanSupplier;
 
@@ -61,7 +62,7 @@ final class SocketReading {
     forInflight = inflight;
     resumeBy = System.nanoTime() + maxPauseNanos;
     pauses.paused(this);
-    metrics.readPaused(inflight ? "inflight" : "uplink");
+    metrics.readPaused(inflight ? ReadPause.INFLIGHT : ReadPause.UPLINK);
   }
 
   /** Whether reading may resume; {@code uplinkDrained}: the uplink is below its low-water mark. */

@@ -1,6 +1,9 @@
 package io.mqttkafka.bridge.mqtt;
 
-import io.mqttkafka.bridge.routing.PresenceRecord;
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
+import io.mqttkafka.bridge.topic.TopicLimits;
+import io.mqttkafka.bridge.topic.TopicFilter;
+import io.mqttkafka.bridge.records.PresenceRecord;
 import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
 import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
@@ -33,15 +36,15 @@ final class Subscriptions {
   private final boolean v5;
   private final int maxTopicLength;
   private final int maxTopicLevels;
-  private final Consumer<String> limitRejected;
+  private final Consumer<Limit> limitRejected;
   private final Map<String, Integer> granted = new LinkedHashMap<>();
 
   /**
    * @param allowedTemplates {@code mappings.downlink.filters}; a template the client id cannot fill is skipped
-   * @param limitRejected    told the limit ({@link TopicLimits#LENGTH} or {@link TopicLimits#LEVELS}) a refused filter breaks
+   * @param limitRejected    told the limit ({@link Limit#TOPIC_LENGTH} or {@link Limit#TOPIC_LEVELS}) a refused filter breaks
    */
   Subscriptions(List<String> allowedTemplates, String clientId, String username, boolean v5, int maxTopicLength,
-                int maxTopicLevels, Consumer<String> limitRejected) {
+                int maxTopicLevels, Consumer<Limit> limitRejected) {
     List<TopicFilter> filters = new ArrayList<>();
     for (String template : allowedTemplates) {
       String expanded = TopicFilter.expand(template, clientId, username);
@@ -70,7 +73,7 @@ final class Subscriptions {
     List<MqttSubAckReasonCode> codes = new ArrayList<>(requested.size());
     for (MqttTopicSubscription subscription : requested) {
       String filter = subscription.topicName();
-      String limit = TopicLimits.check(filter, maxTopicLength, maxTopicLevels);
+      Limit limit = TopicLimits.check(filter, maxTopicLength, maxTopicLevels);
       if (limit != null) {
         limitRejected.accept(limit);
         codes.add(v5 ? MqttSubAckReasonCode.TOPIC_FILTER_INVALID : MqttSubAckReasonCode.UNSPECIFIED_ERROR);

@@ -1,14 +1,19 @@
 package io.mqttkafka.bridge.routing;
 
-import io.mqttkafka.bridge.LogThrottle;
+import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.kafka.PresenceWriter;
+import io.mqttkafka.bridge.kafka.ReceiptWriter;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.util.LogThrottle;
 import io.mqttkafka.bridge.bus.Addresses;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
 import io.mqttkafka.bridge.downlink.DownlinkMessageCodec;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.mqtt.TopicFilter;
-import io.mqttkafka.bridge.uplink.BufferSerializer;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.topic.TopicFilter;
+import io.mqttkafka.bridge.kafka.BufferSerializer;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -88,10 +93,6 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private static final long HELD_BYTES_MAX = 4L * 1024 * 1024;
   /** Pause before a receipt Kafka did not take is written again. */
   private static final long RECEIPT_RETRY_MS = 1_000;
-  static final String HEADER_TOPIC = "mqtt.topic";
-  static final String HEADER_QOS = "mqtt.qos";
-  static final String HEADER_CORRELATION_ID = "correlation.id";
-  static final String HEADER_TTL_MS = "ttl.ms";
   /** Downlink QoS when the record has no mqtt.qos header: commands are worth an acknowledgement. */
   private static final int DEFAULT_QOS = 1;
 
@@ -544,10 +545,10 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
 
   private void onDownlink(Partition partition, ConsumerRecord<String, byte[]> record) {
     String clientId = record.key();
-    String topic = header(record, HEADER_TOPIC);
-    String correlationId = header(record, HEADER_CORRELATION_ID);
-    String qos = header(record, HEADER_QOS);
-    String ttl = header(record, HEADER_TTL_MS);
+    String topic = header(record, HeaderNames.TOPIC);
+    String correlationId = header(record, HeaderNames.CORRELATION_ID);
+    String qos = header(record, HeaderNames.QOS);
+    String ttl = header(record, HeaderNames.TTL_MS);
     int partitionNumber = record.partition();
     long offset = record.offset();
     String invalid = validate(clientId, topic, qos, ttl);
@@ -584,16 +585,16 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
       return "no key: the key must be the target client id";
     }
     if (topic == null) {
-      return "missing header " + HEADER_TOPIC;
+      return "missing header " + HeaderNames.TOPIC;
     }
     if (!TopicFilter.isValidTopicName(topic)) {
-      return "header " + HEADER_TOPIC + " is not a valid MQTT topic name";
+      return "header " + HeaderNames.TOPIC + " is not a valid MQTT topic name";
     }
     if (qos != null && !qos.equals("0") && !qos.equals("1")) {
-      return "header " + HEADER_QOS + " must be 0 or 1";
+      return "header " + HeaderNames.QOS + " must be 0 or 1";
     }
     if (ttl != null && !isMillis(ttl)) {
-      return "header " + HEADER_TTL_MS + " must be a whole number of milliseconds";
+      return "header " + HeaderNames.TTL_MS + " must be a whole number of milliseconds";
     }
     return null;
   }

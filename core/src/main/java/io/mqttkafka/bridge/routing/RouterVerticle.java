@@ -1,5 +1,7 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.kafka.PresenceWriter;
+import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

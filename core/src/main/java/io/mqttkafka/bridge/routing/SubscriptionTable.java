@@ -1,7 +1,8 @@
 package io.mqttkafka.bridge.routing;
 
-import io.mqttkafka.bridge.mqtt.TopicFilter;
-import io.mqttkafka.bridge.routing.PresenceRecord.Subscription;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.topic.TopicFilter;
+import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;

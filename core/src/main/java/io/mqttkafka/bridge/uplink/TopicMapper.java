@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.uplink;
 
-import io.mqttkafka.bridge.mqtt.TopicFilter;
+import io.mqttkafka.bridge.topic.TopicFilter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

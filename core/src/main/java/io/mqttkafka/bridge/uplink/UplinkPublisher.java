@@ -1,5 +1,8 @@
 package io.mqttkafka.bridge.uplink;
 
+import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.kafka.OverloadedException;
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.config.BridgeConfig.Unmatched;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -18,13 +21,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 public final class UplinkPublisher {
 
-  public static final String HEADER_TOPIC = "mqtt.topic";
-  public static final String HEADER_QOS = "mqtt.qos";
-  public static final String HEADER_CLIENT_ID = "mqtt.client.id";
-  public static final String HEADER_RETAIN = "mqtt.retain";
-  public static final String HEADER_REASON = "reason";
-  /** MQTT 5 user properties with this prefix are not copied: they would forge the bridge's own headers. */
-  private static final String RESERVED_PREFIX = "mqtt.";
   private static final byte[][] QOS_BYTES = {bytes("0"), bytes("1"), bytes("2")};
   private static final byte[] TRUE = bytes("true");
   private static final byte[] UNMATCHED = bytes("unmatched");
@@ -76,11 +72,11 @@ public final class UplinkPublisher {
           "rule " + mapping.rule().name() + " rendered an invalid Kafka topic name"));
     }
     Headers headers = new RecordHeaders()
-        .add(HEADER_TOPIC, subject.topicUtf8(mqttTopic))
-        .add(HEADER_QOS, QOS_BYTES[qos])
-        .add(HEADER_CLIENT_ID, subject.clientIdUtf8());
+        .add(HeaderNames.TOPIC, subject.topicUtf8(mqttTopic))
+        .add(HeaderNames.QOS, QOS_BYTES[qos])
+        .add(HeaderNames.CLIENT_ID, subject.clientIdUtf8());
     if (retain) {
-      headers.add(HEADER_RETAIN, TRUE);
+      headers.add(HeaderNames.RETAIN, TRUE);
     }
     copyUserProperties(properties, headers);
     long startNanos = System.nanoTime();
@@ -90,7 +86,7 @@ public final class UplinkPublisher {
           metrics.uplinkProduced(qos, ruleIndex, payload.length(), System.nanoTime() - startNanos);
           return Outcome.PRODUCED;
         })
-        .onFailure(failure -> metrics.uplinkFailed(qos, failure));
+        .onFailure(failure -> metrics.uplinkFailed(qos, failure instanceof OverloadedException));
   }
 
   /** See {@link KafkaSender#congested()}: publishers should be slowed down. */
@@ -106,20 +102,20 @@ public final class UplinkPublisher {
   private Future<Outcome> unmatched(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos) {
     switch (unmatched) {
       case DROP:
-        metrics.uplinkDropped(qos, "unmatched");
+        metrics.uplinkDroppedUnmatched(qos);
         return Future.succeededFuture(Outcome.DROPPED);
       case DEADLETTER:
         Headers headers = new RecordHeaders()
-            .add(HEADER_TOPIC, subject.topicUtf8(mqttTopic))
-            .add(HEADER_QOS, QOS_BYTES[qos])
-            .add(HEADER_CLIENT_ID, subject.clientIdUtf8())
-            .add(HEADER_REASON, UNMATCHED);
+            .add(HeaderNames.TOPIC, subject.topicUtf8(mqttTopic))
+            .add(HeaderNames.QOS, QOS_BYTES[qos])
+            .add(HeaderNames.CLIENT_ID, subject.clientIdUtf8())
+            .add(HeaderNames.REASON, UNMATCHED);
         return sender.send(new ProducerRecord<>(deadLetterTopic, null, subject.clientId(), payload, headers))
             .map(metadata -> {
               metrics.uplinkDeadLettered(qos);
               return Outcome.DEAD_LETTERED;
             })
-            .onFailure(failure -> metrics.uplinkFailed(qos, failure));
+            .onFailure(failure -> metrics.uplinkFailed(qos, failure instanceof OverloadedException));
       default:
         metrics.uplinkRejected(qos);
         return Future.failedFuture(new RejectedTopicException("no mapping rule matches the topic"));
@@ -134,7 +130,7 @@ public final class UplinkPublisher {
     for (Object property : properties.getProperties(MqttProperties.USER_PROPERTY)) {
       if (property instanceof MqttProperties.UserProperty userProperty) {
         String name = userProperty.value().key;
-        if (!name.startsWith(RESERVED_PREFIX)) {
+        if (!name.startsWith(HeaderNames.RESERVED_PREFIX)) {
           headers.add(name, bytes(userProperty.value().value));
         }
       }

@@ -3,8 +3,8 @@ package io.mqttkafka.bridge.downlink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.routing.Receipt;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testkit.Metrics;

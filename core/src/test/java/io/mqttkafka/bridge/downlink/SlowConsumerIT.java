@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testkit.Metrics;
 import io.mqttkafka.bridge.testkit.RawMqttClient;

@@ -3,9 +3,9 @@ package io.mqttkafka.bridge.downlink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.routing.PresenceRecord;
-import io.mqttkafka.bridge.routing.Receipt;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testkit.Metrics;
 import io.mqttkafka.bridge.testsupport.TestBridge;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.routing.PresenceRecord;
-import io.mqttkafka.bridge.routing.Receipt;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testkit.KafkaTopics;
 import io.mqttkafka.bridge.testkit.Metrics;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testkit.Received;
 import io.mqttkafka.bridge.testsupport.TestBridge;

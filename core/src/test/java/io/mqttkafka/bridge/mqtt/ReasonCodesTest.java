@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mqttkafka.bridge.auth.AuthenticationException;
 import io.mqttkafka.bridge.auth.AuthenticationException.Reason;
 import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
-import io.mqttkafka.bridge.uplink.OverloadedException;
+import io.mqttkafka.bridge.kafka.OverloadedException;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.mqttkafka.bridge.uplink.TopicNotAuthorizedException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;

@@ -1,5 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
+import io.mqttkafka.bridge.topic.TopicLimits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -51,13 +53,13 @@ class SubscriptionsTest {
 
   @Test
   void aFilterOverTheTopicLimitsIsRefusedOnItsOwnAndNamed() throws Exception {
-    List<String> broken = new java.util.ArrayList<>();
+    List<Limit> broken = new java.util.ArrayList<>();
     Subscriptions alice = new Subscriptions(OWN, "car-1", "alice", true, 16, 3, broken::add);
 
     assertThat(alice.subscribe(requests("DL/alice/#", "DL/alice/a/b", "DL/alice/very-long-level")))
         .containsExactly(MqttSubAckReasonCode.GRANTED_QOS1, MqttSubAckReasonCode.TOPIC_FILTER_INVALID,
             MqttSubAckReasonCode.TOPIC_FILTER_INVALID);
-    assertThat(broken).containsExactly(TopicLimits.LEVELS, TopicLimits.LENGTH);
+    assertThat(broken).containsExactly(Limit.TOPIC_LEVELS, Limit.TOPIC_LENGTH);
     assertThat(alice.snapshot()).extracting(s -> s.filter()).containsExactly("DL/alice/#");
   }
 

@@ -1,5 +1,10 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.kafka.PresenceWriter;
+import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,12 +12,12 @@ import io.mqttkafka.bridge.bus.Addresses;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.downlink.DownlinkMessage;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.routing.PresenceRecord.Event;
-import io.mqttkafka.bridge.routing.PresenceRecord.Subscription;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.PresenceRecord.Event;
+import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testkit.WarningLog;
-import io.mqttkafka.bridge.uplink.BufferSerializer;
-import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.mqttkafka.bridge.kafka.BufferSerializer;
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -482,7 +487,7 @@ class RouterLoopTest {
   /** A downlink record that claims {@code size} bytes (what the held-bytes limit counts). */
   private void downlink(String clientId, int size) {
     RecordHeaders headers = new RecordHeaders();
-    headers.add(RouterLoop.HEADER_TOPIC, "DL/command".getBytes(StandardCharsets.UTF_8));
+    headers.add(HeaderNames.TOPIC, "DL/command".getBytes(StandardCharsets.UTF_8));
     consumer.append(DOWNLINK, partitionOf(clientId), clientId, new byte[10], headers, size);
   }
 

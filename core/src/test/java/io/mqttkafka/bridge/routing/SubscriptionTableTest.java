@@ -1,9 +1,10 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.records.PresenceRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mqttkafka.bridge.routing.PresenceRecord.Event;
-import io.mqttkafka.bridge.routing.PresenceRecord.Subscription;
+import io.mqttkafka.bridge.records.PresenceRecord.Event;
+import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
 import io.mqttkafka.bridge.routing.SubscriptionTable.Applied;
 import io.mqttkafka.bridge.routing.SubscriptionTable.Applied.Action;
 import io.mqttkafka.bridge.routing.SubscriptionTable.Route;

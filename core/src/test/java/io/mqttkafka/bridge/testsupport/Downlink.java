@@ -1,7 +1,7 @@
 package io.mqttkafka.bridge.testsupport;
 
 import io.mqttkafka.bridge.testkit.TestKafka;
-import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.records.Receipt;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.mqttkafka.bridge.testsupport;
 
 import io.mqttkafka.bridge.testkit.LoadDevice;
-import io.mqttkafka.bridge.routing.Receipt;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

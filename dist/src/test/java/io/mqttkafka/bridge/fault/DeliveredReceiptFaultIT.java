@@ -2,7 +2,7 @@ package io.mqttkafka.bridge.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mqttkafka.bridge.routing.Receipt;
+import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.process.BridgeProcess;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testsupport.Downlink;

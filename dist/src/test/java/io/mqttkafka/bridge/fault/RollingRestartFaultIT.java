@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.fault;
 
+import io.mqttkafka.bridge.records.Receipt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -102,7 +103,7 @@ class RollingRestartFaultIT {
         }
         DownlinkLoad.Tally r = receipts.get();
         ReliabilityReport.row(fault + ", downlink QoS 1 (" + (int) DOWNLINK_RATE + "/s)", r.records() + " records",
-            r.byStatus().getOrDefault(io.mqttkafka.bridge.routing.Receipt.Status.ACKED, 0) + " acked",
+            r.byStatus().getOrDefault(io.mqttkafka.bridge.records.Receipt.Status.ACKED, 0) + " acked",
             r.withReceipt() + " with a receipt", r.missing(), r.duplicateDeliveries() + " delivered twice", "-",
             "statuses " + r.byStatus() + "; " + r.receivedByDevices() + " received by devices");
         ReliabilityReport.note(r.toString());

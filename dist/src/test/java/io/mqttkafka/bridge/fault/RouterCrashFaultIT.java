@@ -3,8 +3,8 @@ package io.mqttkafka.bridge.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mqttkafka.bridge.routing.Receipt;
-import io.mqttkafka.bridge.routing.Receipt.Status;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testsupport.DownlinkLoad;
 import io.mqttkafka.bridge.testkit.Fleet;
 import io.mqttkafka.bridge.testkit.KafkaTopics;

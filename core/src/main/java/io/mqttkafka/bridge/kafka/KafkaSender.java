@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.uplink;
+package io.mqttkafka.bridge.kafka;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

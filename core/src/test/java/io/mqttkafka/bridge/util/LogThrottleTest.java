@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge;
+package io.mqttkafka.bridge.util;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

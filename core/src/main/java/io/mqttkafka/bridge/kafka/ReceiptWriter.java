@@ -1,9 +1,11 @@
-package io.mqttkafka.bridge.routing;
+package io.mqttkafka.bridge.kafka;
 
-import io.mqttkafka.bridge.LogThrottle;
+import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.records.Receipt;
+import io.mqttkafka.bridge.util.LogThrottle;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.uplink.BufferSerializer;
-import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.mqttkafka.bridge.kafka.BufferSerializer;
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,7 +22,6 @@ import org.slf4j.event.Level;
  */
 public final class ReceiptWriter {
 
-  public static final String HEADER_CORRELATION_ID = "correlation.id";
   private static final Logger LOG = LoggerFactory.getLogger(ReceiptWriter.class);
 
   private final KafkaSender sender;
@@ -34,6 +35,7 @@ public final class ReceiptWriter {
     this.topic = topic;
     this.instanceId = instanceId;
     this.metrics = metrics;
+    metrics.declareDownlinkOutcomes(Receipt.Status.values());
   }
 
   /**
@@ -47,7 +49,7 @@ public final class ReceiptWriter {
         System.currentTimeMillis());
     RecordHeaders headers = new RecordHeaders();
     if (correlationId != null) {
-      headers.add(HEADER_CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
+      headers.add(HeaderNames.CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
     }
     return sender.sendControl(
             new ProducerRecord<>(topic, null, clientId, BufferSerializer.wrap(receipt.toJson()), headers))

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.uplink;
+package io.mqttkafka.bridge.kafka;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,7 +1,8 @@
-package io.mqttkafka.bridge.routing;
+package io.mqttkafka.bridge.kafka;
 
-import io.mqttkafka.bridge.uplink.BufferSerializer;
-import io.mqttkafka.bridge.uplink.KafkaSender;
+import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.kafka.BufferSerializer;
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.vertx.core.Future;
 import org.apache.kafka.clients.producer.ProducerRecord;
 

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.routing;
+package io.mqttkafka.bridge.records;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.mqttkafka.bridge.mqtt.TopicFilter;
+import io.mqttkafka.bridge.topic.TopicFilter;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;

@@ -1,22 +1,24 @@
-package io.mqttkafka.bridge.mqtt;
+package io.mqttkafka.bridge.topic;
+
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 
 /**
  * mqtt.limits.maxTopicLength (UTF-8 bytes) and maxTopicLevels for PUBLISH topics and SUBSCRIBE
  * filters. Pure, and free of allocation: it runs for every PUBLISH.
  */
-final class TopicLimits {
-
-  static final String LENGTH = "topic_length";
-  static final String LEVELS = "topic_levels";
+public final class TopicLimits {
 
   private TopicLimits() {
   }
 
-  /** The limit the topic (or filter) breaks, {@link #LENGTH} or {@link #LEVELS}; null when it keeps both. */
-  static String check(String topic, int maxBytes, int maxLevels) {
+  /**
+   * The limit the topic (or filter) breaks, {@link Limit#TOPIC_LENGTH} or {@link Limit#TOPIC_LEVELS};
+   * null when it keeps both.
+   */
+  public static Limit check(String topic, int maxBytes, int maxLevels) {
     int chars = topic.length();
     if (chars > maxBytes) {
-      return LENGTH; // a UTF-8 encoding has at least one byte per UTF-16 char
+      return Limit.TOPIC_LENGTH; // a UTF-8 encoding has at least one byte per UTF-16 char
     }
     boolean surelyShort = chars <= maxBytes / 3; // and at most three
     int bytes = 0;
@@ -32,8 +34,8 @@ final class TopicLimits {
       }
     }
     if (!surelyShort && bytes > maxBytes) {
-      return LENGTH;
+      return Limit.TOPIC_LENGTH;
     }
-    return levels > maxLevels ? LEVELS : null;
+    return levels > maxLevels ? Limit.TOPIC_LEVELS : null;
   }
 }

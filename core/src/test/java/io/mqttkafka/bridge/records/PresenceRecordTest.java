@@ -1,11 +1,11 @@
-package io.mqttkafka.bridge.routing;
+package io.mqttkafka.bridge.records;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
-import io.mqttkafka.bridge.routing.PresenceRecord.Event;
-import io.mqttkafka.bridge.routing.PresenceRecord.Subscription;
+import io.mqttkafka.bridge.records.PresenceRecord.Event;
+import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

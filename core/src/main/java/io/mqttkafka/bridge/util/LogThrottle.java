@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge;
+package io.mqttkafka.bridge.util;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.uplink;
+package io.mqttkafka.bridge.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.mqtt;
+package io.mqttkafka.bridge.topic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.mqtt;
+package io.mqttkafka.bridge.topic;
 
 /**
  * An MQTT topic filter (MQTT 3.1.1 and MQTT 5, section 4.7), parsed once and matched many times.

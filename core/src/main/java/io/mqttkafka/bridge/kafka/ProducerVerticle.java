@@ -1,5 +1,6 @@
-package io.mqttkafka.bridge.uplink;
+package io.mqttkafka.bridge.kafka;
 
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.micrometer.core.instrument.MeterRegistry;

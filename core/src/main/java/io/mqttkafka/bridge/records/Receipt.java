@@ -1,7 +1,9 @@
-package io.mqttkafka.bridge.routing;
+package io.mqttkafka.bridge.records;
 
+import io.mqttkafka.bridge.records.PresenceRecord;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.mqttkafka.bridge.metrics.MetricTag;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -30,7 +32,7 @@ public record Receipt(
     String detail,
     @JsonProperty(required = true) long timestamp) {
 
-  public enum Status {
+  public enum Status implements MetricTag {
     /** Handed to the device's connection as a PUBLISH. */
     @JsonProperty("delivered") DELIVERED("delivered"),
     /** The device acknowledged the PUBLISH (QoS 1 PUBACK). */
@@ -51,6 +53,12 @@ public record Receipt(
 
     Status(String json) {
       this.json = json;
+    }
+
+    /** The metric tag is the JSON value. */
+    @Override
+    public String metricTag() {
+      return json;
     }
   }
 

@@ -1,0 +1,31 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.metrics.MetricTag;
+import java.util.Locale;
+
+/** Why a device connection ended: the tag of {@code mqtt.bridge.connections.closed}. */
+public enum CloseReason implements MetricTag {
+  /** The client sent DISCONNECT. */
+  DISCONNECT,
+  /** A newer connection with the same client id took over [MQTT-3.1.4-3]. */
+  TAKEOVER,
+  /** The bridge is shutting down. */
+  SHUTDOWN,
+  /** The client broke the protocol (a Topic Alias, too many in flight, an invalid filter). */
+  PROTOCOL_ERROR,
+  /** The decoder failed: an oversized or malformed packet, a second CONNECT. */
+  BAD_INPUT,
+  /** A QoS 1/2 PUBLISH failed where MQTT cannot say so in its acknowledgement. */
+  UPLINK_FAILURE,
+  /** The device does not read its downlink. */
+  SLOW_CONSUMER,
+  /** The client publishes faster than mqtt.limits.publishRate. */
+  LIMIT,
+  /** Closed without DISCONNECT: the network, or keep-alive expiry. */
+  LOST;
+
+  @Override
+  public String metricTag() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,31 @@
+package io.mqttkafka.bridge.records;
+
+/**
+ * Every Kafka record header name of the public contract (README, "Kafka record contracts"), for the
+ * bridge, the benchmark tool and the tests alike.
+ */
+public final class HeaderNames {
+
+  /** Uplink and dead letter: the full MQTT topic. Downlink (required): the topic to publish to. */
+  public static final String TOPIC = "mqtt.topic";
+  /** Uplink and dead letter: {@code 0}, {@code 1} or {@code 2}. Downlink: {@code 0} or {@code 1} (default 1). */
+  public static final String QOS = "mqtt.qos";
+  /** Uplink and dead letter: the publishing client's id. */
+  public static final String CLIENT_ID = "mqtt.client.id";
+  /** Uplink: {@code true}, present only when the PUBLISH had RETAIN set. */
+  public static final String RETAIN = "mqtt.retain";
+  /** Dead letter: why the message was not mapped ({@code unmatched}). */
+  public static final String REASON = "reason";
+  /** Downlink: copied to every receipt of the record, as this header and in the JSON. */
+  public static final String CORRELATION_ID = "correlation.id";
+  /** Downlink: the record expires this many milliseconds after its timestamp. */
+  public static final String TTL_MS = "ttl.ms";
+  /**
+   * The bridge's own header names start with this: MQTT 5 user properties with such names are not
+   * copied to uplink records, so a device cannot forge them.
+   */
+  public static final String RESERVED_PREFIX = "mqtt.";
+
+  private HeaderNames() {
+  }
+}
