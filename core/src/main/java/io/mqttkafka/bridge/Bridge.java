@@ -1,11 +1,5 @@
 package io.mqttkafka.bridge;
 
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mqttkafka.bridge.auth.Authenticator;
@@ -18,10 +12,11 @@ import io.mqttkafka.bridge.kafka.EmbeddedBroker;
 import io.mqttkafka.bridge.kafka.InternalTopics;
 import io.mqttkafka.bridge.kafka.KafkaHealth;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
+import io.mqttkafka.bridge.metrics.JvmMeters;
 import io.mqttkafka.bridge.mqtt.DeviceSession;
 import io.mqttkafka.bridge.mqtt.Listener;
 import io.mqttkafka.bridge.mqtt.Listener.Transport;
+import io.mqttkafka.bridge.mqtt.ConnectionGuard;
 import io.mqttkafka.bridge.mqtt.ConnectionLimits;
 import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
@@ -35,7 +30,6 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.ProducerVerticle;
 import io.mqttkafka.bridge.uplink.TopicMapper;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
-import io.netty.handler.codec.DecoderException;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -70,7 +64,6 @@ public final class Bridge {
 
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
   private static final long STOP_TIMEOUT_SECONDS = 60;
-  private static final String VERTX_MQTT_PACKAGE = "io.vertx.mqtt.";
   private static final long DRAIN_STEP_MS = 100;
   private static final long DRAIN_POLL_MS = 20;
 
@@ -92,9 +85,9 @@ public final class Bridge {
   private String dispatcherDeployment;
   private String routerDeployment;
   private RouterVerticle router;
-  private JvmGcMetrics jvmGcMetrics;
+  private JvmMeters jvmMeters;
   private Authenticator authenticator;
-  private int httpPort;
+  private volatile int httpPort;
 
   private Bridge(BridgeConfig config, EmbeddedBroker embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin,
                  ServerTls tls) {
@@ -188,15 +181,8 @@ public final class Bridge {
 
   private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
     BridgeMetrics metrics = new BridgeMetrics(registry);
-    new JvmMemoryMetrics().bindTo(registry);
-    jvmGcMetrics = new JvmGcMetrics();
-    jvmGcMetrics.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    // Open and maximum file descriptors: each MQTT connection holds one (benchmark tool, capacity).
-    new FileDescriptorMetrics().bindTo(registry);
-    vertx.exceptionHandler(failure -> onUnhandled(failure, metrics));
+    jvmMeters = new JvmMeters(registry);
+    vertx.exceptionHandler(failure -> ConnectionGuard.onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());
     if (config.mappings().uplink().isEmpty()) {
@@ -263,25 +249,6 @@ public final class Bridge {
         router::clients);
     metrics.gauge("sessions", "Device sessions on this instance", sessions::size);
     kafkaHealth.start();
-  }
-
-  /**
-   * Failures no connection handler saw: vert.x reports bad input from a connection that has not
-   * completed CONNECT here (a malformed first packet, any packet before CONNECT). The device's fault:
-   * counted and logged at DEBUG. Anything else is ours and logged as an error.
-   */
-  private static void onUnhandled(Throwable failure, BridgeMetrics metrics) {
-    StackTraceElement[] origin = failure.getStackTrace();
-    if (failure instanceof DecoderException) {
-      metrics.protocolError(ProtocolError.MALFORMED_PACKET);
-      LOG.debug("Bad input before CONNECT, connection closed: {}", failure.toString());
-    } else if (failure instanceof IllegalArgumentException && origin.length > 0
-        && origin[0].getClassName().startsWith(VERTX_MQTT_PACKAGE)) {
-      metrics.protocolError(ProtocolError.NOT_CONNECTED);
-      LOG.debug("Packet from a connection without accepted CONNECT, connection closed: {}", failure.toString());
-    } else {
-      LOG.error("Unhandled exception", failure);
-    }
   }
 
   private Map<String, Boolean> readiness() {
@@ -366,8 +333,8 @@ public final class Bridge {
       LOG.warn("Unclean stop: {}", e.toString());
     } finally {
       admin.close(Duration.ofSeconds(5));
-      if (jvmGcMetrics != null) {
-        jvmGcMetrics.close();
+      if (jvmMeters != null) {
+        jvmMeters.close();
       }
       if (embeddedKafka != null) {
         embeddedKafka.close();

@@ -5,7 +5,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.impl.jose.JWK;
+import io.mqttkafka.bridge.vertx.Jwks;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -54,9 +54,7 @@ final class JwtKeys {
       }
       String problem;
       try {
-        // The vert.x class that will hold the key (not exported API, but the only complete check).
-        JWK parsed = new JWK(jwk);
-        problem = parsed.publicKey() == null && parsed.mac() == null ? "no key material (n/e, x/y or k)" : null;
+        problem = Jwks.problem(jwk);
       } catch (RuntimeException e) {
         problem = rootMessage(e);
       }
@@ -104,7 +102,7 @@ final class JwtKeys {
       PubSecKeyOptions option = new PubSecKeyOptions().setAlgorithm(algorithm)
           .setBuffer(Buffer.buffer(pem, StandardCharsets.US_ASCII.name()));
       try {
-        new JWK(option);
+        Jwks.check(option);
       } catch (RuntimeException e) {
         throw new IllegalArgumentException("the key cannot verify " + algorithm + ": " + rootMessage(e));
       }

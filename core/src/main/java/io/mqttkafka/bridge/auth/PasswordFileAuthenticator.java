@@ -29,7 +29,8 @@ public final class PasswordFileAuthenticator implements Authenticator {
   private volatile PasswordFile current;
   /** The last version seen, loaded or not: a broken file is reported once, not at every poll. */
   private volatile PasswordFile.Version seen;
-  private long timerId = -1;
+  /** Set on start, cancelled on close, which may run on another thread. */
+  private volatile long timerId = -1;
 
   /** Reads the file now (blocking: call at start-up, not on an event loop). */
   PasswordFileAuthenticator(Vertx vertx, WorkerExecutor worker, Path file) throws IOException {

@@ -1,6 +1,5 @@
 package io.mqttkafka.bridge.downlink;
 
-import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;

@@ -1,6 +1,5 @@
 package io.mqttkafka.bridge.downlink;
 
-import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

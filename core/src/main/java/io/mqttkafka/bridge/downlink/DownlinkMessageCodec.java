@@ -16,13 +16,16 @@ public final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage,
 
   static final String NAME = "mqtt-bridge-downlink";
   private static final int NO_STRING = -1;
+  private static final Object REGISTERING = new Object();
 
   /** Registers the codec on this event bus unless it is already (the router and the dispatcher both need it). */
-  public static synchronized void register(EventBus bus) {
-    try {
-      bus.registerDefaultCodec(DownlinkMessage.class, new DownlinkMessageCodec());
-    } catch (IllegalStateException alreadyRegistered) {
-      // One per event bus: the other verticle registered it.
+  public static void register(EventBus bus) {
+    synchronized (REGISTERING) {
+      try {
+        bus.registerDefaultCodec(DownlinkMessage.class, new DownlinkMessageCodec());
+      } catch (IllegalStateException alreadyRegistered) {
+        // One per event bus: the other verticle registered it.
+      }
     }
   }
 

@@ -1,9 +1,8 @@
 package io.mqttkafka.bridge.kafka;
 
+import io.mqttkafka.bridge.vertx.Buffers;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -20,7 +19,7 @@ public final class BufferSerializer implements Serializer<Buffer> {
    * {@link #serialize} hands back as they are. The caller gives up the array: neither side writes to it.
    */
   public static Buffer wrap(byte[] bytes) {
-    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes));
+    return Buffers.wrap(bytes);
   }
 
   @Override
@@ -28,7 +27,7 @@ public final class BufferSerializer implements Serializer<Buffer> {
     if (data == null) {
       return null;
     }
-    ByteBuf buf = ((BufferInternal) data).getByteBuf();
+    ByteBuf buf = Buffers.byteBuf(data);
     if (buf.hasArray() && buf.arrayOffset() == 0 && buf.readerIndex() == 0
         && buf.array().length == buf.readableBytes()) {
       return buf.array();

@@ -16,7 +16,8 @@ public final class KafkaHealth {
   private final Vertx vertx;
   private final Admin admin;
   private volatile boolean reachable = true;
-  private long timer = -1;
+  /** Set on start, cancelled on stop, which may run on another thread. */
+  private volatile long timer = -1;
 
   public KafkaHealth(Vertx vertx, Admin admin) {
     this.vertx = vertx;

@@ -5,7 +5,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.Context;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,10 +51,12 @@ public final class KafkaSender {
   private final long maxInFlightBytes;
   private final long metadataTimeoutNanos;
   private final AtomicLong inFlightBytes = new AtomicLong();
-  /** Topics without metadata, with the records waiting for it; changed under the map's own lock. */
+  /** Topics without metadata, with the records waiting for it; changed under {@link #coldLock}. */
   private final Map<String, ColdTopic> cold = new ConcurrentHashMap<>();
+  /** Held while the queues of {@link #cold} change; the map itself is read without it. */
+  private final Object coldLock = new Object();
   /** Per calling context (one per bridge verticle), its acknowledgements waiting to be completed. */
-  private final Map<ContextInternal, Completions> completions = new ConcurrentHashMap<>();
+  private final Map<Context, Completions> completions = new ConcurrentHashMap<>();
 
   /**
    * @param metadataTimeoutMs how long a record may wait for its topic's metadata: {@code delivery.timeout.ms}
@@ -86,8 +88,10 @@ public final class KafkaSender {
   }
 
   private Future<RecordMetadata> send(ProducerRecord<String, Buffer> record, long limit) {
-    ContextInternal context = ContextInternal.current();
-    Promise<RecordMetadata> promise = context == null ? Promise.promise() : context.promise();
+    Context context = Vertx.currentContext();
+    // Completed on the context (Completions), so its listeners run there; a caller off any context is
+    // completed from the producer's I/O thread.
+    Promise<RecordMetadata> promise = Promise.promise();
     Completions batch = context == null ? null : completionsOf(context);
     long size = estimateSize(record);
     long total = inFlightBytes.addAndGet(size);
@@ -139,7 +143,7 @@ public final class KafkaSender {
     return inFlightBytes.get() < maxInFlightBytes / 4;
   }
 
-  private Completions completionsOf(ContextInternal context) {
+  private Completions completionsOf(Context context) {
     Completions batch = completions.get(context);
     return batch != null ? batch : completions.computeIfAbsent(context, Completions::new);
   }
@@ -159,7 +163,7 @@ public final class KafkaSender {
 
   private void enqueue(Pending pending) {
     String topic = pending.record.topic();
-    synchronized (cold) {
+    synchronized (coldLock) {
       ColdTopic waiting = cold.get(topic);
       if (waiting == null) {
         // Drained meanwhile, or the first record without metadata: the queue is empty, so try it now.
@@ -179,7 +183,7 @@ public final class KafkaSender {
   }
 
   private void retry(ColdTopic waiting) {
-    synchronized (cold) {
+    synchronized (coldLock) {
       Pending head;
       while ((head = waiting.pending.peek()) != null && trySend(head)) {
         waiting.pending.poll();
@@ -257,12 +261,12 @@ public final class KafkaSender {
    * The outcomes of one context's records, completed there in batches. The producer's I/O thread adds
    * (many per produce response); the first addition after a drain schedules the next drain.
    */
-  private final class Completions implements Handler<Void> {
-    private final ContextInternal context;
+  private static final class Completions implements Handler<Void> {
+    private final Context context;
     private final ConcurrentLinkedQueue<Pending> done = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
-    Completions(ContextInternal context) {
+    Completions(Context context) {
       this.context = context;
     }
 

@@ -2,9 +2,10 @@ package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
+import io.mqttkafka.bridge.vertx.MqttFailures;
+import io.mqttkafka.bridge.vertx.ServerConnections;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
@@ -17,19 +18,12 @@ import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.util.ReferenceCountUtil;
-import io.vertx.core.Handler;
-import io.vertx.core.internal.net.NetSocketInternal;
-import io.vertx.core.net.NetSocket;
-import io.vertx.core.net.impl.NetServerInternal;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubCompReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubRecReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubRelReasonCode;
-import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,15 +47,12 @@ import org.slf4j.LoggerFactory;
  * closed. Before CONNECT, vert.x-mqtt sets no exception handler on the socket, and vert.x logs every
  * decoder failure at ERROR; the guard installs one that counts and logs at DEBUG instead.
  *
- * <p>vert.x-mqtt offers no hook at connection time, so {@link #install} wraps the connect handler of
- * the MqttServer's NetServer (the private field {@code server} of MqttServerImpl, as EndpointChannel
- * reads {@code conn}). If that field cannot be reached, the server runs without the guard.
+ * <p>vert.x-mqtt offers no hook at connection time: {@link ServerConnections} makes one.
  */
-final class ConnectionGuard extends ChannelInboundHandlerAdapter {
+public final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionGuard.class);
   private static final String NAME = "mqttGuard";
-  private static final String DECODER = "mqttDecoder";
 
   /** A packet that breaks the protocol although it decoded. */
   static final class ProtocolViolationException extends DecoderException {
@@ -76,45 +67,37 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
   private boolean connectSeen;
 
   /**
-   * Wraps the server's connect handler so that each new connection gets the guard. Call before
-   * {@code listen()}. Returns false (and logs once) when vert.x-mqtt keeps its NetServer elsewhere.
+   * Gives each new connection of the server a guard, right after the MQTT decoder. Call before
+   * {@code listen()}.
+   *
+   * @throws IllegalStateException when vert.x-mqtt's internals changed: see {@link ServerConnections}
    */
-  static boolean install(MqttServer server, BridgeMetrics metrics) {
-    try {
-      Field field = server.getClass().getDeclaredField("server");
-      field.setAccessible(true);
-      NetServerInternal netServer = (NetServerInternal) field.get(server);
-      field.set(server, Proxy.newProxyInstance(ConnectionGuard.class.getClassLoader(),
-          new Class<?>[] {NetServerInternal.class}, (proxy, method, args) -> {
-            if ("connectHandler".equals(method.getName()) && args != null && args.length == 1 && args[0] != null) {
-              @SuppressWarnings("unchecked")
-              Handler<NetSocket> original = (Handler<NetSocket>) args[0];
-              args = new Object[] {(Handler<NetSocket>) socket -> onConnection(socket, original, metrics)};
-            }
-            try {
-              Object result = method.invoke(netServer, args);
-              return result == netServer ? proxy : result;
-            } catch (InvocationTargetException e) {
-              throw e.getCause();
-            }
-          }));
-      return true;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.warn("MQTT connection guard not installed (vert.x-mqtt internals changed?): {}", e.toString());
-      return false;
-    }
-  }
-
-  private static void onConnection(NetSocket socket, Handler<NetSocket> original, BridgeMetrics metrics) {
-    // vert.x-mqtt replaces this handler with the endpoint's once CONNECT arrives.
-    socket.exceptionHandler(failure -> {
+  static void install(MqttServer server, BridgeMetrics metrics) {
+    // vert.x-mqtt replaces this exception handler with the endpoint's once CONNECT arrives.
+    ServerConnections.install(server, socket -> socket.exceptionHandler(failure -> {
       metrics.protocolError(ProtocolError.MALFORMED_PACKET);
       LOG.debug("Bad input before CONNECT, closing: {}", failure.toString());
+    }), (socket, pipeline) -> {
+      if (pipeline.get(ServerConnections.DECODER) != null) {
+        pipeline.addAfter(ServerConnections.DECODER, NAME, new ConnectionGuard());
+      }
     });
-    original.handle(socket);
-    ChannelPipeline pipeline = ((NetSocketInternal) socket).channelHandlerContext().pipeline();
-    if (pipeline.get(DECODER) != null) {
-      pipeline.addAfter(DECODER, NAME, new ConnectionGuard());
+  }
+
+  /**
+   * For the instance's exception handler: failures no connection handler saw. vert.x reports bad
+   * input from a connection that has not completed CONNECT there (a malformed first packet, any packet before CONNECT). The device's fault:
+   * counted and logged at DEBUG. Anything else is ours and logged as an error.
+   */
+  public static void onUnhandled(Throwable failure, BridgeMetrics metrics) {
+    if (failure instanceof DecoderException) {
+      metrics.protocolError(ProtocolError.MALFORMED_PACKET);
+      LOG.debug("Bad input before CONNECT, connection closed: {}", failure.toString());
+    } else if (MqttFailures.isPacketBeforeConnack(failure)) {
+      metrics.protocolError(ProtocolError.NOT_CONNECTED);
+      LOG.debug("Packet from a connection without accepted CONNECT, connection closed: {}", failure.toString());
+    } else {
+      LOG.error("Unhandled exception", failure);
     }
   }
 

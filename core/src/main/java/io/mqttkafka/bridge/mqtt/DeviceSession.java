@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.vertx.EndpointChannel;
 import io.mqttkafka.bridge.topic.TopicLimits;
 import io.mqttkafka.bridge.util.LogThrottle;
 import io.mqttkafka.bridge.config.BridgeConfig;

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.vertx.EndpointChannel;
 import io.mqttkafka.bridge.auth.ConnectInfo;
 import io.mqttkafka.bridge.auth.Identity;
 import io.mqttkafka.bridge.config.BridgeConfig;

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
+import io.mqttkafka.bridge.vertx.EndpointChannel;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.metrics.MetricTags.ReadPause;
 import io.vertx.mqtt.MqttEndpoint;

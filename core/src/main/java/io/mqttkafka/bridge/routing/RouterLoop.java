@@ -1,7 +1,6 @@
 package io.mqttkafka.bridge.routing;
 
 import io.mqttkafka.bridge.records.HeaderNames;
-import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.records.PresenceRecord;
@@ -19,8 +18,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.VertxInternal;
+import io.mqttkafka.bridge.vertx.Contexts;
+import io.vertx.core.Context;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -111,7 +110,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
   private final PresenceWriter presence;
   private final BridgeMetrics metrics;
   private final int maxPollRecords;
-  private final ContextInternal context;
+  private final Context context;
   private final Map<Integer, Partition> partitions = new HashMap<>();
   /**
    * Partitions revoked by the rebalance under way, with the positions the router had: those assigned
@@ -199,7 +198,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
     this.receipts = receipts;
     this.presence = presence;
     this.metrics = metrics;
-    this.context = ((VertxInternal) vertx).createEventLoopContext();
+    this.context = Contexts.newEventLoopContext(vertx);
     DownlinkMessageCodec.register(vertx.eventBus());
   }
 
@@ -227,7 +226,7 @@ final class RouterLoop implements Runnable, ConsumerRebalanceListener {
    */
   @Override
   public void run() {
-    context.dispatch(this::loop);
+    Contexts.dispatch(context, this::loop);
   }
 
   private void loop() {

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.mqtt;
+package io.mqttkafka.bridge.vertx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

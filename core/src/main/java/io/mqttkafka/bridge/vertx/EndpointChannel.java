@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.mqtt;
+package io.mqttkafka.bridge.vertx;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -13,19 +13,21 @@ import io.vertx.mqtt.MqttEndpoint;
 import java.lang.reflect.Field;
 
 /**
- * The Netty channel under a vert.x MQTT endpoint, which vertx-mqtt 5.0.8 does not expose
- * (VERTX-FACTS row 1: the socket is the private field {@code conn} of MqttEndpointImpl). Needed where
+ * The Netty channel under a vert.x MQTT endpoint, which vertx-mqtt 5.0.8 does not expose (the socket
+ * is the private field {@code conn} of MqttEndpointImpl, and MqttEndpoint has no pause). Needed where
  * the endpoint's API falls short: {@code close()} flushes pending writes first, which never finishes
  * when the device stops reading; the channel can be closed at once. Reading can be paused (the
  * endpoint has no pause), and the keep-alive timeout that vert.x derives from CONNECT replaced.
  */
-final class EndpointChannel {
+public final class EndpointChannel {
 
+  static final String CONN_CLASS = "io.vertx.mqtt.impl.MqttEndpointImpl";
+  static final String CONN_FIELD = "conn";
   private static final Field CONN = connField();
   /** The names vertx-mqtt 5.0.8 gives its keep-alive handlers (MqttServerConnection.handleConnect). */
-  private static final String IDLE = "idle";
-  private static final String KEEP_ALIVE = "keepAliveHandler";
-  private static final String VERTX_HANDLER = "handler";
+  static final String IDLE = "idle";
+  static final String KEEP_ALIVE = "keepAliveHandler";
+  static final String VERTX_HANDLER = "handler";
   private static final String FLUSH_CONSOLIDATION = "flushConsolidation";
   /** Flush at once after this many writes were flushed in one go, so that no batch grows unbounded. */
   private static final int FLUSH_AT_MOST_EVERY = 256;
@@ -38,7 +40,7 @@ final class EndpointChannel {
    * pass vert.x's handler, which closes only after flushing; closing from the pipeline's first handler
    * goes straight to the transport. False when the channel cannot be reached (then use close()).
    */
-  static boolean closeNow(MqttEndpoint endpoint) {
+  public static boolean closeNow(MqttEndpoint endpoint) {
     Channel channel = of(endpoint);
     if (channel == null || channel.pipeline().firstContext() == null) {
       return false;
@@ -53,7 +55,7 @@ final class EndpointChannel {
    * vert.x's NetSocket.pause(): that queues decoded packets, which are never released if the connection
    * closes while paused. False when the channel cannot be reached.
    */
-  static boolean setAutoRead(MqttEndpoint endpoint, boolean autoRead) {
+  public static boolean setAutoRead(MqttEndpoint endpoint, boolean autoRead) {
     Channel channel = of(endpoint);
     if (channel == null) {
       return false;
@@ -67,7 +69,7 @@ final class EndpointChannel {
    * by {@code timeoutSeconds}: the connection is closed when nothing was read for that long. False when
    * the channel cannot be reached.
    */
-  static boolean setKeepAliveTimeout(MqttEndpoint endpoint, int timeoutSeconds) {
+  public static boolean setKeepAliveTimeout(MqttEndpoint endpoint, int timeoutSeconds) {
     Channel channel = of(endpoint);
     if (channel == null) {
       return false;
@@ -106,7 +108,7 @@ final class EndpointChannel {
    * other Kafka completions of the same batch): latency grows by at most that queue, and at most
    * {@value #FLUSH_AT_MOST_EVERY} packets wait for a flush. False when the channel cannot be reached.
    */
-  static boolean consolidateFlushes(MqttEndpoint endpoint) {
+  public static boolean consolidateFlushes(MqttEndpoint endpoint) {
     Channel channel = of(endpoint);
     if (channel == null) {
       return false;
@@ -118,7 +120,7 @@ final class EndpointChannel {
   }
 
   /** The endpoint's channel, or null when this vertx-mqtt version keeps it elsewhere. */
-  static Channel of(MqttEndpoint endpoint) {
+  public static Channel of(MqttEndpoint endpoint) {
     if (CONN == null) {
       return null;
     }
@@ -131,7 +133,7 @@ final class EndpointChannel {
 
   private static Field connField() {
     try {
-      Field field = Class.forName("io.vertx.mqtt.impl.MqttEndpointImpl").getDeclaredField("conn");
+      Field field = Class.forName(CONN_CLASS).getDeclaredField(CONN_FIELD);
       field.setAccessible(true);
       return field;
     } catch (ReflectiveOperationException | RuntimeException e) {
