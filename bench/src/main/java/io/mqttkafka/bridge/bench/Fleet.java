@@ -7,7 +7,7 @@ import io.vertx.mqtt.MqttClient;
 import io.vertx.mqtt.MqttClientOptions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 

@@ -27,7 +27,7 @@ final class ReceiptCounter {
       new EnumMap<>(Receipt.Status.class), new EnumMap<>(Receipt.Status.class));
   private final Thread thread;
   private volatile boolean running = true;
-  private volatile long unreadable;
+  private final java.util.concurrent.atomic.AtomicLong unreadable = new java.util.concurrent.atomic.AtomicLong();
 
   ReceiptCounter(String bootstrap, String topic, String correlationPrefix) {
     this.consumer = KafkaClients.consumer(bootstrap, "bench-receipt-counter");
@@ -57,7 +57,7 @@ final class ReceiptCounter {
               counts.get(phase).merge(receipt.status(), 1L, Long::sum);
             }
           } catch (IllegalArgumentException e) {
-            unreadable++;
+            unreadable.incrementAndGet();
           }
         }
       }
@@ -93,8 +93,8 @@ final class ReceiptCounter {
       Map<String, Object> warmup = Summary.child(out, "warmup");
       counts.get(Payload.WARMUP).forEach((s, n) -> warmup.put(s.name().toLowerCase(java.util.Locale.ROOT), n));
     }
-    if (unreadable > 0) {
-      out.put("unreadable", unreadable);
+    if (unreadable.get() > 0) {
+      out.put("unreadable", unreadable.get());
     }
   }
 

@@ -119,7 +119,9 @@ final class UplinkCounter {
         if (readNanos != 0) {
           latency.recordNanos(readNanos - h.sendNanos);
         } else {
-          appendTime &= r.timestampType() == TimestampType.LOG_APPEND_TIME;
+          if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
+            appendTime = false;
+          }
           long arrivedNanos = r.timestamp() * 1_000_000L - wallOffsetNanos;
           latency.recordNanos(arrivedNanos - h.sendNanos);
           lastMeasuredArrivalNanos = Math.max(lastMeasuredArrivalNanos, arrivedNanos);
