@@ -17,8 +17,9 @@
 #     -e MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS=kafka:9092 \
 #     mqtt-kafka-bridge
 #
-# Single keys can be set with MQTT_BRIDGE_* environment variables (see the README), arguments after
-# the image name go to the bridge (e.g. --config FILE), and extra JVM flags go in JAVA_TOOL_OPTIONS.
+# Single keys can be set with MQTT_BRIDGE_* environment variables (see docs/configuration.md),
+# arguments after the image name go to the bridge (e.g. --config FILE), and extra JVM flags go in
+# JAVA_TOOL_OPTIONS.
 # On Kubernetes use the Helm chart in helm/mqtt-kafka-bridge.
 
 # ---- Stage 1: build the fat jar -----------------------------------------------------------------
