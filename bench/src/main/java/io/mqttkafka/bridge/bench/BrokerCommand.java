@@ -26,6 +26,11 @@ final class BrokerCommand {
     int port = args.integer("port", 9092);
     int controllerPort = args.integer("controller-port", 9093);
     args.checkAllUsed();
+    try {
+      Class.forName("kafka.server.KafkaRaftServer", false, BrokerCommand.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new Args.UsageException("this jar was built without the embedded Kafka (-Dslim): use the default jar");
+    }
     EmbeddedKafka kafka = EmbeddedKafka.start(dir, port, controllerPort);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

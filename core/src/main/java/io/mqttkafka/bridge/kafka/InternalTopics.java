@@ -73,7 +73,7 @@ public final class InternalTopics {
       }
       if (e.getCause() instanceof AuthorizationException) {
         throw new IllegalStateException("Kafka denied the bridge an operation on its internal topics (see the"
-            + " README, \"Kafka credentials and ACLs\", for the ACLs the bridge's principal needs): "
+            + " docs/security.md, \"Kafka credentials and ACLs\", for the ACLs the bridge's principal needs): "
             + e.getCause().getMessage(), e);
       }
       throw e;

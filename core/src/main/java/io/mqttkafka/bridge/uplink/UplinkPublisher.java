@@ -15,7 +15,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * One uplink message (a PUBLISH or a Will) into Kafka: maps the MQTT topic with the ordered rules,
- * builds the record of the public contract (README, "Uplink record") and hands it to the sender.
+ * builds the record of the public contract (README, "Kafka record contracts") and hands it to the sender.
  * An unmatched topic that a rule with placeholders reserves for someone else is refused as not
  * authorised; any other unmatched topic follows {@code mappings.unmatched}.
  */

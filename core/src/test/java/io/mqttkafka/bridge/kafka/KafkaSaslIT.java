@@ -57,7 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bridge against a Kafka that authenticates with SASL/SCRAM-SHA-512 and authorises with ACLs
- * (KRaft's StandardAuthorizer): with exactly the ACLs the README lists for the bridge's principal, it
+ * (KRaft's StandardAuthorizer): with exactly the ACLs docs/security.md lists for the bridge's principal, it
  * creates its internal topics, publishes uplink, routes downlink and writes receipts; with a wrong
  * password it stops at start-up with a clear error.
  *
@@ -110,7 +110,7 @@ class KafkaSaslIT {
   }
 
   /**
-   * Exactly the README's table ("Kafka credentials and ACLs"), for a bridge that creates its internal
+   * Exactly the table of docs/security.md ("Kafka credentials and ACLs"), for a bridge that creates its internal
    * topics itself (CREATE on those topic names; pre-created topics need none) and runs an idempotent
    * producer (WRITE on a topic is enough for that; no IDEMPOTENT_WRITE on the cluster).
    */
