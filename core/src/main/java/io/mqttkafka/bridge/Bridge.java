@@ -51,7 +51,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +71,7 @@ public final class Bridge {
   private final EmbeddedBroker embeddedKafka;
   private final String bootstrapServers;
   private final Vertx vertx;
-  private final Admin admin;
+  private final AdminClient admin;
   private final KafkaHealth kafkaHealth;
   private final SessionRegistry sessions;
   private final ServerTls tls;
@@ -89,7 +89,7 @@ public final class Bridge {
   private Authenticator authenticator;
   private volatile int httpPort;
 
-  private Bridge(BridgeConfig config, EmbeddedBroker embeddedKafka, String bootstrapServers, Vertx vertx, Admin admin,
+  private Bridge(BridgeConfig config, EmbeddedBroker embeddedKafka, String bootstrapServers, Vertx vertx, AdminClient admin,
                  ServerTls tls) {
     this.config = config;
     this.tls = tls;
@@ -145,7 +145,7 @@ public final class Bridge {
       adminProperties.keySet().retainAll(AdminClientConfig.configNames());
       adminProperties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-admin-" + config.bridge().id());
-      Admin admin = Admin.create(adminProperties);
+      AdminClient admin = AdminClient.create(adminProperties);
       try {
         InternalTopics.ensure(admin, config.kafka());
       } catch (Exception e) {

@@ -1,27 +1,33 @@
 package io.mqttkafka.bridge.kafka;
 
 import io.vertx.core.Vertx;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.AdminClient;
 
 /**
- * Whether Kafka answers, asked every few seconds with a cluster description (asynchronously: the
- * Admin client's own thread does the work), so that readiness never blocks an event loop.
+ * Whether Kafka answers, asked every few seconds with a cluster description through vertx-kafka-client's
+ * admin client (its futures complete on a vert.x context; the Kafka admin client's own thread does the
+ * work), so that readiness never blocks an event loop. A check that gets no answer within
+ * {@link #TIMEOUT_MS} counts as unreachable; only the newest check decides, so a late answer to an
+ * old one (Kafka was black-holed) cannot undo a newer outcome.
  */
 public final class KafkaHealth {
 
   private static final long PERIOD_MS = 5_000;
-  private static final int TIMEOUT_MS = 4_000;
+  private static final long TIMEOUT_MS = 4_000;
 
   private final Vertx vertx;
-  private final Admin admin;
+  private final KafkaAdminClient admin;
+  private final AtomicLong checks = new AtomicLong();
   private volatile boolean reachable = true;
   /** Set on start, cancelled on stop, which may run on another thread. */
   private volatile long timer = -1;
 
-  public KafkaHealth(Vertx vertx, Admin admin) {
+  public KafkaHealth(Vertx vertx, AdminClient admin) {
     this.vertx = vertx;
-    this.admin = admin;
+    this.admin = KafkaAdminClient.create(vertx, admin);
   }
 
   public void start() {
@@ -40,7 +46,11 @@ public final class KafkaHealth {
   }
 
   private void check() {
-    admin.describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS)).nodes()
-        .whenComplete((nodes, failure) -> reachable = failure == null && !nodes.isEmpty());
+    long check = checks.incrementAndGet();
+    admin.describeCluster().timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete((cluster, failure) -> {
+      if (checks.get() == check) {
+        reachable = failure == null && !cluster.getNodes().isEmpty();
+      }
+    });
   }
 }
