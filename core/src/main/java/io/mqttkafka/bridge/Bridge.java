@@ -241,7 +241,7 @@ public final class Bridge {
     }
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
-        instanceId), topics.subscriptions(), topics.downlink(), receipts, presence, metrics);
+        instanceId), topics.subscriptions(), topics.downlink(), sender, receipts, presence, metrics);
     routerDeployment = await(vertx.deployVerticle(router));
     metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
         () -> router.partitionsOwned().size());

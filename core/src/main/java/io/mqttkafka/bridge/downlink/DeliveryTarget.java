@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.downlink;
 
+import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.vertx.core.Future;
 
 /**

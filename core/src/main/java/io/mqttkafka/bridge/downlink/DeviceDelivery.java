@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.downlink;
 
+import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
@@ -213,6 +214,6 @@ public final class DeviceDelivery {
   }
 
   private Future<Void> receipt(DownlinkMessage m, Status status, String detail) {
-    return receipts.write(status, m.clientId(), m.mqttTopic(), m.partition(), m.offset(), m.correlationId(), detail);
+    return receipts.write(status, m.receiptRef(), detail);
   }
 }

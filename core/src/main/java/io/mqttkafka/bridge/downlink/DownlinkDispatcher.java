@@ -1,9 +1,13 @@
 package io.mqttkafka.bridge.downlink;
 
-import io.mqttkafka.bridge.bus.Addresses;
+import io.mqttkafka.bridge.bus.DownlinkMessage;
+import io.mqttkafka.bridge.bus.InstanceProtocol;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
+import io.mqttkafka.bridge.records.Receipt.Status;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayDeque;
@@ -16,38 +20,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This instance's event-bus address: takes what the routers send for the devices connected here
- * and hands it to their sessions.
+ * ({@link InstanceProtocol}) and hands it to their sessions.
  *
- * <p>A {@link DownlinkMessage} (a deliver) whose connection is here is answered once the message's first receipt is in
- * Kafka (see {@link DeviceDelivery#deliver}): the router commits the record's offset only after that,
- * so an instance that dies before its receipt is written leaves the router to write {@code offline}
- * when its request times out. A message whose first receipt takes longer (it waits behind the
- * device's full in-flight window, or Kafka is slow) is answered {@link Addresses#OUTCOME_PENDING}
- * after {@link #ANSWER_PENDING_AFTER_MS}, before the router's request times out; the router then asks
- * again with an {@code await}, as often as needed, and still times out if this instance dies. A first
- * receipt Kafka did not take is handed back to the router ({@link #RECEIPT_NOT_WRITTEN}), which writes
- * it. A deliver whose connection is not here fails at once (the router writes {@code offline}).
+ * <p>A deliver whose connection is here is answered once the message's first receipt is in Kafka
+ * (see {@link DeviceDelivery#deliver}): the router settles the record, and commits its offset, only
+ * after that, so an instance that dies before its receipt is written leaves the router to write
+ * {@code offline} when its request times out. A message whose first receipt takes longer (it waits
+ * behind the device's full in-flight window, or Kafka is slow) is answered
+ * {@link Outcome.Kind#PENDING} after {@link #ANSWER_PENDING_AFTER_MS}, before the router's request
+ * times out; the router then asks again with an {@link Await}, as often as needed, and still times
+ * out if this instance dies. A first receipt Kafka did not take is handed back to the router
+ * ({@link Outcome.Kind#RECEIPT_NOT_WRITTEN}), which writes it. A deliver whose connection is not here
+ * is answered {@link Outcome.Kind#NOT_CONNECTED} at once (the router writes {@code offline}).
  */
 public final class DownlinkDispatcher extends VerticleBase {
 
-  /** Failure code of a deliver whose connection is not on this instance. */
-  public static final int NOT_CONNECTED_HERE = 404;
-  /** Failure code of an await for a message this instance does not hold (it restarted under the same id). */
-  public static final int UNKNOWN_MESSAGE = 410;
-  /**
-   * Failure code when Kafka did not take the message's first receipt; the failure message is the
-   * receipt's status name, then a new line and its detail if it has one.
-   */
-  public static final int RECEIPT_NOT_WRITTEN = 503;
   /** Least time a deliver or an await stays unanswered: half the router's request timeout. */
-  static final long ANSWER_PENDING_AFTER_MS = DownlinkMessage.FORWARD_TIMEOUT_MS / 2;
+  static final long ANSWER_PENDING_AFTER_MS = InstanceProtocol.REQUEST_TIMEOUT_MS / 2;
   private static final long ANSWER_PENDING_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(ANSWER_PENDING_AFTER_MS);
   /** How often {@link #sweep} runs: the longest a deliver stays unanswered is the sum, well within the timeout. */
   private static final long SWEEP_MS = 1_000;
   /** How long the outcome of a message reported pending is kept for the router's next await. */
-  static final long KEEP_OUTCOME_MS = 2 * DownlinkMessage.FORWARD_TIMEOUT_MS;
-  private static final DeliveryOptions PENDING = new DeliveryOptions()
-      .addHeader(Addresses.OUTCOME, Addresses.OUTCOME_PENDING);
+  static final long KEEP_OUTCOME_MS = 2 * InstanceProtocol.REQUEST_TIMEOUT_MS;
   private static final Logger LOG = LoggerFactory.getLogger(DownlinkDispatcher.class);
 
   private final String instanceId;
@@ -66,9 +60,9 @@ public final class DownlinkDispatcher extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    DownlinkMessageCodec.register(vertx.eventBus());
+    InstanceProtocol.register(vertx.eventBus());
     sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
-    consumer = vertx.eventBus().consumer(Addresses.instance(instanceId), this::onMessage);
+    consumer = vertx.eventBus().consumer(InstanceProtocol.address(instanceId), this::onMessage);
     return consumer.completion();
   }
 
@@ -79,46 +73,40 @@ public final class DownlinkDispatcher extends VerticleBase {
   }
 
   private void onMessage(Message<Object> message) {
-    if (message.body() instanceof DownlinkMessage downlink) {
-      DeliveryTarget session = registry.get(downlink.clientId());
-      if (session != null && session.connectionId().equals(downlink.connectionId())) {
+    Object body = message.body();
+    if (body instanceof DownlinkMessage downlink) {
+      DeliveryTarget session = connection(downlink.clientId(), downlink.connectionId());
+      if (session != null) {
         answer(message, downlink.partition(), downlink.offset(), null, session.deliver(downlink));
       } else {
-        message.fail(NOT_CONNECTED_HERE,
-            "connection " + downlink.connectionId() + " is not on instance " + instanceId);
+        message.reply(Outcome.notConnected(
+            "connection " + downlink.connectionId() + " is not on instance " + instanceId));
       }
-      return;
+    } else if (body instanceof Await await) {
+      String key = key(await.partition(), await.offset());
+      Future<Void> firstReceipt = pending.get(key);
+      if (firstReceipt == null) {
+        message.reply(Outcome.unknownMessage("instance " + instanceId + " holds no downlink message " + key));
+      } else {
+        answer(message, await.partition(), await.offset(), key, firstReceipt);
+      }
+    } else if (body instanceof Notice notice) {
+      DeliveryTarget session = connection(notice.clientId(), notice.connectionId());
+      if (session != null && notice.action() == Notice.Action.TAKEOVER) {
+        LOG.debug("[client-id: {}] taken over by a connection on another instance", notice.clientId());
+        session.takeOver();
+      } else if (session != null) {
+        session.refreshPresence();
+      }
+    } else {
+      LOG.warn("Unknown event-bus message on {}: {}", InstanceProtocol.address(instanceId), body);
     }
-    String clientId = message.headers().get(Addresses.CLIENT_ID);
-    String connectionId = message.headers().get(Addresses.CONNECTION_ID);
+  }
+
+  /** The client's connection here if it is the named one, else null. */
+  private DeliveryTarget connection(String clientId, String connectionId) {
     DeliveryTarget session = clientId == null ? null : registry.get(clientId);
-    boolean here = session != null && session.connectionId().equals(connectionId);
-    String action = message.headers().get(Addresses.ACTION);
-    switch (action == null ? "" : action) {
-      case Addresses.ACTION_AWAIT -> {
-        int partition = Integer.parseInt(message.headers().get(Addresses.PARTITION));
-        long offset = Long.parseLong(message.headers().get(Addresses.OFFSET));
-        String key = key(partition, offset);
-        Future<Void> firstReceipt = pending.get(key);
-        if (firstReceipt == null) {
-          message.fail(UNKNOWN_MESSAGE, "instance " + instanceId + " holds no downlink message " + key);
-        } else {
-          answer(message, partition, offset, key, firstReceipt);
-        }
-      }
-      case Addresses.ACTION_TAKEOVER -> {
-        if (here) {
-          LOG.debug("[client-id: {}] taken over by a connection on another instance", clientId);
-          session.takeOver();
-        }
-      }
-      case Addresses.ACTION_REFRESH -> {
-        if (here) {
-          session.refreshPresence();
-        }
-      }
-      default -> LOG.warn("Unknown event-bus action {} for client {}", action, clientId);
-    }
+    return session != null && session.connectionId().equals(connectionId) ? session : null;
   }
 
   /**
@@ -165,7 +153,7 @@ public final class DownlinkDispatcher extends VerticleBase {
       Message<Object> notAnswered = head.take();
       if (notAnswered != null) {
         pending.put(head.key(), head.firstReceipt);
-        notAnswered.reply(null, PENDING);
+        notAnswered.reply(Outcome.PENDING);
       }
     }
   }
@@ -205,12 +193,11 @@ public final class DownlinkDispatcher extends VerticleBase {
 
   private static void reply(Message<Object> message, Future<Void> firstReceipt) {
     if (firstReceipt.succeeded()) {
-      message.reply(null);
+      message.reply(Outcome.RECEIPT_WRITTEN);
     } else if (firstReceipt.cause() instanceof FirstReceiptNotWritten failed) {
-      message.fail(RECEIPT_NOT_WRITTEN,
-          failed.status().name() + (failed.detail() == null ? "" : "\n" + failed.detail()));
+      message.reply(Outcome.receiptNotWritten(failed.status(), failed.detail()));
     } else {
-      message.fail(RECEIPT_NOT_WRITTEN, "OFFLINE\n" + firstReceipt.cause());
+      message.reply(Outcome.receiptNotWritten(Status.OFFLINE, firstReceipt.cause().toString()));
     }
   }
 }

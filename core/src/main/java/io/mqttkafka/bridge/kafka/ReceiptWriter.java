@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.kafka;
 
+import io.mqttkafka.bridge.records.DownlinkRef;
 import io.mqttkafka.bridge.records.HeaderNames;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.util.LogThrottle;
@@ -39,20 +40,19 @@ public final class ReceiptWriter {
   }
 
   /**
-   * Writes a receipt for the downlink record at {@code partition}/{@code offset}; never throws. The
-   * future completes once Kafka has the receipt (then it is counted), or fails (logged and counted
-   * here; the caller decides whether to write it again).
+   * Writes a receipt for the downlink record; never throws. The future completes once Kafka has the
+   * receipt (then it is counted), or fails (logged and counted here; the caller decides whether to
+   * write it again).
    */
-  public Future<Void> write(Receipt.Status status, String clientId, String mqttTopic, int partition, long offset,
-                    String correlationId, String detail) {
-    Receipt receipt = new Receipt(status, clientId, mqttTopic, instanceId, partition, offset, correlationId, detail,
-        System.currentTimeMillis());
+  public Future<Void> write(Receipt.Status status, DownlinkRef record, String detail) {
+    Receipt receipt = new Receipt(status, record.clientId(), record.mqttTopic(), instanceId, record.partition(),
+        record.offset(), record.correlationId(), detail, System.currentTimeMillis());
     RecordHeaders headers = new RecordHeaders();
-    if (correlationId != null) {
-      headers.add(HeaderNames.CORRELATION_ID, correlationId.getBytes(StandardCharsets.UTF_8));
+    if (record.correlationId() != null) {
+      headers.add(HeaderNames.CORRELATION_ID, record.correlationId().getBytes(StandardCharsets.UTF_8));
     }
     return sender.sendControl(
-            new ProducerRecord<>(topic, null, clientId, BufferSerializer.wrap(receipt.toJson()), headers))
+            new ProducerRecord<>(topic, null, record.clientId(), BufferSerializer.wrap(receipt.toJson()), headers))
         .onComplete((ok, failure) -> {
           if (failure == null) {
             metrics.downlink(status);
@@ -61,8 +61,8 @@ public final class ReceiptWriter {
             // While Kafka is away the router writes every pending receipt again each second: throttled.
             long suppressed = warnings.warn(System.nanoTime());
             LOG.atLevel(suppressed >= 0 ? Level.WARN : Level.DEBUG).log(
-                "[client-id: {}] receipt {} for downlink {}/{} not written: {}{}", clientId, status, partition,
-                offset, failure.toString(), LogThrottle.since(suppressed));
+                "[client-id: {}] receipt {} for downlink {}/{} not written: {}{}", record.clientId(), status,
+                record.partition(), record.offset(), failure.toString(), LogThrottle.since(suppressed));
           }
         })
         .mapEmpty();

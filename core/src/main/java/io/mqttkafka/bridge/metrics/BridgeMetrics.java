@@ -42,6 +42,7 @@ public final class BridgeMetrics {
   private final Timer presenceWait;
   private final Counter presenceWaitExceeded;
   private final Counter routerAwaits;
+  private final Counter rerouted;
   private final Counter receiptFailures;
   private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
   private final TaggedCounter closed;
@@ -103,6 +104,9 @@ public final class BridgeMetrics {
     routerAwaits = Counter.builder(PREFIX + "router.awaits")
         .description("Times the router asked a device's instance again about a downlink message whose first"
             + " receipt was not in Kafka yet (the device's in-flight window full, or Kafka slow)").register(registry);
+    rerouted = Counter.builder(PREFIX + "downlink.rerouted")
+        .description("Downlink records a back end wrote to another partition than their client's (any partitioner"
+            + " but Kafka's default), copied there by the router").register(registry);
     receiptFailures = Counter.builder(PREFIX + "receipt.write.failures")
         .description("Receipt writes Kafka did not take; each is written again (by the router) until it is")
         .register(registry);
@@ -233,6 +237,28 @@ public final class BridgeMetrics {
 
   public void routerPresenceWaitExceeded(int records) {
     presenceWaitExceeded.increment(records);
+  }
+
+  /** A downlink record copied to its client's partition: written with another partitioner than Kafka's default. */
+  public void routerRerouted() {
+    rerouted.increment();
+  }
+
+  /**
+   * The router's downlink records routed and not settled yet, by what they wait for (tag {@code stage}:
+   * {@code forwarded}, {@code receipt}, {@code moving}).
+   */
+  public void routerRecords(MetricTag stage, Supplier<Number> count) {
+    Gauge.builder(PREFIX + "router.records", count).tag("stage", stage.metricTag())
+        .description("Downlink records the router holds or routed and has not settled yet, by stage")
+        .register(registry);
+  }
+
+  /** The router's downlink records held for the presence records written before them (tag {@code stage=held}). */
+  public void routerRecordsHeld(Supplier<Number> count) {
+    Gauge.builder(PREFIX + "router.records", count).tag("stage", "held")
+        .description("Downlink records the router holds or routed and has not settled yet, by stage")
+        .register(registry);
   }
 
   public void routerAwait() {

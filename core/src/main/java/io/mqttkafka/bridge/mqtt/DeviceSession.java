@@ -8,7 +8,7 @@ import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
-import io.mqttkafka.bridge.downlink.DownlinkMessage;
+import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
 import io.mqttkafka.bridge.kafka.OverloadedException;

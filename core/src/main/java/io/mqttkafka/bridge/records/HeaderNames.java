@@ -21,6 +21,14 @@ public final class HeaderNames {
   /** Downlink: the record expires this many milliseconds after its timestamp. */
   public static final String TTL_MS = "ttl.ms";
   /**
+   * Downlink, set by the bridge: a record a back end wrote to another partition than its client's
+   * (any partitioner but Kafka's default) is copied to its client's partition with these, the
+   * partition and offset the back end's record got, which its receipts name.
+   */
+  public static final String ORIGINAL_PARTITION = "mqtt.original.partition";
+  /** See {@link #ORIGINAL_PARTITION}. */
+  public static final String ORIGINAL_OFFSET = "mqtt.original.offset";
+  /**
    * The bridge's own header names start with this: MQTT 5 user properties with such names are not
    * copied to uplink records, so a device cannot forge them.
    */

@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.routing;
 
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -26,22 +27,20 @@ public final class RouterVerticle extends VerticleBase {
   private static final long STOP_WAIT_SECONDS = 30;
 
   private final Map<String, Object> consumerProperties;
-  private final String subscriptionsTopic;
-  private final String downlinkTopic;
-  private final ReceiptWriter receipts;
-  private final PresenceWriter presence;
-  private final BridgeMetrics metrics;
+  private final RouterLoop.Topics topics;
+  private final RouterOutput.Writers writers;
   private RouterLoop loop;
   private Thread thread;
 
   public RouterVerticle(Map<String, Object> consumerProperties, String subscriptionsTopic, String downlinkTopic,
-                        ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
-    this.consumerProperties = consumerProperties;
-    this.subscriptionsTopic = subscriptionsTopic;
-    this.downlinkTopic = downlinkTopic;
-    this.receipts = receipts;
-    this.presence = presence;
-    this.metrics = metrics;
+                        KafkaSender sender, ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
+    this.consumerProperties = Map.copyOf(consumerProperties);
+    this.topics = new RouterLoop.Topics(subscriptionsTopic, downlinkTopic);
+    this.writers = new RouterOutput.Writers(sender, receipts, presence, metrics);
+    for (OffsetLedger.Routed kind : OffsetLedger.Routed.values()) {
+      metrics.routerRecords(kind, () -> loop == null ? 0 : loop.owned().routed(kind));
+    }
+    metrics.routerRecordsHeld(() -> loop == null ? 0 : loop.owned().held());
   }
 
   /**
@@ -94,7 +93,7 @@ public final class RouterVerticle extends VerticleBase {
   }
 
   public int clients() {
-    return loop == null ? 0 : loop.clients();
+    return loop == null ? 0 : loop.owned().clients();
   }
 
   @Override
@@ -102,8 +101,8 @@ public final class RouterVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       Object maxPollRecords = consumerProperties.getOrDefault(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
       loop = new RouterLoop(new KafkaConsumer<>(consumerProperties),
-          new KafkaConsumer<>(offsetReaderProperties(consumerProperties)), vertx, subscriptionsTopic, downlinkTopic,
-          receipts, presence, metrics, Integer.parseInt(String.valueOf(maxPollRecords).trim()));
+          new KafkaConsumer<>(offsetReaderProperties(consumerProperties)), vertx, topics, writers,
+          Integer.parseInt(String.valueOf(maxPollRecords).trim()));
       thread = new Thread(loop, "mqtt-bridge-router");
       thread.setDaemon(true);
       thread.start();

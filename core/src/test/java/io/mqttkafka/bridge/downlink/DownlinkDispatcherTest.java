@@ -2,21 +2,21 @@ package io.mqttkafka.bridge.downlink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mqttkafka.bridge.bus.Addresses;
+import io.mqttkafka.bridge.bus.DownlinkMessage;
+import io.mqttkafka.bridge.bus.InstanceProtocol;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.ReplyException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dispatcher's answers to a router for messages it cannot hand to a session here: the router
- * tells them apart by failure code (see RouterLoop) and writes {@code offline} for both.
+ * The dispatcher's answers to a router for messages it cannot hand to a session here: typed outcomes
+ * the router tells apart (see DownlinkForwarder), and for which it writes {@code offline}.
  */
 class DownlinkDispatcherTest {
 
@@ -36,42 +36,29 @@ class DownlinkDispatcherTest {
   }
 
   @Test
-  void aDeliverForAConnectionNotHereFailsAtOnceWithNotConnectedHere() {
-    DownlinkMessage message = message("car-gone", 3, 17);
+  void aDeliverForAConnectionNotHereIsAnsweredNotConnectedAtOnce() throws Exception {
+    Outcome outcome = ask(message("car-gone", 3, 17));
 
-    ReplyException failure = failure(vertx.eventBus().request(Addresses.instance(INSTANCE), message,
-        DownlinkMessage.DELIVER).toCompletionStage().toCompletableFuture());
-
-    assertThat(failure.failureCode()).isEqualTo(DownlinkDispatcher.NOT_CONNECTED_HERE);
-    assertThat(failure.getMessage()).contains("c-1").contains(INSTANCE);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.NOT_CONNECTED);
+    assertThat(outcome.detail()).contains("c-1").contains(INSTANCE);
   }
 
   @Test
-  void anAwaitForAMessageThisInstanceDoesNotHoldFailsWithUnknownMessage() {
+  void anAwaitForAMessageThisInstanceDoesNotHoldIsAnsweredUnknownMessage() throws Exception {
     // An instance restarted under the same id knows nothing of what its predecessor reported pending.
-    DownlinkMessage message = message("car-1", 2, 41);
+    Outcome outcome = ask(Await.of(message("car-1", 2, 41)));
 
-    ReplyException failure = failure(vertx.eventBus().request(Addresses.instance(INSTANCE), null,
-        message.toAwaitOptions(5_000)).toCompletionStage().toCompletableFuture());
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.UNKNOWN_MESSAGE);
+    assertThat(outcome.detail()).contains("2/41");
+  }
 
-    assertThat(failure.failureCode()).isEqualTo(DownlinkDispatcher.UNKNOWN_MESSAGE);
-    assertThat(failure.getMessage()).contains("2/41");
+  private Outcome ask(Object request) throws Exception {
+    return vertx.eventBus().<Outcome>request(InstanceProtocol.address(INSTANCE), request, InstanceProtocol.REQUEST)
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).body();
   }
 
   private static DownlinkMessage message(String clientId, int partition, long offset) {
     return new DownlinkMessage(clientId, "c-1", "DL/X", 1, "corr", partition, offset, 0L,
         Buffer.buffer("payload"));
-  }
-
-  private static ReplyException failure(CompletableFuture<?> reply) {
-    try {
-      reply.get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      assertThat(e.getCause()).isInstanceOf(ReplyException.class);
-      return (ReplyException) e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError("no answer from the dispatcher", e);
-    }
-    throw new AssertionError("the dispatcher answered with success");
   }
 }

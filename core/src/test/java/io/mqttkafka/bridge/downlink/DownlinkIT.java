@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
@@ -165,19 +166,27 @@ class DownlinkIT {
   }
 
   @Test
-  void recordInAnotherPartitionThanTheKafkaDefaultPartitionerGivesIsRejectedWithTheReason() throws Exception {
-    MqttAsyncClient car = subscribed("car-dl-part", "DL/#", 1, new Received());
+  void recordInAnotherPartitionThanItsClientsIsMovedThereDeliveredAndReceiptedUnderItsOwnName() throws Exception {
+    Received received = new Received();
+    MqttAsyncClient car = subscribed("car-dl-part", "DL/#", 1, received);
     int right = io.mqttkafka.bridge.testsupport.TestCluster.partitionOf("car-dl-part");
     String correlation = UUID.randomUUID().toString();
     RecordHeaders headers = new RecordHeaders();
     headers.add("mqtt.topic", bytes("DL/P"));
     headers.add("correlation.id", bytes(correlation));
     // What a librdkafka client (kcat) with its default partitioner does: another partition.
-    TestKafka.producer().send(new ProducerRecord<>(DOWNLINK, (right + 1) % 3, "car-dl-part", bytes("x"), headers))
-        .get();
-    List<Receipt> receipts = Downlink.receipts(RECEIPTS, correlation, 1, WAIT);
-    assertThat(receipts).extracting(Receipt::status).containsExactly(Status.REJECTED);
-    assertThat(receipts.get(0).detail()).contains("murmur2");
+    RecordMetadata written = TestKafka.producer()
+        .send(new ProducerRecord<>(DOWNLINK, (right + 1) % 3, "car-dl-part", bytes("x"), headers)).get();
+
+    Received.Message message = received.next(WAIT.toMillis());
+    assertThat(message).isNotNull();
+    assertThat(message.topic()).isEqualTo("DL/P");
+    List<Receipt> receipts = Downlink.receipts(RECEIPTS, correlation, 2, WAIT);
+    assertThat(receipts).extracting(Receipt::status).containsExactly(Status.DELIVERED, Status.ACKED);
+    assertThat(receipts).allSatisfy(r -> {
+      assertThat(r.partition()).as("the partition the back end wrote to").isEqualTo(written.partition());
+      assertThat(r.offset()).isEqualTo(written.offset());
+    });
     car.disconnect().waitForCompletion();
   }
 

@@ -8,9 +8,10 @@ import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mqttkafka.bridge.bus.Addresses;
-import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
-import io.mqttkafka.bridge.downlink.DownlinkMessage;
+import io.mqttkafka.bridge.bus.DownlinkMessage;
+import io.mqttkafka.bridge.bus.InstanceProtocol;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
 import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
@@ -21,7 +22,6 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -85,6 +85,8 @@ class RouterLoopTest {
       };
   /** Per instance, the forwards it got, as "partition/offset", in order of arrival. */
   private final Map<String, List<String>> forwarded = new ConcurrentHashMap<>();
+  /** Every deliver, in order of arrival. */
+  private final List<DownlinkMessage> delivered = new CopyOnWriteArrayList<>();
   /** The forwards the dead instance got, unanswered. */
   private final List<Message<Object>> unanswered = new CopyOnWriteArrayList<>();
   private final WarningLog warnings = new WarningLog();
@@ -98,11 +100,11 @@ class RouterLoopTest {
   void start() throws Exception {
     warnings.install();
     vertx = Vertx.vertx();
-    vertx.eventBus().<Object>consumer(Addresses.instance(ALIVE), message -> {
+    vertx.eventBus().<Object>consumer(InstanceProtocol.address(ALIVE), message -> {
       got(ALIVE, message);
-      message.reply(null);
+      message.reply(Outcome.RECEIPT_WRITTEN);
     }).completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    vertx.eventBus().<Object>consumer(Addresses.instance(DEAD), message -> {
+    vertx.eventBus().<Object>consumer(InstanceProtocol.address(DEAD), message -> {
       got(DEAD, message);
       unanswered.add(message);
     }).completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -114,9 +116,9 @@ class RouterLoopTest {
       consumer.updateEndOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
     }
     KafkaSender sender = new KafkaSender(vertx, producer, 64L * MIB, 30_000);
-    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, SUBSCRIPTIONS, DOWNLINK,
-        new ReceiptWriter(sender, "test.receipts", "router", metrics), new PresenceWriter(sender, SUBSCRIPTIONS),
-        metrics, 500);
+    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, new RouterLoop.Topics(SUBSCRIPTIONS, DOWNLINK),
+        new RouterOutput.Writers(sender, new ReceiptWriter(sender, "test.receipts", "router", metrics),
+            new PresenceWriter(sender, SUBSCRIPTIONS), metrics), 500);
     thread = new Thread(loop, "router-test");
     thread.start();
   }
@@ -191,7 +193,7 @@ class RouterLoopTest {
 
     assertThat(loop.ready()).as("a kept partition is ready at once").isTrue();
     assertThat(loop.partitionsOwned()).containsExactly(0);
-    assertThat(loop.clients()).isEqualTo(2);
+    assertThat(loop.owned().clients()).isEqualTo(2);
     downlink(alive);
     await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/3"));
     Thread.sleep(300); // a record forwarded again would come before 0/3; give a late one time anyway
@@ -203,7 +205,7 @@ class RouterLoopTest {
     // The unanswered forward still holds the commits back, then lets them pass once answered.
     Thread.sleep(1_500);
     assertThat(committed(0)).hasValue(0);
-    unanswered.get(0).reply(null);
+    unanswered.get(0).reply(Outcome.RECEIPT_WRITTEN);
     await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(4)));
   }
 
@@ -251,7 +253,7 @@ class RouterLoopTest {
     assign(0); // partition 1 goes elsewhere
 
     assertThat(loop.partitionsOwned()).containsExactly(0);
-    assertThat(loop.clients()).isEqualTo(1);
+    assertThat(loop.owned().clients()).isEqualTo(1);
     assertThat(committed(1)).as("committed at revocation, up to the unanswered forward").hasValue(1);
     downlink(alive0);
     await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/0"));
@@ -305,11 +307,11 @@ class RouterLoopTest {
    */
   private void lateFailureLeavesTheNewerForwardHoldingTheCommit(int partition, long offset, long endOffset)
       throws InterruptedException {
-    unanswered.get(0).fail(DownlinkDispatcher.NOT_CONNECTED_HERE, "connection gone");
+    unanswered.get(0).reply(Outcome.notConnected("connection gone"));
     await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.OFFLINE).contains(partition + "/" + offset));
     Thread.sleep(1_500);
     assertThat(committed(partition)).hasValue(offset);
-    unanswered.get(1).reply(null);
+    unanswered.get(1).reply(Outcome.RECEIPT_WRITTEN);
     await().atMost(Duration.ofSeconds(5)).until(() -> committed(partition).equals(OptionalLong.of(endOffset)));
   }
 
@@ -325,7 +327,7 @@ class RouterLoopTest {
 
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).isEmpty());
     await().atMost(Duration.ofSeconds(10)).until(() -> forwards(ALIVE).size() == 2);
-    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(RouterLoop.PRESENCE_WAIT_MAX_NANOS);
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(PresenceGate.MAX_WAIT_NANOS);
     assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1");
     assertThat(presenceWaitExceeded()).isEqualTo(2);
   }
@@ -374,14 +376,14 @@ class RouterLoopTest {
     downlink(dead);
     await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 1);
 
-    unanswered.get(0).reply(null, new DeliveryOptions().addHeader(Addresses.OUTCOME, Addresses.OUTCOME_PENDING));
+    unanswered.get(0).reply(Outcome.PENDING);
 
     await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 2);
     assertThat(forwards(DEAD)).containsExactly("0/0", "await 0/0");
     assertThat(registry.get("mqtt.bridge.router.awaits").counter().count()).isEqualTo(1);
     Thread.sleep(1_500); // a commit or more
     assertThat(committed(0)).as("not settled on a 'pending'").hasValue(0);
-    unanswered.get(1).reply(null);
+    unanswered.get(1).reply(Outcome.RECEIPT_WRITTEN);
     await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
     assertThat(producer.history()).as("the instance wrote the receipt, not the router")
         .noneMatch(r -> r.topic().equals("test.receipts"));
@@ -395,7 +397,7 @@ class RouterLoopTest {
     downlink(dead);
     await().atMost(Duration.ofSeconds(5)).until(() -> unanswered.size() == 1);
 
-    unanswered.get(0).fail(DownlinkDispatcher.RECEIPT_NOT_WRITTEN, "DELIVERED\nwritten to the connection");
+    unanswered.get(0).reply(Outcome.receiptNotWritten(Status.DELIVERED, "written to the connection"));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.DELIVERED).equals(List.of("0/0")));
     await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
@@ -418,12 +420,49 @@ class RouterLoopTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(1)));
   }
 
+  @Test
+  void aRecordInAnotherPartitionIsCopiedToItsClientsAndSettlesOnceTheCopyIsInKafka() throws Exception {
+    String alive = client(0, "alive");
+    subscribed(alive, ALIVE);
+    routing(0, 1);
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(HeaderNames.TOPIC, "DL/command".getBytes(StandardCharsets.UTF_8));
+    headers.add(HeaderNames.CORRELATION_ID, "c-1".getBytes(StandardCharsets.UTF_8));
+    consumer.append(DOWNLINK, 1, alive, new byte[] {7}, headers, 10); // written to partition 1, belongs to 0
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> copies().size() == 1);
+    ProducerRecord<String, Buffer> copy = copies().get(0);
+    assertThat(copy.partition()).isZero();
+    assertThat(copy.key()).isEqualTo(alive);
+    assertThat(header(copy, HeaderNames.ORIGINAL_PARTITION)).isEqualTo("1");
+    assertThat(header(copy, HeaderNames.ORIGINAL_OFFSET)).isEqualTo("0");
+    assertThat(header(copy, HeaderNames.CORRELATION_ID)).isEqualTo("c-1");
+    assertThat(forwards(ALIVE)).as("not routed where it was written").isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(1).equals(OptionalLong.of(1)));
+    assertThat(registry.get("mqtt.bridge.downlink.rerouted").counter().count()).isEqualTo(1);
+
+    // The copy, as the owner of partition 0 reads it: delivered under the original's name.
+    consumer.append(DOWNLINK, 0, alive, new byte[] {7}, copy.headers(), 10);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).contains("0/0"));
+    assertThat(delivered.get(0).receiptRef()).extracting(r -> r.partition(), r -> r.offset())
+        .containsExactly(1, 0L);
+    assertThat(copies()).as("a copy is not copied again").hasSize(1);
+  }
+
+  private List<ProducerRecord<String, Buffer>> copies() {
+    return producer.history().stream().filter(r -> r.topic().equals(DOWNLINK)).toList();
+  }
+
+  private static String header(ProducerRecord<String, Buffer> record, String name) {
+    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
   private void got(String instance, Message<Object> message) {
     if (message.body() instanceof DownlinkMessage forwarded) {
+      delivered.add(forwarded);
       forwards(instance).add(forwarded.partition() + "/" + forwarded.offset());
-    } else {
-      forwards(instance).add(message.headers().get(Addresses.ACTION) + " " + message.headers().get(Addresses.PARTITION)
-          + "/" + message.headers().get(Addresses.OFFSET));
+    } else if (message.body() instanceof Await await) {
+      forwards(instance).add("await " + await.partition() + "/" + await.offset());
     }
   }
 

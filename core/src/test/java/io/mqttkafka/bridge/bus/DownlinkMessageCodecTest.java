@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.downlink;
+package io.mqttkafka.bridge.bus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,6 +19,19 @@ class DownlinkMessageCodecTest {
     DownlinkMessage received = codec.decodeFromWire("frame header".length(), wire);
 
     assertThat(received).isEqualTo(sent);
+  }
+
+  @Test
+  void aMovedMessageKeepsWhereTheBackEndWroteIt() {
+    DownlinkMessage sent = new DownlinkMessage("car1", "h/1-1", "DL/x", 1, null, 5, 9, 2, 77, 1L, Buffer.buffer("p"));
+    Buffer wire = Buffer.buffer();
+    codec.encodeToWire(wire, sent);
+
+    DownlinkMessage received = codec.decodeFromWire(0, wire);
+
+    assertThat(received).isEqualTo(sent);
+    assertThat(received.receiptRef().partition()).isEqualTo(2);
+    assertThat(received.receiptRef().offset()).isEqualTo(77);
   }
 
   @Test

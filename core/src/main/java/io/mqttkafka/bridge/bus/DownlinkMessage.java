@@ -1,0 +1,35 @@
+package io.mqttkafka.bridge.bus;
+
+import io.mqttkafka.bridge.records.DownlinkRef;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * A deliver: a downlink record on its way from the router to the instance that holds the device, the
+ * event-bus body itself ({@link DownlinkMessageCodec}). Immutable; the payload is never written to.
+ *
+ * @param partition       the partition of the record the router routed (its position is the message's
+ *                        name in the protocol: an await asks about it)
+ * @param offset          that record's offset
+ * @param originPartition the partition the back end wrote the record to, which its receipts name: the
+ *                        same as {@code partition} unless the router moved the record to its client's
+ *                        partition ({@code mqtt.original.*} headers)
+ * @param originOffset    the offset the back end's record got there
+ * @param qos             the QoS to publish with: min(requested, granted)
+ * @param timestamp       the record's Kafka timestamp, for the Kafka-to-device latency
+ */
+public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
+                              int partition, long offset, int originPartition, long originOffset, long timestamp,
+                              Buffer payload) {
+
+  /** The record as its receipts name it: where the back end wrote it. */
+  public DownlinkRef receiptRef() {
+    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId);
+  }
+
+  /** A message whose record sits where the back end wrote it. */
+  public DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
+                         int partition, long offset, long timestamp, Buffer payload) {
+    this(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset, partition, offset, timestamp,
+        payload);
+  }
+}
