@@ -83,7 +83,21 @@ public final class TestKafka {
     await(admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all(), "create topic " + name);
     Map<TopicPartition, OffsetSpec> latest = IntStream.range(0, partitions).boxed()
         .collect(Collectors.toMap(p -> new TopicPartition(name, p), p -> OffsetSpec.latest()));
-    await(admin.listOffsets(latest).all(), "reach the leaders of " + name);
+    // The admin client's own metadata may not know the new topic yet either (seen on a loaded machine:
+    // UnknownTopicOrPartitionException right after the creation succeeded): ask until it does.
+    long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        await(admin.listOffsets(latest).all(), "reach the leaders of " + name);
+        return;
+      } catch (IllegalStateException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+            || System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+        sleep(POLL_STEP);
+      }
+    }
   }
 
   /**
