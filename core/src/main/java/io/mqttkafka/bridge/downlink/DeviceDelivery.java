@@ -40,7 +40,7 @@ public final class DeviceDelivery {
   static final long MAX_UNWRITTEN_BYTES = 1024 * 1024;
 
   private final MqttEndpoint endpoint;
-  private final Vertx vertx;
+  private final DeliveryClock clock;
   private final ReceiptWriter receipts;
   private final BridgeMetrics metrics;
   private final int receiveMaximum;
@@ -76,9 +76,15 @@ public final class DeviceDelivery {
    */
   public DeviceDelivery(MqttEndpoint endpoint, Vertx vertx, ReceiptWriter receipts, BridgeMetrics metrics,
                         int receiveMaximum, long ackTimeoutMs, Runnable onSlowConsumer) {
+    this(endpoint, DeliveryClock.of(vertx), receipts, metrics, receiveMaximum, ackTimeoutMs, onSlowConsumer);
+  }
+
+  /** @param clock the time and timer of the ack timeouts */
+  DeviceDelivery(MqttEndpoint endpoint, DeliveryClock clock, ReceiptWriter receipts, BridgeMetrics metrics,
+                 int receiveMaximum, long ackTimeoutMs, Runnable onSlowConsumer) {
     this.onSlowConsumer = onSlowConsumer;
     this.endpoint = endpoint;
-    this.vertx = vertx;
+    this.clock = clock;
     this.receipts = receipts;
     this.metrics = metrics;
     this.receiveMaximum = receiveMaximum;
@@ -119,7 +125,7 @@ public final class DeviceDelivery {
   public void closed() {
     closed = true;
     if (ackTimer >= 0) {
-      vertx.cancelTimer(ackTimer);
+      clock.cancelTimer(ackTimer);
       ackTimer = -1;
     }
     for (InFlight pending : inFlight.values()) {
@@ -162,9 +168,9 @@ public final class DeviceDelivery {
               receipt(message, Status.TIMEOUT, "connection closed before PUBACK");
               return;
             }
-            inFlight.put(packetId, new InFlight(message, System.nanoTime() + ackTimeoutNanos));
+            inFlight.put(packetId, new InFlight(message, clock.nanoTime() + ackTimeoutNanos));
             if (ackTimer < 0) {
-              ackTimer = vertx.setTimer(ackTimeoutMs, id -> onAckTimeout());
+              ackTimer = clock.setTimer(ackTimeoutMs, this::onAckTimeout);
             }
           }
         });
@@ -177,14 +183,14 @@ public final class DeviceDelivery {
    */
   private void onAckTimeout() {
     ackTimer = -1;
-    long now = System.nanoTime();
+    long now = clock.nanoTime();
     boolean expired = false;
     Iterator<InFlight> oldestFirst = inFlight.values().iterator();
     while (oldestFirst.hasNext()) {
       InFlight pending = oldestFirst.next();
       long left = pending.deadlineNanos - now;
       if (left > 0) {
-        ackTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left) + 1), id -> onAckTimeout());
+        ackTimer = clock.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left) + 1), this::onAckTimeout);
         break;
       }
       oldestFirst.remove();

@@ -3,7 +3,11 @@ package io.mqttkafka.bridge.mqtt;
 import io.mqttkafka.bridge.metrics.MetricTag;
 import java.util.Locale;
 
-/** Why a device connection ended: the tag of {@code mqtt.bridge.connections.closed}. */
+/**
+ * Why a device connection ended: the tag of {@code mqtt.bridge.connections.closed}. Whether the Will
+ * is published is decided apart ({@link SessionLifecycle}): a {@link #DISCONNECT} with reason 0x04
+ * keeps it, and a takeover or shutdown cancels it even when the connection then closes as {@link #LOST}.
+ */
 public enum CloseReason implements MetricTag {
   /** The client sent DISCONNECT. */
   DISCONNECT,

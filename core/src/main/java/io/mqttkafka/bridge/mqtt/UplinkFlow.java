@@ -1,0 +1,306 @@
+package io.mqttkafka.bridge.mqtt;
+
+import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.kafka.OverloadedException;
+import io.mqttkafka.bridge.metrics.MetricTags.Limit;
+import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
+import io.mqttkafka.bridge.topic.TopicLimits;
+import io.mqttkafka.bridge.uplink.RejectedTopicException;
+import io.mqttkafka.bridge.uplink.TopicMapper;
+import io.mqttkafka.bridge.util.LogThrottle;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.vertx.core.Future;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttWill;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The uplink of one connection: PUBLISH to Kafka ({@code UplinkPublisher}), each QoS 1/2 PUBLISH
+ * acknowledged only once Kafka has it, in arrival order ({@link AckQueue}), failures mapped by
+ * {@link ReasonCodes}; QoS 2 de-duplication between PUBLISH and PUBREL; the connection's limits
+ * (Receive Maximum, Topic Alias, publish rate, topic length and levels); backpressure
+ * ({@link SocketReading}); and the Will, once {@link SessionLifecycle} decided to publish it.
+ * Event loop only.
+ */
+final class UplinkFlow {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UplinkFlow.class);
+  /** Kafka failures of the uplink: one WARN per 10 s for the whole bridge, not one per device. */
+  private static final LogThrottle FAILURE_WARNINGS = new LogThrottle(Duration.ofSeconds(10));
+  private static final RejectedTopicException TOPIC_TOO_LONG =
+      new RejectedTopicException("topic longer than mqtt.limits.maxTopicLength");
+  private static final RejectedTopicException TOO_MANY_TOPIC_LEVELS =
+      new RejectedTopicException("more topic levels than mqtt.limits.maxTopicLevels");
+
+  /** State of a QoS 2 packet id between PUBLISH and PUBREL. */
+  private enum Qos2State { WRITING, RECEIVED }
+
+  private final MqttEndpoint endpoint;
+  private final SessionLifecycle lifecycle;
+  private final SessionServices services;
+  /** Fills the mapping rules' ${clientId} and ${username} for this connection's messages. */
+  private final TopicMapper.Subject subject;
+  private final boolean v5;
+  private final BridgeConfig.Limits limits;
+  private final AckQueue acks = new AckQueue(this::sendAck);
+  private final SocketReading reading;
+  /** mqtt.limits.publishRate; null when unlimited. */
+  private final RateLimiter publishRate;
+  private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
+  /**
+   * The failure of a QoS 1/2 PUBLISH that closes this connection once its turn to be acknowledged
+   * comes; null while there is none. Later PUBLISH packets of the connection are not written: the
+   * client resends from the failed one on, and writing them now would put them in Kafka ahead of it.
+   */
+  private Throwable closingFailure;
+
+  /**
+   * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
+   * @param pauses           this event loop's paused connections
+   * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+   */
+  UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, String username,
+             ReadPauses pauses, int keepAliveSeconds) {
+    this.endpoint = endpoint;
+    this.lifecycle = lifecycle;
+    this.services = services;
+    this.subject = services.uplink().subject(endpoint.clientIdentifier(), username);
+    this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
+    this.limits = services.mqtt().limits();
+    this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
+        () -> inflightBelowBound() && !services.uplink().congested());
+    this.publishRate = limits.publishRate() == 0 ? null
+        : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+  }
+
+  /** The QoS 1/2 PUBLISH packets not yet acknowledged to the device. */
+  int inflight() {
+    return acks.size();
+  }
+
+  void onPublish(MqttPublishMessage message) {
+    int qos = message.qosLevel().value();
+    int packetId = message.messageId();
+    String topic = message.topicName();
+    if (topic.isEmpty() || message.properties().getProperty(MqttProperties.TOPIC_ALIAS) != null) {
+      // An alias-only PUBLISH, or any Topic Alias: CONNACK advertised Topic Alias Maximum 0
+      // [MQTT-3.3.2-8], [MQTT-3.3.2-9].
+      lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
+      return;
+    }
+    if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
+      publishRateExceeded();
+      return;
+    }
+    if (lifecycle.isDraining() && qos > 0) {
+      return; // not taken: resent to another instance after the DISCONNECT that follows
+    }
+    if (qos == 2) {
+      Qos2State state = qos2.get(packetId);
+      if (state != null) {
+        // A resend of a packet we hold: never written twice [MQTT-4.3.3-10]; PUBREC again once written.
+        if (state == Qos2State.RECEIVED) {
+          endpoint.publishReceived(packetId);
+        }
+        return;
+      }
+    }
+    if (qos > 0 && v5 && acks.size() >= services.mqtt().receiveMaximum()) {
+      // [MQTT-3.3.4-9] more unacknowledged QoS 1/2 PUBLISH packets than the Receive Maximum of CONNACK.
+      // MQTT 3.1.1 has no such limit: there the 65,535 packet ids bound the in-flight count.
+      lifecycle.protocolViolation(ProtocolError.RECEIVE_MAXIMUM, MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
+      return;
+    }
+    write(message, qos, packetId, topic);
+  }
+
+  /**
+   * Writes an admitted PUBLISH to Kafka, a QoS 1/2 one acknowledged (or failed) in its turn, then
+   * applies backpressure.
+   */
+  private void write(MqttPublishMessage message, int qos, int packetId, String topic) {
+    RejectedTopicException topicRefused = checkTopic(topic);
+    AckQueue.Entry entry = qos == 0 ? null : acks.add(packetId, qos);
+    if (qos == 2) {
+      if (qos2.isEmpty()) {
+        qos2 = new HashMap<>();
+      }
+      qos2.put(packetId, Qos2State.WRITING);
+    }
+    if (entry != null && closingFailure != null) {
+      // Order per client: an earlier PUBLISH failed and closes the connection; this one is not
+      // written, so that the client's resend puts both into Kafka in their order.
+      acks.complete(entry, closingFailure);
+      return;
+    }
+    Future<?> written = topicRefused != null ? Future.failedFuture(topicRefused)
+        : services.uplink().publish(subject, topic, message.payload(), qos, message.isRetain(), message.properties());
+    written.onComplete((outcome, failure) -> {
+      if (entry != null) {
+        if (failure != null && failureCloses(qos) && closingFailure == null) {
+          closingFailure = failure;
+        }
+        acks.complete(entry, failure);
+        afterAcks();
+      } else if (failure != null) {
+        onQos0Failure(failure);
+      }
+    });
+    applyBackpressure();
+  }
+
+  /** Pauses reading while the in-flight bound (MQTT 3.1.1) or the uplink's congestion says so. */
+  private void applyBackpressure() {
+    if (!reading.paused() && !lifecycle.isClosed()) {
+      if (!v5 && !inflightBelowBound()) {
+        // MQTT 3.1.1 cannot be told a Receive Maximum: read no more until one of them is acknowledged.
+        reading.pause(true);
+      } else if (services.uplink().congested()) {
+        reading.pause(false);
+      } else {
+        reading.uplinkRelieved();
+      }
+    }
+  }
+
+  /** The topic limits of mqtt.limits (UTF-8 bytes, levels); null when the topic is within them. No allocation. */
+  private RejectedTopicException checkTopic(String topic) {
+    Limit limit = TopicLimits.check(topic, limits.maxTopicLength(), limits.maxTopicLevels());
+    if (limit == null) {
+      return null;
+    }
+    services.metrics().limitRejected(limit);
+    return limit == Limit.TOPIC_LENGTH ? TOPIC_TOO_LONG : TOO_MANY_TOPIC_LEVELS;
+  }
+
+  private void publishRateExceeded() {
+    if (lifecycle.isClosed() || !endpoint.isConnected()) {
+      return; // already closing; the rest of the last read arrives
+    }
+    services.metrics().limitRejected(Limit.PUBLISH_RATE);
+    LOG.debug("[client-id: {}] publishes faster than mqtt.limits.publishRate, closing", subject.clientId());
+    lifecycle.disconnect(MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH, CloseReason.LIMIT);
+  }
+
+  private boolean inflightBelowBound() {
+    return acks.size() < services.mqtt().receiveMaximum();
+  }
+
+  /**
+   * Whether a failed QoS 1/2 PUBLISH closes the connection: MQTT 5 QoS 1 gets a negative PUBACK
+   * instead; MQTT 3.1.1 has none, and vert.x 5.0.8 drops PUBREC reason codes.
+   */
+  private boolean failureCloses(int qos) {
+    return !(v5 && qos == 1);
+  }
+
+  private void sendAck(int packetId, int qos, Throwable failure) {
+    if (reading.pausedForInflight() && inflightBelowBound() && !services.uplink().congested()) {
+      reading.resume();
+    }
+    if (qos == 2) {
+      if (failure == null) {
+        qos2.put(packetId, Qos2State.RECEIVED);
+      } else {
+        qos2.remove(packetId);
+      }
+    }
+    if (lifecycle.isClosed()) {
+      return;
+    }
+    if (failure == null) {
+      if (qos == 1) {
+        endpoint.publishAcknowledge(packetId);
+      } else {
+        endpoint.publishReceived(packetId);
+      }
+      return;
+    }
+    logFailure(failure);
+    if (!failureCloses(qos)) {
+      endpoint.publishAcknowledge(packetId, ReasonCodes.puback(failure), MqttProperties.NO_PROPERTIES);
+    } else {
+      // MQTT 3.1.1 has no negative PUBACK, and vert.x 5.0.8 drops PUBREC reason codes: close, the
+      // client resends on its next connection.
+      lifecycle.disconnect(ReasonCodes.disconnect(failure), CloseReason.UPLINK_FAILURE);
+    }
+  }
+
+  /** After AckQueue released acknowledgements: a draining connection closes once it holds none. */
+  private void afterAcks() {
+    if (lifecycle.isDraining() && acks.size() == 0) {
+      lifecycle.endDrain();
+    }
+  }
+
+  private void onQos0Failure(Throwable failure) {
+    if (failure instanceof OverloadedException) {
+      return; // QoS 0 may be dropped under overload; counted as uplink outcome "overloaded".
+    }
+    logFailure(failure);
+    if (ReasonCodes.isDeviceFault(failure)) {
+      lifecycle.disconnect(ReasonCodes.disconnect(failure), CloseReason.UPLINK_FAILURE);
+    }
+  }
+
+  void onPublishRelease(int packetId) {
+    // PUBREL ends the QoS 2 exchange [MQTT-4.3.3-11]; PUBCOMP also for an unknown id, so the client can finish.
+    qos2.remove(packetId);
+    if (!lifecycle.isClosed()) {
+      endpoint.publishComplete(packetId);
+    }
+  }
+
+  /** The connection closed: nothing is acknowledged or resumed any more. */
+  void closed() {
+    reading.closed();
+    acks.clear();
+  }
+
+  void publishWill(MqttWill will) {
+    // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
+    String clientId = subject.clientId();
+    Limit limit = TopicLimits.check(will.getWillTopic(), limits.maxTopicLength(), limits.maxTopicLevels());
+    if (limit != null) {
+      // Held to the same limits as any PUBLISH topic: refused like a Will no rule maps.
+      services.metrics().limitRejected(limit);
+      LOG.debug("[client-id: {}] Will message refused: its topic breaks mqtt.limits ({})", clientId, limit);
+      return;
+    }
+    services.uplink().publish(subject, will.getWillTopic(), will.getWillMessage(), will.getWillQos(),
+        will.isWillRetain(), will.getWillProperties()).onFailure(failure -> {
+          if (ReasonCodes.isDeviceFault(failure)) {
+            // The device's own Will topic is refused: its fault, not worth a WARN per connection.
+            LOG.debug("[client-id: {}] Will message refused: {}", clientId, failure.getMessage());
+          } else {
+            LOG.warn("[client-id: {}] Will message not written to Kafka: {}", clientId, failure.toString());
+          }
+        });
+  }
+
+  /**
+   * A device's refused topic at DEBUG; a failure of Kafka or of the bridge's Kafka permissions at WARN,
+   * at most once per 10 s for the whole bridge ({@link #FAILURE_WARNINGS}), the rest at DEBUG.
+   */
+  private void logFailure(Throwable failure) {
+    String clientId = subject.clientId();
+    if (ReasonCodes.isDeviceFault(failure)) {
+      LOG.debug("[client-id: {}] uplink refused: {}", clientId, failure.getMessage());
+      return;
+    }
+    long suppressed = FAILURE_WARNINGS.warn(System.nanoTime());
+    if (suppressed >= 0) {
+      LOG.warn("[client-id: {}] uplink to Kafka failed: {}{}", clientId, failure.toString(),
+          LogThrottle.since(suppressed));
+    } else {
+      LOG.debug("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
+    }
+  }
+}
