@@ -12,6 +12,8 @@ import io.mqttkafka.bridge.auth.Authenticator;
 import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.KafkaSettings;
+import io.mqttkafka.bridge.config.UplinkRule;
 import io.mqttkafka.bridge.http.ManagementServer;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.kafka.EmbeddedBroker;
@@ -140,7 +142,7 @@ public final class Bridge {
         throw new ConfigException("kafka.bootstrapServers", "is not set, and this build has no embedded Kafka"
             + " (dev mode): set it to the bootstrap servers of your Kafka");
       }
-      BridgeConfig.Embedded e = config.kafka().embedded();
+      KafkaSettings.Embedded e = config.kafka().embedded();
       LOG.info("No kafka.bootstrapServers configured: starting the embedded single-node Kafka (dev mode, data in {})",
           e.dataDir().toAbsolutePath());
       embedded = devKafka.start(e.dataDir(), e.port(), e.controllerPort());
@@ -206,9 +208,9 @@ public final class Bridge {
     TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
         .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
     Set<String> staticTopics = new TreeSet<>();
-    config.mappings().uplink().stream().map(BridgeConfig.UplinkRule::topic)
+    config.mappings().uplink().stream().map(UplinkRule::topic)
         .filter(t -> !t.contains("$")).forEach(staticTopics::add);
-    BridgeConfig.Topics topics = config.kafka().topics();
+    KafkaSettings.Topics topics = config.kafka().topics();
     staticTopics.addAll(List.of(topics.deadLetter(), topics.subscriptions(), topics.receipts()));
 
     ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);

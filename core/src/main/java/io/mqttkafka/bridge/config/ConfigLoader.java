@@ -61,7 +61,7 @@ public final class ConfigLoader {
       merge(tree, readFile(fileOrNull), "");
     }
     applyEnv(tree, env);
-    return BridgeConfig.from(tree);
+    return BridgeConfig.parse(tree);
   }
 
   /** The variable for a key: {@code kafka.bootstrapServers} -> {@code MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS}. */
@@ -80,7 +80,7 @@ public final class ConfigLoader {
 
   private static ObjectNode parseDefaults() {
     try {
-      return (ObjectNode) YAML.readTree(BridgeConfig.DEFAULTS_YAML);
+      return (ObjectNode) YAML.readTree(Defaults.YAML);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("the built-in defaults are not valid YAML", e);
     }

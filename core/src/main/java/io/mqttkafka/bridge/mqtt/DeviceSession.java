@@ -2,7 +2,7 @@ package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.topic.TopicLimits;
 import io.mqttkafka.bridge.util.LogThrottle;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.downlink.DeliveryTarget;
@@ -73,7 +73,7 @@ public final class DeviceSession implements DeliveryTarget {
   private final AckQueue acks = new AckQueue(this::sendAck);
   private final Subscriptions subscriptions;
   private final DeviceDelivery delivery;
-  private final BridgeConfig.Limits limits;
+  private final MqttSettings.Limits limits;
   private final ReadPauses pauses;
   private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. */

@@ -158,9 +158,9 @@ class BridgeConfigTest {
 
   @Test
   void unmatchedIsCaseInsensitive() throws Exception {
-    assertThat(load("mappings: { unmatched: DROP }").mappings().unmatched()).isEqualTo(BridgeConfig.Unmatched.DROP);
+    assertThat(load("mappings: { unmatched: DROP }").mappings().unmatched()).isEqualTo(MappingSettings.Unmatched.DROP);
     assertThat(load("mappings: { unmatched: deadletter }").mappings().unmatched())
-        .isEqualTo(BridgeConfig.Unmatched.DEADLETTER);
+        .isEqualTo(MappingSettings.Unmatched.DEADLETTER);
   }
 
   @Test
