@@ -13,7 +13,6 @@ import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.config.KafkaSettings;
-import io.mqttkafka.bridge.config.UplinkRule;
 import io.mqttkafka.bridge.http.ManagementServer;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.kafka.EmbeddedBroker;
@@ -54,7 +53,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -149,7 +147,8 @@ public final class Bridge {
       bootstrap = embedded.bootstrapServers();
     }
     try {
-      Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config, bootstrap);
+      Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config.bridge().id(),
+          config.kafka().producer(), bootstrap);
       Map<String, Object> adminProperties = new LinkedHashMap<>(config.kafka().producer());
       adminProperties.keySet().retainAll(AdminClientConfig.configNames());
       adminProperties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -205,15 +204,10 @@ public final class Bridge {
       LOG.warn("No uplink mapping rule: every PUBLISH is refused{}", config.auth().anyMethod()
           ? " (authentication is on and mappings.uplink is not set: default deny)" : "");
     }
-    TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
-        .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
-    Set<String> staticTopics = new TreeSet<>();
-    config.mappings().uplink().stream().map(UplinkRule::topic)
-        .filter(t -> !t.contains("$")).forEach(staticTopics::add);
+    TopicMapper mapper = new TopicMapper(config.mappings().uplink());
     KafkaSettings.Topics topics = config.kafka().topics();
-    staticTopics.addAll(List.of(topics.deadLetter(), topics.subscriptions(), topics.receipts()));
 
-    ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);
+    ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, config.topicsKnownAtStart());
     producerDeployment = await(vertx.deployVerticle(producerVerticle));
     this.producerVerticle = producerVerticle;
     producerVerticle.bindMetrics(registry);

@@ -2,6 +2,8 @@ package io.mqttkafka.bridge.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The bridge configuration: immutable and validated, built once at start-up by {@link ConfigLoader}
@@ -33,6 +35,16 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
     String text = settings.toString();
     int fields = text.indexOf('[');
     return fields < 0 ? title + "[" + text + "]" : title + text.substring(fields);
+  }
+
+  /**
+   * The Kafka topics the bridge writes to whose names are known before any message: the uplink rules'
+   * constant topics, the dead-letter, subscriptions and receipts topics. Sorted.
+   */
+  public Set<String> topicsKnownAtStart() {
+    Set<String> topics = new TreeSet<>(mappings.constantUplinkTopics());
+    topics.addAll(kafka.topics().written());
+    return topics;
   }
 
   /**

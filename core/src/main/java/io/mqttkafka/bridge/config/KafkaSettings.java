@@ -5,6 +5,7 @@ import static io.mqttkafka.bridge.config.ConfigValue.at;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -17,7 +18,6 @@ import java.util.regex.Pattern;
 public record KafkaSettings(String bootstrapServers, Map<String, String> producer, Map<String, String> consumer,
                             Topics topics, InternalTopicLayout internalTopics, Embedded embedded) {
 
-  private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
   private static final Pattern SECRET = Pattern.compile("password|secret|jaas|token", Pattern.CASE_INSENSITIVE);
 
   public KafkaSettings {
@@ -26,7 +26,13 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> produce
   }
 
   /** The bridge's own topics: subscription state, downlink commands, receipts, dead letters. */
-  public record Topics(String subscriptions, String downlink, String receipts, String deadLetter) {}
+  public record Topics(String subscriptions, String downlink, String receipts, String deadLetter) {
+
+    /** The topics the bridge itself writes to, apart from the uplink rules' topics. */
+    public List<String> written() {
+      return List.of(deadLetter, subscriptions, receipts);
+    }
+  }
 
   /**
    * How the internal topics (subscriptions, downlink, receipts) are created when missing.
@@ -72,7 +78,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> produce
 
   private static String topicName(ConfigValue v) throws ConfigException {
     String topic = v.string();
-    if (!KAFKA_TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+    if (!UplinkRule.isValidKafkaTopic(topic)) {
       throw v.wrong("must be a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-'");
     }
     return topic;

@@ -3,27 +3,21 @@ package io.mqttkafka.bridge.config;
 import static io.mqttkafka.bridge.config.ConfigValue.at;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mqttkafka.bridge.topic.TopicTemplate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The {@code mappings} section: the uplink rules ({@link UplinkRule}); what happens to an uplink
+ * The {@code mappings} section: the uplink rules, compiled ({@link UplinkRule}); what happens to an uplink
  * message no rule matches; and the downlink topic filters devices may subscribe to.
  */
 public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Downlink downlink) {
 
   private static final List<String> RULE_KEYS = List.of("name", "match", "topic", "key");
-  private static final Pattern KAFKA_TOPIC_CHARS = Pattern.compile("[a-zA-Z0-9._-]*");
-  private static final Pattern GROUP_REF = Pattern.compile("\\$(\\d{1,9})");
-  private static final Pattern NAMED_PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
-  private static final List<String> PLACEHOLDERS = List.of("clientId", "username");
-  /** What a placeholder stands for when a rule's regex is checked: any one topic level. */
-  private static final String ANY_LEVEL = "(?:[^/]+)";
 
   public MappingSettings {
     uplink = List.copyOf(uplink);
@@ -37,6 +31,13 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
     public Downlink {
       filters = List.copyOf(filters);
     }
+  }
+
+  /** The Kafka topics of the uplink rules whose topic template has no reference, sorted. */
+  public Set<String> constantUplinkTopics() {
+    Set<String> topics = new TreeSet<>();
+    uplink.forEach(rule -> rule.constantTopic().ifPresent(topics::add));
+    return topics;
   }
 
   /**
@@ -83,54 +84,20 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
           throw new ConfigException(rule.key() + "." + name, "unknown key (a rule has: name, match, topic, key)");
         }
       }
-      ConfigValue matchValue = rule.field("match");
-      String match = matchValue.string();
-      onlyKnownPlaceholders(matchValue, match);
-      int groups = ruleShape(matchValue, match).matcher("").groupCount();
-      ConfigValue topic = rule.field("topic");
-      checkTemplate(topic, topic.nonBlank(), match, groups);
-      String literal = NAMED_PLACEHOLDER.matcher(GROUP_REF.matcher(topic.string()).replaceAll("")).replaceAll("");
-      if (!KAFKA_TOPIC_CHARS.matcher(literal).matches()) {
-        throw topic.wrong("must be a Kafka topic name (letters, digits, '.', '_', '-') apart from placeholders");
-      }
+      String match = rule.field("match").string();
+      String topic = rule.field("topic").nonBlank();
       ConfigValue key = rule.field("key");
-      String keyTemplate = key.absent() ? "${clientId}" : key.string();
-      checkTemplate(key, keyTemplate, match, groups);
+      String keyTemplate = key.absent() ? UplinkRule.DEFAULT_KEY : key.string();
       ConfigValue name = rule.field("name");
       int index = rules.size();
-      rules.add(new UplinkRule(index, name.absent() ? "rule-" + index : name.nonBlank(), match, topic.string(),
-          keyTemplate));
+      String ruleName = name.absent() ? "rule-" + index : name.nonBlank();
+      try {
+        rules.add(UplinkRule.compile(index, ruleName, match, topic, keyTemplate));
+      } catch (UplinkRule.InvalidRule e) {
+        throw rule.field(e.part().key()).fail(e.problem());
+      }
     }
     return rules;
-  }
-
-  /** A rule's regex with each placeholder taken as any one topic level: checks the regex, counts its groups. */
-  private static Pattern ruleShape(ConfigValue v, String match) throws ConfigException {
-    try {
-      return Pattern.compile(match.replace("${clientId}", ANY_LEVEL).replace("${username}", ANY_LEVEL));
-    } catch (PatternSyntaxException e) {
-      throw v.fail("is not a valid regular expression: " + e.getDescription() + " in \"" + match + "\"");
-    }
-  }
-
-  /** A topic or key template may use $n up to the match's group count, ${clientId} and ${username}, nothing else. */
-  private static void checkTemplate(ConfigValue v, String template, String match, int groups) throws ConfigException {
-    Matcher ref = GROUP_REF.matcher(template);
-    while (ref.find()) {
-      if (Integer.parseInt(ref.group(1)) > groups) {
-        throw v.fail("uses " + ref.group() + " but match \"" + match + "\" has " + groups + " group(s)");
-      }
-    }
-    onlyKnownPlaceholders(v, template);
-  }
-
-  private static void onlyKnownPlaceholders(ConfigValue v, String text) throws ConfigException {
-    Matcher named = NAMED_PLACEHOLDER.matcher(text);
-    while (named.find()) {
-      if (!PLACEHOLDERS.contains(named.group(1))) {
-        throw v.fail("has unknown placeholder " + named.group() + " (known: ${clientId}, ${username})");
-      }
-    }
   }
 
   private static List<String> topicFilters(ConfigValue list) throws ConfigException {
@@ -152,7 +119,11 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
           throw v.wrong("must be an MQTT topic filter: '+' only as a whole level"); // [MQTT-4.7.1-3]
         }
       }
-      onlyKnownPlaceholders(v, filter);
+      try {
+        TopicTemplate.checkPlaceholders(filter);
+      } catch (IllegalArgumentException e) {
+        throw v.fail(e.getMessage());
+      }
       filters.add(filter);
     }
     return filters;

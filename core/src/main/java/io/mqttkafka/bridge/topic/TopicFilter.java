@@ -179,11 +179,6 @@ public final class TopicFilter {
     return TopicTemplate.fill(template, clientId, username);
   }
 
-  /** {@link TopicTemplate#fill}; for the uplink mapping's regexes. */
-  public static String substitute(String template, String clientId, String username) {
-    return TopicTemplate.fill(template, clientId, username);
-  }
-
   /**
    * Whether a value may fill a ${clientId}/${username} placeholder: exactly one topic level of its own
    * (not empty, no '/', '+', '#' or U+0000), so that it can neither widen a filter nor reach another level.
