@@ -53,7 +53,7 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
     } else if (auth.anyMethod()) {
       rules = List.of();
     } else {
-      rules = uplinkRules(new ConfigValue(ConfigLoader.parseYaml(Defaults.UPLINK_RULES), uplink.key()));
+      rules = uplinkRules(new ConfigValue(ConfigTree.parseYaml(Defaults.UPLINK_RULES), uplink.key()));
     }
     ConfigValue unmatchedValue = at(t, "mappings.unmatched");
     Unmatched unmatched = unmatched(unmatchedValue);
