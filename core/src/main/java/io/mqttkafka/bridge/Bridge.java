@@ -6,6 +6,7 @@ import io.mqttkafka.bridge.auth.Authenticator;
 import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.KafkaSettings;
 import io.mqttkafka.bridge.http.ManagementServer;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.kafka.EmbeddedBroker;
@@ -46,7 +47,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -133,14 +133,15 @@ public final class Bridge {
         throw new ConfigException("kafka.bootstrapServers", "is not set, and this build has no embedded Kafka"
             + " (dev mode): set it to the bootstrap servers of your Kafka");
       }
-      BridgeConfig.Embedded e = config.kafka().embedded();
+      KafkaSettings.Embedded e = config.kafka().embedded();
       LOG.info("No kafka.bootstrapServers configured: starting the embedded single-node Kafka (dev mode, data in {})",
           e.dataDir().toAbsolutePath());
       embedded = devKafka.start(e.dataDir(), e.port(), e.controllerPort());
       bootstrap = embedded.bootstrapServers();
     }
     try {
-      Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config, bootstrap);
+      Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config.bridge().id(),
+          config.kafka().producer(), bootstrap);
       Map<String, Object> adminProperties = new LinkedHashMap<>(config.kafka().producer());
       adminProperties.keySet().retainAll(AdminClientConfig.configNames());
       adminProperties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -189,15 +190,10 @@ public final class Bridge {
       LOG.warn("No uplink mapping rule: every PUBLISH is refused{}", config.auth().anyMethod()
           ? " (authentication is on and mappings.uplink is not set: default deny)" : "");
     }
-    TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
-        .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
-    Set<String> staticTopics = new TreeSet<>();
-    config.mappings().uplink().stream().map(BridgeConfig.UplinkRule::topic)
-        .filter(t -> !t.contains("$")).forEach(staticTopics::add);
-    BridgeConfig.Topics topics = config.kafka().topics();
-    staticTopics.addAll(List.of(topics.deadLetter(), topics.subscriptions(), topics.receipts()));
+    TopicMapper mapper = new TopicMapper(config.mappings().uplink());
+    KafkaSettings.Topics topics = config.kafka().topics();
 
-    ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, staticTopics);
+    ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, config.topicsKnownAtStart());
     producerDeployment = await(vertx.deployVerticle(producerVerticle));
     this.producerVerticle = producerVerticle;
     producerVerticle.bindMetrics(registry);

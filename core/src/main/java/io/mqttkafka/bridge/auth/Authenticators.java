@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.auth;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.AuthSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.vertx.core.Vertx;
@@ -35,7 +35,7 @@ public final class Authenticators {
    *
    * @throws ConfigException naming the key whose file is unusable
    */
-  public static void check(BridgeConfig.Auth config) throws ConfigException {
+  public static void check(AuthSettings config) throws ConfigException {
     if (config.passwordFile().isPresent()) {
       readPasswordFile(config.passwordFile().get());
     }
@@ -50,7 +50,7 @@ public final class Authenticators {
    *
    * @throws ConfigException naming the key whose file is unusable
    */
-  public static Authenticator fromConfig(Vertx vertx, BridgeConfig.Auth config, BridgeMetrics metrics)
+  public static Authenticator fromConfig(Vertx vertx, AuthSettings config, BridgeMetrics metrics)
       throws ConfigException {
     List<Authenticator> methods = new ArrayList<>();
     if (config.certificate().enabled()) {
@@ -96,7 +96,7 @@ public final class Authenticators {
         file + ": " + (e instanceof IOException ? "cannot read: " + e : e.getMessage()));
   }
 
-  static JWTAuthOptions jwtOptions(BridgeConfig.Jwt jwt) throws ConfigException {
+  static JWTAuthOptions jwtOptions(AuthSettings.Jwt jwt) throws ConfigException {
     JWTOptions checks = new JWTOptions().setLeeway((int) Math.min(Integer.MAX_VALUE, jwt.leeway().toSeconds()));
     jwt.issuer().ifPresent(checks::setIssuer);
     jwt.audience().ifPresent(audience -> checks.setAudience(List.of(audience)));

@@ -1,7 +1,7 @@
 package io.mqttkafka.bridge.auth;
 
 import io.mqttkafka.bridge.auth.AuthenticationException.Reason;
-import io.mqttkafka.bridge.config.BridgeConfig.CertificateIdentity;
+import io.mqttkafka.bridge.config.AuthSettings.CertificateIdentity;
 import io.vertx.core.Future;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;

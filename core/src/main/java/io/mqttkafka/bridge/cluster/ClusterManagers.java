@@ -3,7 +3,7 @@ package io.mqttkafka.bridge.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.ClusterSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Clustered Vert.x over Hazelcast, built from {@link BridgeConfig.Cluster}: the only place that knows
+ * Clustered Vert.x over Hazelcast, built from {@link ClusterSettings}: the only place that knows
  * Hazelcast settings.
  *
  * <p>What a member does with the configuration:
@@ -61,7 +61,7 @@ public final class ClusterManagers {
    * @param base the other Vert.x options; not modified
    * @param metricsOrNull the metrics factory, or null for none (or what {@code base} enables)
    */
-  public static Future<Vertx> startClustered(BridgeConfig.Cluster cluster, VertxOptions base,
+  public static Future<Vertx> startClustered(ClusterSettings cluster, VertxOptions base,
                                              VertxMetricsFactory metricsOrNull) {
     HazelcastClusterManager manager;
     try {
@@ -73,10 +73,10 @@ public final class ClusterManagers {
   }
 
   /**
-   * As {@link #startClustered(BridgeConfig.Cluster, VertxOptions, VertxMetricsFactory)}, with a manager
+   * As {@link #startClustered(ClusterSettings, VertxOptions, VertxMetricsFactory)}, with a manager
    * from {@link #clusterManager} that the caller keeps, for instance to watch the cluster's members.
    */
-  public static Future<Vertx> startClustered(HazelcastClusterManager manager, BridgeConfig.Cluster cluster,
+  public static Future<Vertx> startClustered(HazelcastClusterManager manager, ClusterSettings cluster,
                                              VertxOptions base, VertxMetricsFactory metricsOrNull) {
     return Vertx.builder()
         .with(vertxOptions(cluster, base))
@@ -90,12 +90,12 @@ public final class ClusterManagers {
    *
    * @throws IllegalArgumentException if {@code cluster.host} is a name that does not resolve
    */
-  public static HazelcastClusterManager clusterManager(BridgeConfig.Cluster cluster) {
+  public static HazelcastClusterManager clusterManager(ClusterSettings cluster) {
     return new HazelcastClusterManager(hazelcastConfig(cluster));
   }
 
   /** A copy of {@code base} whose event bus binds to and advertises {@code cluster.host}. */
-  public static VertxOptions vertxOptions(BridgeConfig.Cluster cluster, VertxOptions base) {
+  public static VertxOptions vertxOptions(ClusterSettings cluster, VertxOptions base) {
     VertxOptions options = new VertxOptions(base);
     return options.setEventBusOptions(new EventBusOptions(base.getEventBusOptions())
         .setHost(cluster.host())
@@ -103,7 +103,7 @@ public final class ClusterManagers {
   }
 
   /** A new Hazelcast configuration for this member: vert.x's defaults plus the settings in the class comment. */
-  static Config hazelcastConfig(BridgeConfig.Cluster cluster) {
+  static Config hazelcastConfig(ClusterSettings cluster) {
     // Hazelcast's static loggers (such as HazelcastInstanceFactory's start-up warnings) read the system
     // property, not the Config; without it they write to java.util.logging, bypassing our SLF4J setup.
     if (System.getProperty(LOGGING_TYPE) == null) {
@@ -127,7 +127,7 @@ public final class ClusterManagers {
     JoinConfig join = network.getJoin();
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(false);
-    BridgeConfig.Kubernetes kubernetes = cluster.kubernetes();
+    ClusterSettings.Kubernetes kubernetes = cluster.kubernetes();
     if (kubernetes.enabled()) {
       join.getTcpIpConfig().setEnabled(false);
       join.getKubernetesConfig().setEnabled(true)

@@ -1,250 +1,179 @@
 package io.mqttkafka.bridge.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.time.Duration;
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.json.JsonObject;
 
 /**
- * Builds the {@link BridgeConfig}: built-in defaults, then the YAML file, then the environment.
+ * Builds the {@link BridgeConfig} with a vert.x-config {@link ConfigRetriever} of three stores, each
+ * over the one before: the built-in defaults ({@link Defaults}), the YAML file ({@link YamlFileFormat}),
+ * then the environment ({@code MQTT_BRIDGE_*} variables, whose names are derived from the keys: see
+ * {@link ConfigTree}). What the stores give together is checked against the keys of the defaults and
+ * then validated section by section; the first wrong key fails the load with a one-line
+ * {@link ConfigException} that names it.
  *
- * <p>Each key has an environment variable {@code MQTT_BRIDGE_} + the key in upper snake case
- * ({@link #envName}). Its value is read as YAML ({@code 1884}, {@code [a:5701, b:5701]},
- * {@code [{match: "^A/(.+)$", topic: t}]}), except for keys whose default is a string, which take the
- * value verbatim (a regex such as {@code [a-z]+} is not YAML, and {@code 007} should stay {@code 007}).
- * {@code MQTT_BRIDGE_KAFKA_PRODUCER_LINGER_MS=5} sets the producer property {@code linger.ms}, and
- * likewise for the consumer and for kafka.common (every client). Other {@code MQTT_BRIDGE_*} variables
- * are ignored.
+ * <p>Start-up needs the configuration before the bridge's (possibly clustered) Vert.x exists, so
+ * {@link #load(Path, Map)} reads it once with a small Vert.x of its own, which it closes before it
+ * returns. A running bridge can keep a loader on its own Vert.x ({@link #create}) and learn of changes
+ * through {@link #onChange}.
  */
 public final class ConfigLoader {
 
-  private static final String ENV_PREFIX = "MQTT_BRIDGE_";
-  private static final YAMLMapper YAML =
-      YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-  /** Maps with free-form names (flattened to "a.b" -> "value") instead of keys from the defaults. */
-  private static final Set<String> OPEN_MAPS =
-      Set.of("kafka.common", "kafka.producer", "kafka.consumer", "logging.levels");
-  /** Kafka property names are lower-case and dotted, so LINGER_MS -> linger.ms loses nothing; logger names are not. */
-  private static final Set<String> PROPERTY_ENV_MAPS = Set.of("kafka.common", "kafka.producer", "kafka.consumer");
-  private static final ObjectNode DEFAULTS = parseDefaults();
-  /** Every settable key: the leaves, lists and open maps of the defaults. */
-  private static final List<String> KEYS = leafKeys(DEFAULTS, "");
+  /** Longer than any file read: the load only waits this long for its own Vert.x. */
+  private static final long LOAD_TIMEOUT_SECONDS = 60;
 
-  private ConfigLoader() {}
+  private final Vertx vertx;
+  private final ConfigRetriever retriever;
+  private final String file;
+
+  private ConfigLoader(Vertx vertx, ConfigRetriever retriever, String file) {
+    this.vertx = vertx;
+    this.retriever = retriever;
+    this.file = file;
+  }
 
   /**
-   * Loads the configuration.
+   * Loads the configuration once; blocks the calling thread, which must not be an event loop.
    *
    * @param fileOrNull a YAML file, or null for none
    * @param env the environment, usually {@code System.getenv()}
    * @throws ConfigException naming the first wrong key, or {@code config} if the file cannot be read
    */
   public static BridgeConfig load(Path fileOrNull, Map<String, String> env) throws ConfigException {
-    ObjectNode tree = DEFAULTS.deepCopy();
-    if (fileOrNull != null) {
-      merge(tree, readFile(fileOrNull), "");
+    if (Context.isOnEventLoopThread()) {
+      throw new IllegalStateException("ConfigLoader.load blocks; on an event loop use ConfigLoader.create");
     }
-    applyEnv(tree, env);
-    return BridgeConfig.from(tree);
+    // Small, and reading files by their path only (no class-path look-up, no file cache directory).
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+        .setInternalBlockingPoolSize(1)
+        .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false)
+            .setFileCachingEnabled(false)));
+    try {
+      ConfigLoader loader = create(vertx, fileOrNull, env, Duration.ZERO);
+      // Validated on this thread: it checks files and may look up the host name.
+      return validate(await(loader.retriever.getConfig().recover(loader::asConfigFailure)));
+    } finally {
+      close(vertx);
+    }
+  }
+
+  /**
+   * A loader on a Vert.x that the caller owns and closes.
+   *
+   * @param scanPeriod how often the stores are read again for {@link #onChange}; zero: never
+   * @throws ConfigException when an {@code MQTT_BRIDGE_*} variable is not valid YAML
+   */
+  public static ConfigLoader create(Vertx vertx, Path fileOrNull, Map<String, String> env, Duration scanPeriod)
+      throws ConfigException {
+    ConfigRetrieverOptions options = new ConfigRetrieverOptions().setScanPeriod(scanPeriod.toMillis())
+        .addStore(new ConfigStoreOptions().setType("json").setConfig(ConfigTree.defaults()));
+    if (fileOrNull != null) {
+      options.addStore(new ConfigStoreOptions().setType("file").setFormat(YamlFileFormat.NAME)
+          .setConfig(new JsonObject().put("path", fileOrNull.toAbsolutePath().toString())
+              .put(YamlFileFormat.SHOWN_NAME, fileOrNull.toString())));
+    }
+    options.addStore(new ConfigStoreOptions().setType("json").setConfig(ConfigTree.fromEnv(env)));
+    return new ConfigLoader(vertx, ConfigRetriever.create(vertx, options), String.valueOf(fileOrNull));
+  }
+
+  /**
+   * Reads every store now and validates what they give (on a worker thread: validation checks files
+   * and may look up the host name). Fails with a {@link ConfigException}.
+   */
+  public Future<BridgeConfig> read() {
+    return retriever.getConfig().recover(this::asConfigFailure).compose(this::validateOnWorker);
+  }
+
+  /**
+   * Calls {@code handler} after each scan that found the stores changed: with the new configuration,
+   * validated, or with the {@link ConfigException} that refuses it (a wrong value, or a file that cannot
+   * be read or parsed). A change is measured against the last read; call {@link #read} first. A file
+   * that cannot be read or parsed is reported again at every scan until it can (and vert.x-config logs
+   * each such scan at ERROR); a wrong value is reported once per change.
+   */
+  public void onChange(Handler<AsyncResult<BridgeConfig>> handler) {
+    retriever.listen(change -> validateOnWorker(change.getNewConfiguration()).onComplete(handler));
+    retriever.configStream().exceptionHandler(failure ->
+        asConfigFailure(failure).<BridgeConfig>mapEmpty().onComplete(handler));
+  }
+
+  /** Stops the scans. */
+  public Future<Void> close() {
+    return retriever.close();
   }
 
   /** The variable for a key: {@code kafka.bootstrapServers} -> {@code MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS}. */
   public static String envName(String key) {
-    return ENV_PREFIX + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(Locale.ROOT);
+    return ConfigTree.envName(key);
   }
 
-  /** Parses built-in YAML (defaults kept in code); a failure is a defect, not a configuration error. */
-  static JsonNode parseYaml(String yaml) {
+  private Future<BridgeConfig> validateOnWorker(JsonObject merged) {
+    return vertx.executeBlocking(() -> validate(merged));
+  }
+
+  private static BridgeConfig validate(JsonObject merged) throws ConfigException {
+    return BridgeConfig.parse(ConfigTree.normalize(merged));
+  }
+
+  /** A store's failure as the {@link ConfigException} it stands for. */
+  private <T> Future<T> asConfigFailure(Throwable failure) {
+    if (failure instanceof ConfigException) {
+      return Future.failedFuture(failure);
+    }
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof NoSuchFileException) {
+        return Future.failedFuture(new ConfigException("config", file + ": no such file"));
+      }
+      if (cause instanceof AccessDeniedException) {
+        return Future.failedFuture(new ConfigException("config", file + ": permission denied"));
+      }
+      if (cause instanceof IOException) {
+        return Future.failedFuture(new ConfigException("config", file + ": cannot read: " + cause));
+      }
+    }
+    return Future.failedFuture(failure);
+  }
+
+  private static void close(Vertx vertx) {
     try {
-      return YAML.readTree(yaml);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("built-in YAML is invalid", e);
+      vertx.close().toCompletionStage().toCompletableFuture().get(LOAD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // Its threads end with it or soon after; the configuration is read already.
     }
   }
 
-  private static ObjectNode parseDefaults() {
+  private static <T> T await(Future<T> future) throws ConfigException {
     try {
-      return (ObjectNode) YAML.readTree(BridgeConfig.DEFAULTS_YAML);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the built-in defaults are not valid YAML", e);
-    }
-  }
-
-  private static List<String> leafKeys(JsonNode node, String path) {
-    List<String> keys = new ArrayList<>();
-    node.properties().forEach(field -> {
-      String key = join(path, field.getKey());
-      if (field.getValue().isObject() && !OPEN_MAPS.contains(key)) {
-        keys.addAll(leafKeys(field.getValue(), key));
-      } else {
-        keys.add(key);
+      return future.toCompletionStage().toCompletableFuture().get(LOAD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof ConfigException config) {
+        throw config;
       }
-    });
-    return keys;
-  }
-
-  private static JsonNode readFile(Path file) throws ConfigException {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException("config", file + ": no such file");
-    } catch (AccessDeniedException e) {
-      throw new ConfigException("config", file + ": permission denied");
-    } catch (IOException e) {
-      throw new ConfigException("config", file + ": cannot read: " + e);
+      throw new IllegalStateException("loading the configuration failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while loading the configuration", e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("the configuration did not load within " + LOAD_TIMEOUT_SECONDS + " s", e);
     }
-    JsonNode root;
-    try {
-      root = YAML.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new ConfigException("config", file + ": not valid YAML: " + problem(e));
-    }
-    if (root.isMissingNode() || root.isNull()) {
-      return YAML.createObjectNode();
-    }
-    if (!root.isObject()) {
-      throw new ConfigException("config", file + ": must be a YAML map of keys, was " + ConfigValue.shown(root));
-    }
-    return root;
-  }
-
-  /** The parser's message without its source excerpts, and where the problem is. */
-  private static String problem(JsonProcessingException e) {
-    String message = e.getOriginalMessage().lines()
-        .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
-        .collect(Collectors.joining(": "));
-    JsonLocation at = e.getLocation();
-    return at == null ? message : message + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-  }
-
-  /** Overlays {@code source} on {@code target}, which holds every known key below {@code path}. */
-  private static void merge(ObjectNode target, JsonNode source, String path) throws ConfigException {
-    if (!source.isObject()) {
-      throw new ConfigException(path, "must be a map, was " + ConfigValue.shown(source));
-    }
-    for (Map.Entry<String, JsonNode> field : source.properties()) {
-      String name = field.getKey();
-      String key = join(path, name);
-      JsonNode value = field.getValue();
-      JsonNode current = target.get(name);
-      if (current == null) {
-        throw new ConfigException(key, "unknown key (" + (path.isEmpty() ? "top-level keys" : path + " has") + ": "
-            + String.join(", ", fieldNames(target)) + ")");
-      }
-      if (value.isNull()) {
-        continue; // `key:` with nothing after it keeps the default
-      }
-      if (OPEN_MAPS.contains(key)) {
-        flatten((ObjectNode) current, value, key, "");
-      } else if (current.isObject()) {
-        merge((ObjectNode) current, value, key);
-      } else {
-        target.set(name, value);
-      }
-    }
-  }
-
-  /** Adds a nested YAML map as dotted names: {@code linger: {ms: 5}} and {@code linger.ms: 5} both give "linger.ms". */
-  private static void flatten(ObjectNode target, JsonNode source, String key, String prefix) throws ConfigException {
-    if (!source.isObject()) {
-      throw new ConfigException(key, "must be a map of names to values, was " + ConfigValue.shown(source));
-    }
-    for (Map.Entry<String, JsonNode> field : source.properties()) {
-      String name = prefix + field.getKey();
-      JsonNode value = field.getValue();
-      if (value.isObject()) {
-        flatten(target, value, key, name + ".");
-      } else if (value.isArray()) {
-        target.put(name, commaSeparated(value, key + "." + name));
-      } else if (!value.isNull()) {
-        target.put(name, value.asText());
-      }
-    }
-  }
-
-  /** Kafka takes lists as comma-separated strings. */
-  private static String commaSeparated(JsonNode list, String key) throws ConfigException {
-    List<String> items = new ArrayList<>();
-    for (JsonNode item : list) {
-      if (!item.isValueNode()) {
-        throw new ConfigException(key, "must be a value or a list of values");
-      }
-      items.add(item.asText());
-    }
-    return String.join(",", items);
-  }
-
-  private static void applyEnv(ObjectNode tree, Map<String, String> env) throws ConfigException {
-    for (String key : KEYS) {
-      String name = envName(key);
-      String raw = env.get(name);
-      if (raw != null) {
-        boolean verbatim = DEFAULTS.at(pointer(key)).isTextual();
-        merge(tree, nested(key, verbatim ? TextNode.valueOf(raw) : parseEnv(key, name, raw)), "");
-      }
-      if (PROPERTY_ENV_MAPS.contains(key)) {
-        ObjectNode properties = YAML.createObjectNode();
-        new TreeMap<>(env).forEach((variable, value) -> {
-          if (variable.startsWith(name + "_") && variable.length() > name.length() + 1) {
-            String property = variable.substring(name.length() + 1).toLowerCase(Locale.ROOT).replace('_', '.');
-            properties.put(property, value);
-          }
-        });
-        merge(tree, nested(key, properties), "");
-      }
-    }
-  }
-
-  private static JsonNode parseEnv(String key, String name, String raw) throws ConfigException {
-    if (raw.isEmpty()) {
-      return TextNode.valueOf("");
-    }
-    try {
-      JsonNode value = YAML.readTree(raw);
-      return value.isMissingNode() ? NullNode.getInstance() : value;
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(key, "environment variable " + name + " is not valid YAML: " + problem(e));
-    }
-  }
-
-  /** {@code "a.b.c", v} -> {@code {a: {b: {c: v}}}}. */
-  private static ObjectNode nested(String key, JsonNode value) {
-    JsonNode node = value;
-    String[] parts = key.split("\\.");
-    for (int i = parts.length - 1; i >= 0; i--) {
-      node = YAML.createObjectNode().set(parts[i], node);
-    }
-    return (ObjectNode) node;
-  }
-
-  private static String pointer(String key) {
-    return "/" + key.replace('.', '/');
-  }
-
-  private static String join(String path, String name) {
-    return path.isEmpty() ? name : path + "." + name;
-  }
-
-  private static List<String> fieldNames(JsonNode node) {
-    List<String> names = new ArrayList<>();
-    node.fieldNames().forEachRemaining(names::add);
-    return names;
   }
 }

@@ -10,12 +10,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.Optional;
 
 /**
  * One configured value and its full key: typed reads whose failures are {@link ConfigException}s
- * naming the key. The ranges and rules per key live in {@link BridgeConfig}.
+ * naming the key. The ranges and rules per key live in the section that owns the key
+ * ({@link MqttSettings}, {@link KafkaSettings}, ...).
  */
 record ConfigValue(JsonNode node, String key) {
+
+  /** The value of a full key, such as {@code mqtt.tls.port}, in a tree that holds every key of the defaults. */
+  static ConfigValue at(JsonNode root, String key) {
+    return new ConfigValue(root.at("/" + key.replace('.', '/')), key);
+  }
 
   boolean absent() {
     return node.isMissingNode() || node.isNull();
@@ -132,6 +139,21 @@ record ConfigValue(JsonNode node, String key) {
     Map<String, ConfigValue> entries = new LinkedHashMap<>();
     node.properties().forEach(e -> entries.put(e.getKey(), new ConfigValue(e.getValue(), key + "." + e.getKey())));
     return entries;
+  }
+
+  /** Empty or blank: not set. */
+  Optional<String> optionalString() throws ConfigException {
+    String value = string().strip();
+    return value.isEmpty() ? Optional.empty() : Optional.of(value);
+  }
+
+  /** A list of values none of which is blank. */
+  List<String> nonBlankList() throws ConfigException {
+    List<String> values = new ArrayList<>();
+    for (ConfigValue v : items()) {
+      values.add(v.nonBlank());
+    }
+    return values;
   }
 
   Map<String, String> stringMap() throws ConfigException {

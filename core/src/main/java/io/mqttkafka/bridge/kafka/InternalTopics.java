@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.kafka;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.KafkaSettings;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +62,7 @@ public final class InternalTopics {
    * the bridge's first call to Kafka, it also says plainly when Kafka refused the bridge's credentials
    * or denied it an operation, instead of only passing the client's exception on.
    */
-  public static void ensure(Admin admin, BridgeConfig.Kafka kafka)
+  public static void ensure(Admin admin, KafkaSettings kafka)
       throws InterruptedException, ExecutionException, TimeoutException {
     try {
       createAndCheck(admin, kafka);
@@ -80,9 +80,9 @@ public final class InternalTopics {
     }
   }
 
-  private static void createAndCheck(Admin admin, BridgeConfig.Kafka kafka)
+  private static void createAndCheck(Admin admin, KafkaSettings kafka)
       throws InterruptedException, ExecutionException, TimeoutException {
-    BridgeConfig.Topics topics = kafka.topics();
+    KafkaSettings.Topics topics = kafka.topics();
     int partitions = kafka.internalTopics().partitions();
     Optional<Short> replication = kafka.internalTopics().replicationFactor() < 1
         ? Optional.empty() : Optional.of(kafka.internalTopics().replicationFactor());

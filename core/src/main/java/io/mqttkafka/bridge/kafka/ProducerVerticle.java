@@ -1,7 +1,5 @@
 package io.mqttkafka.bridge.kafka;
 
-import io.mqttkafka.bridge.kafka.KafkaSender;
-import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
@@ -60,14 +58,17 @@ public final class ProducerVerticle extends VerticleBase {
   /**
    * The producer settings: the bridge's defaults, then {@code kafka.producer.*} as given, then the
    * settings that the delivery guarantees depend on, which may not be weakened.
+   *
+   * @param instanceId {@code bridge.id}, which names the producer's client id
+   * @param configured {@code kafka.producer} (which holds {@code kafka.common})
    */
-  public static Map<String, Object> producerProperties(BridgeConfig config, String bootstrapServers)
-      throws ConfigException {
+  public static Map<String, Object> producerProperties(String instanceId, Map<String, String> configured,
+                                                       String bootstrapServers) throws ConfigException {
     Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-" + config.bridge().id());
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-" + instanceId);
     props.put(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(DEFAULT_LINGER_MS));
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(DEFAULT_BATCH_SIZE));
-    props.putAll(config.kafka().producer());
+    props.putAll(configured);
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     requireUnchanged(props, ProducerConfig.ACKS_CONFIG, "all", "-1",
         "QoS 1 and 2 are acknowledged only after every in-sync replica has the record");

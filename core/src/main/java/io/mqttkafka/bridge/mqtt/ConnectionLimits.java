@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,7 +15,7 @@ public final class ConnectionLimits {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
 
-  public ConnectionLimits(BridgeConfig.Limits limits) {
+  public ConnectionLimits(MqttSettings.Limits limits) {
     this.maxConnections = limits.maxConnections();
     this.connectRate = limits.connectRate() == 0 ? null
         : RateLimiter.shared(limits.connectRate(), limits.effectiveConnectBurst(), System.nanoTime());

@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.tls.ServerTls;
 import io.vertx.mqtt.MqttServerOptions;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ public record Listener(Transport transport, int port) {
   }
 
   /** The enabled listeners, in the order of {@link Transport}. */
-  public static List<Listener> enabled(BridgeConfig.Mqtt mqtt) {
+  public static List<Listener> enabled(MqttSettings mqtt) {
     List<Listener> listeners = new ArrayList<>();
     if (mqtt.plainEnabled()) {
       listeners.add(new Listener(Transport.PLAIN, mqtt.port()));
@@ -73,7 +73,7 @@ public record Listener(Transport transport, int port) {
    *
    * @param tls the certificates; required for the TLS transports, unused otherwise
    */
-  public MqttServerOptions options(BridgeConfig.Mqtt mqtt, ServerTls tls) {
+  public MqttServerOptions options(MqttSettings mqtt, ServerTls tls) {
     MqttServerOptions options = new MqttServerOptions()
         .setHost(mqtt.host())
         .setPort(bindPort())

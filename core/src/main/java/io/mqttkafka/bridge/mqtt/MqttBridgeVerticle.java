@@ -3,7 +3,7 @@ package io.mqttkafka.bridge.mqtt;
 import io.mqttkafka.bridge.vertx.EndpointChannel;
 import io.mqttkafka.bridge.auth.ConnectInfo;
 import io.mqttkafka.bridge.auth.Identity;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.metrics.MetricTags.KeepAliveBound;
 import io.mqttkafka.bridge.metrics.MetricTags.Limit;
@@ -30,14 +30,14 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private static final int MQTT_3_1_1 = 4;
   private static final int MQTT_5 = 5;
 
-  private final BridgeConfig.Mqtt config;
+  private final MqttSettings config;
   private final MqttServerOptions options;
   private final SessionServices services;
   private final SessionRegistry registry;
   private final BridgeMetrics metrics;
   private final BooleanSupplier draining;
   private final ConnectionLimits connectionLimits;
-  private final BridgeConfig.Limits limits;
+  private final MqttSettings.Limits limits;
   private MqttServer server;
   private ReadPauses pauses;
 

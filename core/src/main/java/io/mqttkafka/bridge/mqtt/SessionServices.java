@@ -1,7 +1,8 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.auth.Authenticator;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MappingSettings;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
@@ -11,7 +12,7 @@ import io.mqttkafka.bridge.uplink.UplinkPublisher;
  * What every device session of this instance shares: settings, the Kafka writers, metrics, the registry,
  * and the authenticator that admits connections.
  */
-public record SessionServices(String instanceId, BridgeConfig.Mqtt mqtt, BridgeConfig.Downlink downlink,
+public record SessionServices(String instanceId, MqttSettings mqtt, MappingSettings.Downlink downlink,
                               UplinkPublisher uplink, PresenceWriter presence, ReceiptWriter receipts,
                               BridgeMetrics metrics, SessionRegistry registry, Authenticator authenticator) {
 }

@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
@@ -41,7 +41,7 @@ final class SubscriptionFlow {
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
     this.connectionId = connectionId;
-    BridgeConfig.Limits limits = services.mqtt().limits();
+    MqttSettings.Limits limits = services.mqtt().limits();
     this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username,
         ReasonCodes.isMqtt5(endpoint.protocolVersion()), limits.maxTopicLength(), limits.maxTopicLevels(),
         services.metrics()::limitRejected);

@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.mqtt;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.kafka.OverloadedException;
 import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
@@ -48,7 +48,7 @@ final class UplinkFlow {
   /** Fills the mapping rules' ${clientId} and ${username} for this connection's messages. */
   private final TopicMapper.Subject subject;
   private final boolean v5;
-  private final BridgeConfig.Limits limits;
+  private final MqttSettings.Limits limits;
   private final AckQueue acks = new AckQueue(this::sendAck);
   private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. */

@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.tls;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -32,7 +32,7 @@ public final class CertificateReloader extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(CertificateReloader.class);
 
-  private final BridgeConfig.Tls config;
+  private final MqttSettings.Tls config;
   private final ServerTls target;
   /** Touched only by the (ordered) blocking tasks. */
   private Map<Path, Object> seen;
@@ -41,14 +41,14 @@ public final class CertificateReloader extends VerticleBase {
   /**
    * @param seen the files' {@link #stamps} taken before {@code target}'s current material was read
    */
-  CertificateReloader(BridgeConfig.Tls config, ServerTls target, Map<Path, Object> seen) {
+  CertificateReloader(MqttSettings.Tls config, ServerTls target, Map<Path, Object> seen) {
     this.config = config;
     this.target = target;
     this.seen = seen;
   }
 
   /** What identifies each file's current version; blocks. */
-  static Map<Path, Object> stamps(BridgeConfig.Tls config) {
+  static Map<Path, Object> stamps(MqttSettings.Tls config) {
     List<Path> files = new ArrayList<>();
     config.certFile().ifPresent(files::add);
     config.keyFile().ifPresent(files::add);

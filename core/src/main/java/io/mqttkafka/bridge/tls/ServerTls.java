@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.tls;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.KeyCertOptions;
@@ -34,7 +34,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  */
 public final class ServerTls {
 
-  private final BridgeConfig.Tls config;
+  private final MqttSettings.Tls config;
   private final Map<Path, Object> initialStamps;
   private final SwappableKeyManager keyManager = new SwappableKeyManager();
   private final SwappableTrustManager trustManager;
@@ -43,11 +43,11 @@ public final class ServerTls {
   private final AtomicLong generation = new AtomicLong();
   private volatile TlsMaterial current;
 
-  private ServerTls(BridgeConfig.Tls config, TlsMaterial initial, Map<Path, Object> initialStamps)
+  private ServerTls(MqttSettings.Tls config, TlsMaterial initial, Map<Path, Object> initialStamps)
       throws GeneralSecurityException {
     this.config = config;
     this.initialStamps = initialStamps;
-    this.trustManager = config.clientAuth() == BridgeConfig.ClientAuth.NONE ? null : new SwappableTrustManager();
+    this.trustManager = config.clientAuth() == MqttSettings.ClientAuth.NONE ? null : new SwappableTrustManager();
     apply(initial);
     // Created once: options built from these compare equal, so the listeners share one SSL context.
     this.keyCertOptions = KeyCertOptions.wrap(keyManager);
@@ -59,7 +59,7 @@ public final class ServerTls {
    *
    * @throws ConfigException naming the key of a file that is missing, unreadable, not PEM or does not fit
    */
-  public static ServerTls load(BridgeConfig.Tls config) throws ConfigException {
+  public static ServerTls load(MqttSettings.Tls config) throws ConfigException {
     Map<Path, Object> stamps = CertificateReloader.stamps(config);
     TlsMaterial material = TlsMaterial.load(config);
     try {

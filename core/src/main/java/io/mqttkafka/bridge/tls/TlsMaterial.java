@@ -1,6 +1,6 @@
 package io.mqttkafka.bridge.tls;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +45,7 @@ public record TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509
    * @throws ConfigException naming the key whose file is missing, unreadable, not PEM, or whose key
    *                         does not belong to the certificate
    */
-  public static TlsMaterial load(BridgeConfig.Tls tls) throws ConfigException {
+  public static TlsMaterial load(MqttSettings.Tls tls) throws ConfigException {
     Path certFile = tls.certFile().orElseThrow(() -> new ConfigException(CERT_FILE, "is required"));
     Path keyFile = tls.keyFile().orElseThrow(() -> new ConfigException(KEY_FILE, "is required"));
     List<X509Certificate> chain = PemFiles.certificates(certFile, CERT_FILE);

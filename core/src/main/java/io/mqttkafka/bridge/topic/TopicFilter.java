@@ -9,8 +9,6 @@ package io.mqttkafka.bridge.topic;
 public final class TopicFilter {
 
   private static final int MAX_UTF8_BYTES = 65_535;
-  private static final String CLIENT_ID = "${clientId}";
-  private static final String USERNAME = "${username}";
 
   private final String value;
   /** The levels before a trailing '#'; {@code null} stands for '+'. */
@@ -169,50 +167,16 @@ public final class TopicFilter {
    * @throws IllegalArgumentException when the template has any other {@code ${...}} placeholder
    */
   public static String expand(String template, String clientId, String username) {
-    for (int at = template.indexOf("${"); at >= 0; at = template.indexOf("${", at + 2)) {
-      String value;
-      if (template.startsWith(CLIENT_ID, at)) {
-        value = clientId;
-      } else if (template.startsWith(USERNAME, at)) {
-        value = username;
-      } else {
-        throw new IllegalArgumentException("topic filter template '" + template
-            + "' has an unknown placeholder at index " + at + "; only " + CLIENT_ID + " and " + USERNAME);
-      }
-      if (!isSafeLevelValue(value)) {
-        return null;
-      }
+    try {
+      TopicTemplate.checkPlaceholders(template);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("topic filter template '" + template + "' " + e.getMessage(), e);
     }
-    return substitute(template, clientId, username);
-  }
-
-  /**
-   * Replaces {@code ${clientId}} and {@code ${username}} in one pass, unchecked: a value that itself
-   * contains a placeholder stays as it is, and so does {@code ${username}} when {@code username} is
-   * null, and any other {@code ${...}}. For filter templates use {@link #expand}; the uplink mapping
-   * fills regex fragments with it.
-   */
-  public static String substitute(String template, String clientId, String username) {
-    int next = template.indexOf("${");
-    if (next < 0) {
-      return template;
+    if ((template.contains(TopicTemplate.CLIENT_ID) && !isSafeLevelValue(clientId))
+        || (template.contains(TopicTemplate.USERNAME) && !isSafeLevelValue(username))) {
+      return null;
     }
-    StringBuilder out = new StringBuilder(template.length() + 32);
-    int from = 0;
-    while (next >= 0) {
-      if (template.startsWith(CLIENT_ID, next)) {
-        out.append(template, from, next).append(clientId);
-        from = next + CLIENT_ID.length();
-      } else if (template.startsWith(USERNAME, next) && username != null) {
-        out.append(template, from, next).append(username);
-        from = next + USERNAME.length();
-      } else {
-        out.append(template, from, next + 2);
-        from = next + 2;
-      }
-      next = template.indexOf("${", from);
-    }
-    return out.append(template, from, template.length()).toString();
+    return TopicTemplate.fill(template, clientId, username);
   }
 
   /**

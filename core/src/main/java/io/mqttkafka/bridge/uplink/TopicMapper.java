@@ -1,39 +1,25 @@
 package io.mqttkafka.bridge.uplink;
 
 import io.mqttkafka.bridge.topic.TopicFilter;
+import io.mqttkafka.bridge.config.UplinkRule;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
-import org.apache.kafka.common.internals.Topic;
 
 /**
- * Maps an MQTT topic to a Kafka topic and record key by an ordered list of rules: the first rule
- * whose regex matches the whole MQTT topic wins.
+ * Maps an MQTT topic to a Kafka topic and record key by an ordered list of rules, compiled by the
+ * configuration ({@link UplinkRule}): the first rule whose regex matches the whole MQTT topic wins,
+ * and its topic and key templates render the result (the template language: {@code topic.TopicTemplate}).
  *
  * <p>A rule's regex may contain {@code ${clientId}} and {@code ${username}}: each stands for the
- * literal (regex-quoted) value of the connection the message comes from, so that a device can only
- * publish under its own topics. A rule without them is compiled once and shared; a rule with them is
- * compiled for a connection when that connection first reaches it ({@link Subject}). A rule that uses
+ * literal value of the connection the message comes from, so that a device can only publish under its
+ * own topics. A rule without them is compiled once and shared; a rule with them is compiled for a
+ * connection when that connection first reaches it ({@link Subject}). A rule that uses
  * {@code ${username}} anywhere (regex, topic or key) never matches an anonymous client, and a value
  * that is not exactly one topic level (empty, or containing '/', '+', '#' or U+0000) fills no
  * placeholder: such a rule never matches that connection either.
- *
- * <p>Templates are compiled once into literal parts and references:
- * <ul>
- *   <li>{@code $n}: capturing group n of the match ({@code $0} is the whole MQTT topic); a group
- *       that did not take part renders as "". Like {@link Matcher#appendReplacement}, the first digit
- *       is always part of the reference and each further digit is taken only while the number is
- *       still a group of the regex: with 12 or more groups {@code $12} is group 12, with fewer it is
- *       group 1 followed by "2" (so with 12 or more groups, group 1 then a digit cannot be written).
- *   <li>{@code ${clientId}}: the MQTT client id; {@code ${username}}: the authenticated user name.
- *   <li>{@code $$}: a literal '$'.
- * </ul>
- * Anything else after a '$' is a configuration error. Rendering uses at most one StringBuilder,
- * and none for a constant template or a template that is a single reference.
  *
  * <p>A topic template that uses references can still render an illegal Kafka topic name (say $1
  * captured "a/b"); callers check {@link #isValidKafkaTopic} and reject that publish.
@@ -41,34 +27,7 @@ import org.apache.kafka.common.internals.Topic;
 public final class TopicMapper {
 
   /** The key template of a rule that sets none: records of one client keep their order. */
-  public static final String DEFAULT_KEY_TEMPLATE = "${clientId}";
-
-  private static final String CLIENT_ID = "${clientId}";
-  private static final String USERNAME = "${username}";
-  private static final int CLIENT_ID_REF = -1;
-  private static final int USERNAME_REF = -2;
-  /** What a placeholder stands for in a rule's shape: any one topic level. */
-  private static final String ANY_LEVEL = "(?:[^/]+)";
-  /** Every reference rendered as "x" when probing a topic template at start-up. */
-  private static final Subject PROBE = new Subject(null, "x", "x");
-
-  /**
-   * One mapping rule. {@code index} is its position in the configuration, used with {@code name}
-   * in error messages; {@code match} is the regex, which may contain {@code ${clientId}} and
-   * {@code ${username}}; a {@code null} key template means {@link #DEFAULT_KEY_TEMPLATE}.
-   */
-  public record Rule(int index, String name, String match, String topicTemplate, String keyTemplate) {
-    public Rule {
-      Objects.requireNonNull(name, "name");
-      Objects.requireNonNull(match, "match");
-      Objects.requireNonNull(topicTemplate, "topicTemplate");
-      keyTemplate = keyTemplate == null ? DEFAULT_KEY_TEMPLATE : keyTemplate;
-    }
-
-    public Rule(int index, String name, Pattern match, String topicTemplate, String keyTemplate) {
-      this(index, name, match.pattern(), topicTemplate, keyTemplate);
-    }
-  }
+  public static final String DEFAULT_KEY_TEMPLATE = UplinkRule.DEFAULT_KEY;
 
   /**
    * The values the placeholders stand for on one connection, and the rules of one mapper compiled for
@@ -118,29 +77,28 @@ public final class TopicMapper {
       return lastTopicUtf8;
     }
 
-    /** The regex of a rule with placeholders, compiled for this subject on first use; the caller checked canFill. */
-    private Pattern pattern(CompiledRule compiled) {
+    /** The regex of rule {@code position}, compiled for this subject on first use; the caller checked canFill. */
+    private Pattern pattern(int position) {
       if (own == null) {
         own = new Pattern[mapper.rules.length];
       }
-      Pattern pattern = own[compiled.position];
+      Pattern pattern = own[position];
       if (pattern == null) {
-        pattern = Pattern.compile(TopicFilter.substitute(compiled.rule.match(),
-            "(?:" + Pattern.quote(clientId) + ")", username == null ? null : "(?:" + Pattern.quote(username) + ")"));
-        own[compiled.position] = pattern;
+        pattern = mapper.rules[position].pattern().forSubject(clientId, username);
+        own[position] = pattern;
       }
       return pattern;
     }
 
-    /** This subject's matcher of the rule's {@code pattern}, reset to {@code topic}. */
-    private Matcher matcher(CompiledRule compiled, Pattern pattern, String topic) {
+    /** This subject's matcher of rule {@code position}'s {@code pattern}, reset to {@code topic}. */
+    private Matcher matcher(int position, Pattern pattern, String topic) {
       if (matchers == null) {
         matchers = new Matcher[mapper.rules.length];
       }
-      Matcher m = matchers[compiled.position];
+      Matcher m = matchers[position];
       if (m == null) {
         m = pattern.matcher(topic);
-        matchers[compiled.position] = m;
+        matchers[position] = m;
         return m;
       }
       return m.reset(topic);
@@ -148,20 +106,33 @@ public final class TopicMapper {
   }
 
   /** The rule that matched and what it rendered; check {@code kafkaTopic} with {@link #isValidKafkaTopic}. */
-  public record Mapping(Rule rule, String kafkaTopic, String key) {}
+  public record Mapping(UplinkRule rule, String kafkaTopic, String key) {}
 
-  private final CompiledRule[] rules;
+  private final UplinkRule[] rules;
+  /** Per rule: its regex shared by every subject; null when it has placeholders (compiled per subject). */
+  private final Pattern[] shared;
+  /** Per rule: ${username} appears in the regex, topic or key; it never matches an anonymous client. */
+  private final boolean[] needsUsername;
+  /** Per rule: the regex uses ${clientId}. */
+  private final boolean[] needsClientId;
+  /** Per rule: the regex's shape when the rule's topics belong to someone; otherwise null. */
+  private final Pattern[] reserved;
 
-  /**
-   * @throws IllegalArgumentException naming the rule, when a regex or template is malformed, refers to
-   *     a group its regex does not have, or its topic template can never render a legal Kafka topic
-   */
-  public TopicMapper(List<Rule> rules) {
-    CompiledRule[] compiled = new CompiledRule[rules.size()];
-    for (int i = 0; i < compiled.length; i++) {
-      compiled[i] = new CompiledRule(rules.get(i), i);
+  /** @param rules the rules in their order; copied */
+  public TopicMapper(List<UplinkRule> rules) {
+    this.rules = rules.toArray(UplinkRule[]::new);
+    int n = this.rules.length;
+    shared = new Pattern[n];
+    needsUsername = new boolean[n];
+    needsClientId = new boolean[n];
+    reserved = new Pattern[n];
+    for (int i = 0; i < n; i++) {
+      UplinkRule rule = Objects.requireNonNull(this.rules[i], "rule");
+      shared[i] = rule.pattern().shared();
+      needsUsername[i] = rule.usesUsername();
+      needsClientId[i] = rule.pattern().usesClientId();
+      reserved[i] = rule.pattern().hasPlaceholders() || needsUsername[i] ? rule.pattern().shape() : null;
     }
-    this.rules = compiled;
   }
 
   /**
@@ -187,22 +158,30 @@ public final class TopicMapper {
     if (subject.mapper != this) {
       throw new IllegalArgumentException("the subject belongs to another TopicMapper");
     }
-    for (CompiledRule compiled : rules) {
-      Pattern pattern = compiled.match;
-      if (pattern == null || compiled.needsUsername) {
-        if (!compiled.canFill(subject)) {
+    for (int i = 0; i < rules.length; i++) {
+      Pattern pattern = shared[i];
+      if (pattern == null || needsUsername[i]) {
+        if (!canFill(i, subject)) {
           continue;
         }
         if (pattern == null) {
-          pattern = subject.pattern(compiled);
+          pattern = subject.pattern(i);
         }
       }
-      Matcher m = subject.matcher(compiled, pattern, mqttTopic);
+      Matcher m = subject.matcher(i, pattern, mqttTopic);
       if (m.matches()) {
-        return new Mapping(compiled.rule, compiled.topic.render(m, subject), compiled.key.render(m, subject));
+        UplinkRule rule = rules[i];
+        return new Mapping(rule, rule.topicTemplate().render(m, subject.clientId, subject.username),
+            rule.keyTemplate().render(m, subject.clientId, subject.username));
       }
     }
     return null;
+  }
+
+  /** Whether the subject has the values rule {@code i}'s placeholders need. */
+  private boolean canFill(int i, Subject subject) {
+    return (!needsUsername[i] || TopicFilter.isSafeLevelValue(subject.username))
+        && (!needsClientId[i] || TopicFilter.isSafeLevelValue(subject.clientId));
   }
 
   /**
@@ -212,8 +191,8 @@ public final class TopicMapper {
    * every such rule.
    */
   public boolean isSomeoneElsesTopic(String mqttTopic) {
-    for (CompiledRule compiled : rules) {
-      if (compiled.shape != null && compiled.shape.matcher(mqttTopic).matches()) {
+    for (Pattern shape : reserved) {
+      if (shape != null && shape.matcher(mqttTopic).matches()) {
         return true;
       }
     }
@@ -222,182 +201,6 @@ public final class TopicMapper {
 
   /** Whether Kafka accepts {@code name} as a topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
   public static boolean isValidKafkaTopic(String name) {
-    // Kafka's own check (kafka-clients' internals package, not public API: an upgrade that moves it
-    // fails the build), so the bridge and the broker never disagree; allocates only when invalid.
-    return name != null && Topic.isValid(name);
-  }
-
-  private static final class CompiledRule {
-    final Rule rule;
-    final int position;
-    /** The shared regex; null when the regex has placeholders (compiled per {@link Subject}). */
-    final Pattern match;
-    /** The regex with each placeholder as any one level; null when the rule has no placeholders. */
-    final Pattern shape;
-    final boolean matchUsesClientId;
-    /** ${username} appears in the regex, topic or key: the rule never matches an anonymous client. */
-    final boolean needsUsername;
-    final Template topic;
-    final Template key;
-
-    CompiledRule(Rule rule, int position) {
-      this.rule = rule;
-      this.position = position;
-      String regex = rule.match();
-      checkPlaceholders(rule, regex);
-      boolean placeholders = regex.contains(CLIENT_ID) || regex.contains(USERNAME);
-      Pattern shapePattern = compile(rule, TopicFilter.substitute(regex, ANY_LEVEL, ANY_LEVEL));
-      this.match = placeholders ? null : shapePattern;
-      this.matchUsesClientId = regex.contains(CLIENT_ID);
-      int groups = shapePattern.matcher("").groupCount();
-      this.topic = Template.compile(rule, "topic", rule.topicTemplate(), groups);
-      this.key = Template.compile(rule, "key", rule.keyTemplate(), groups);
-      this.needsUsername = regex.contains(USERNAME) || topic.usesUsername() || key.usesUsername();
-      this.shape = placeholders || needsUsername ? shapePattern : null;
-      // Render each reference as "x" (taken to be non-empty): a literal that Kafka refuses ('/', '$',
-      // ' ', more than 249 chars) is a configuration error found at start-up, not per publish.
-      String probe = topic.render(null, PROBE);
-      if (!isValidKafkaTopic(probe)) {
-        throw error(rule, "topic template '" + rule.topicTemplate() + "' cannot render a legal Kafka topic"
-            + " name (1..249 of a-z A-Z 0-9 . _ -); with every reference as 'x' it renders '" + probe + "'");
-      }
-    }
-
-    /** Whether the subject has the values this rule's placeholders need. */
-    boolean canFill(Subject subject) {
-      return (!needsUsername || TopicFilter.isSafeLevelValue(subject.username))
-          && (!matchUsesClientId || TopicFilter.isSafeLevelValue(subject.clientId));
-    }
-
-    private static void checkPlaceholders(Rule rule, String regex) {
-      int at = regex.indexOf("${");
-      while (at >= 0) {
-        if (!regex.startsWith(CLIENT_ID, at) && !regex.startsWith(USERNAME, at)) {
-          throw error(rule, "regex '" + regex + "' has an unknown placeholder at index " + at + "; the only ones are "
-              + CLIENT_ID + " and " + USERNAME);
-        }
-        at = regex.indexOf("${", at + 2);
-      }
-    }
-
-    private static Pattern compile(Rule rule, String regex) {
-      try {
-        return Pattern.compile(regex);
-      } catch (PatternSyntaxException e) {
-        throw error(rule, "regex '" + rule.match() + "' is invalid: " + e.getDescription());
-      }
-    }
-  }
-
-  /** Literal parts around references: {@code literals[i]} precedes {@code refs[i]}, one literal more. */
-  private static final class Template {
-    final String[] literals;
-    final int[] refs; // group number, CLIENT_ID_REF or USERNAME_REF
-    final int literalLength;
-
-    private Template(String[] literals, int[] refs) {
-      this.literals = literals;
-      this.refs = refs;
-      int length = 0;
-      for (String literal : literals) {
-        length += literal.length();
-      }
-      this.literalLength = length;
-    }
-
-    static Template compile(Rule rule, String what, String template, int groups) {
-      List<String> literals = new ArrayList<>();
-      List<Integer> refs = new ArrayList<>();
-      StringBuilder literal = new StringBuilder();
-      int i = 0;
-      while (i < template.length()) {
-        char c = template.charAt(i);
-        char next = i + 1 < template.length() ? template.charAt(i + 1) : 0;
-        if (c != '$') {
-          literal.append(c);
-          i++;
-        } else if (next == '$') {
-          literal.append('$');
-          i += 2;
-        } else if (template.startsWith(CLIENT_ID, i)) {
-          literals.add(literal.toString());
-          literal.setLength(0);
-          refs.add(CLIENT_ID_REF);
-          i += CLIENT_ID.length();
-        } else if (template.startsWith(USERNAME, i)) {
-          literals.add(literal.toString());
-          literal.setLength(0);
-          refs.add(USERNAME_REF);
-          i += USERNAME.length();
-        } else if (isDigit(next)) {
-          int group = next - '0';
-          if (group > groups) {
-            throw error(rule, what + " template '" + template + "' refers to $" + group
-                + " but the regex has " + groups + " group(s)");
-          }
-          i += 2;
-          // Greedy while the longer number is still a group, as Matcher.appendReplacement does.
-          while (i < template.length() && isDigit(template.charAt(i))
-              && group * 10 + (template.charAt(i) - '0') <= groups) {
-            group = group * 10 + (template.charAt(i) - '0');
-            i++;
-          }
-          literals.add(literal.toString());
-          literal.setLength(0);
-          refs.add(group);
-        } else if (next == '{') {
-          throw error(rule, what + " template '" + template + "' has an unknown placeholder at index " + i
-              + "; the only ones are " + CLIENT_ID + " and " + USERNAME);
-        } else {
-          throw error(rule, what + " template '" + template + "' has a '$' at index " + i
-              + " without a group number after it (write $$ for a literal '$')");
-        }
-      }
-      literals.add(literal.toString());
-      return new Template(literals.toArray(String[]::new), refs.stream().mapToInt(Integer::intValue).toArray());
-    }
-
-    private static boolean isDigit(char c) {
-      return c >= '0' && c <= '9';
-    }
-
-    boolean usesUsername() {
-      for (int ref : refs) {
-        if (ref == USERNAME_REF) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    /** {@code m} may be {@code null} only to probe: then every reference renders as the client id. */
-    String render(Matcher m, Subject subject) {
-      if (refs.length == 0) {
-        return literals[0];
-      }
-      if (refs.length == 1 && literalLength == 0) {
-        return value(refs[0], m, subject);
-      }
-      StringBuilder out = new StringBuilder(literalLength + 16 * refs.length);
-      for (int i = 0; i < refs.length; i++) {
-        out.append(literals[i]).append(value(refs[i], m, subject));
-      }
-      return out.append(literals[refs.length]).toString();
-    }
-
-    private static String value(int ref, Matcher m, Subject subject) {
-      if (ref == CLIENT_ID_REF || m == null) {
-        return subject.clientId;
-      }
-      if (ref == USERNAME_REF) {
-        return subject.username;
-      }
-      String group = m.group(ref);
-      return group == null ? "" : group;
-    }
-  }
-
-  private static IllegalArgumentException error(Rule rule, String problem) {
-    return new IllegalArgumentException("mapping rule " + rule.index() + " '" + rule.name() + "': " + problem);
+    return UplinkRule.isValidKafkaTopic(name);
   }
 }

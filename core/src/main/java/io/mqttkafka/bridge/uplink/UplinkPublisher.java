@@ -3,7 +3,7 @@ package io.mqttkafka.bridge.uplink;
 import io.mqttkafka.bridge.records.HeaderNames;
 import io.mqttkafka.bridge.kafka.OverloadedException;
 import io.mqttkafka.bridge.kafka.KafkaSender;
-import io.mqttkafka.bridge.config.BridgeConfig.Unmatched;
+import io.mqttkafka.bridge.config.MappingSettings.Unmatched;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Future;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.mqttkafka.bridge.auth.AuthenticationException.Reason;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.AuthSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.config.ConfigLoader;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
@@ -174,7 +174,7 @@ class AuthenticatorsTest {
 
   @Test
   void checkRejectsABadPasswordFileNamingTheKey() throws Exception {
-    BridgeConfig.Auth config = ConfigLoader.load(null,
+    AuthSettings config = ConfigLoader.load(null,
         Map.of("MQTT_BRIDGE_AUTH_PASSWORD_FILE", FIXTURES.resolve("htpasswd-md5").toString())).auth();
 
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> Authenticators.check(config));

@@ -5,7 +5,7 @@ import static io.mqttkafka.bridge.auth.Outcomes.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqttkafka.bridge.auth.AuthenticationException.Reason;
-import io.mqttkafka.bridge.config.BridgeConfig.CertificateIdentity;
+import io.mqttkafka.bridge.config.AuthSettings.CertificateIdentity;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.mqttkafka.bridge.auth.AuthenticationException.Reason;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.AuthSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -48,10 +48,10 @@ class JwtAuthenticatorTest {
     rsa = TestKeys.rsa();
     ec = TestKeys.ec256();
     stranger = TestKeys.rsa();
-    pem = authenticator(new BridgeConfig.Jwt(Optional.empty(),
+    pem = authenticator(new AuthSettings.Jwt(Optional.empty(),
         Optional.of(TestKeys.publicKeyPem(rsa, dir.resolve("rsa.pem"))), Optional.of(ISSUER), Optional.of(AUDIENCE),
         "sub", Duration.ZERO));
-    jwks = authenticator(new BridgeConfig.Jwt(
+    jwks = authenticator(new AuthSettings.Jwt(
         Optional.of(TestKeys.jwks(rsa, "rsa-1", ec, "ec-1", dir.resolve("jwks.json"))), Optional.empty(),
         Optional.empty(), Optional.empty(), "client_id", Duration.ofSeconds(30)));
   }
@@ -61,7 +61,7 @@ class JwtAuthenticatorTest {
     vertx.close();
   }
 
-  private static JwtAuthenticator authenticator(BridgeConfig.Jwt config) throws ConfigException {
+  private static JwtAuthenticator authenticator(AuthSettings.Jwt config) throws ConfigException {
     return new JwtAuthenticator(JWTAuth.create(vertx, Authenticators.jwtOptions(config)), config.clientIdClaim());
   }
 
@@ -179,7 +179,7 @@ class JwtAuthenticatorTest {
     // Only the key of the certificate is used; a file with a comment before the block is fine.
     Path file = Files.writeString(dir.resolve("with-comment.pem"),
         "# the fleet IdP's signing key\n" + Files.readString(dir.resolve("rsa.pem")));
-    JwtAuthenticator fromFile = authenticator(new BridgeConfig.Jwt(Optional.empty(), Optional.of(file),
+    JwtAuthenticator fromFile = authenticator(new AuthSettings.Jwt(Optional.empty(), Optional.of(file),
         Optional.empty(), Optional.empty(), "sub", Duration.ZERO));
 
     String token = TestKeys.sign(rsa, null, TestKeys.claims(Map.of("sub", "car1")));
@@ -206,6 +206,6 @@ class JwtAuthenticatorTest {
 
   private static ConfigException keyProblem(Optional<Path> jwksFile, Optional<Path> pemFile) {
     return catchThrowableOfType(ConfigException.class, () -> Authenticators.jwtOptions(
-        new BridgeConfig.Jwt(jwksFile, pemFile, Optional.empty(), Optional.empty(), "sub", Duration.ZERO)));
+        new AuthSettings.Jwt(jwksFile, pemFile, Optional.empty(), Optional.empty(), "sub", Duration.ZERO)));
   }
 }

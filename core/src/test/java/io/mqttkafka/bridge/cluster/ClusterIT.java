@@ -4,7 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.ClusterSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -51,10 +51,10 @@ class ClusterIT {
   void twoMembersJoinCarryABufferWithHeadersBothWaysAndSeeTheOtherLeave() throws Exception {
     String clusterName = "cluster-it-" + UUID.randomUUID();
     int[] ports = freeLoopbackPorts(2);
-    BridgeConfig.Cluster configA =
-        new BridgeConfig.Cluster(true, clusterName, HOST, ports[0], List.of(HOST + ":" + ports[1]));
-    BridgeConfig.Cluster configB =
-        new BridgeConfig.Cluster(true, clusterName, HOST, ports[1], List.of(HOST + ":" + ports[0]));
+    ClusterSettings configA =
+        new ClusterSettings(true, clusterName, HOST, ports[0], List.of(HOST + ":" + ports[1]));
+    ClusterSettings configB =
+        new ClusterSettings(true, clusterName, HOST, ports[1], List.of(HOST + ":" + ports[0]));
 
     // (1) Both members see a cluster of two.
     HazelcastClusterManager managerA = ClusterManagers.clusterManager(configA);
@@ -117,7 +117,7 @@ class ClusterIT {
     assertThat(managerA.getNodes()).containsExactly(managerA.getNodeId());
   }
 
-  private Vertx start(HazelcastClusterManager manager, BridgeConfig.Cluster config) throws Exception {
+  private Vertx start(HazelcastClusterManager manager, ClusterSettings config) throws Exception {
     Vertx vertx = ClusterManagers.startClustered(manager, config, new VertxOptions(), null)
         .await(WAIT.toSeconds() * 2, SECONDS);
     running.add(vertx);

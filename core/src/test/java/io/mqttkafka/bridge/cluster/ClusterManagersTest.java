@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
-import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.ClusterSettings;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import java.util.List;
@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 /** The Hazelcast and Vert.x settings a member gets; ClusterIT checks that they form a working cluster. */
 class ClusterManagersTest {
 
-  private static final BridgeConfig.Cluster TCP =
-      new BridgeConfig.Cluster(true, "fleet-a", "10.0.0.5", 5801, List.of("10.0.0.6:5801", "10.0.0.7"));
+  private static final ClusterSettings TCP =
+      new ClusterSettings(true, "fleet-a", "10.0.0.5", 5801, List.of("10.0.0.6:5801", "10.0.0.7"));
 
   @Test
   void tcpIpJoinUsesOnlyTheListedMembersOnTheConfiguredAddress() {
@@ -38,7 +38,7 @@ class ClusterManagersTest {
 
   @Test
   void withoutMembersTheMemberJoinsByTcpIpWithItsOwnHost() {
-    BridgeConfig.Cluster alone = new BridgeConfig.Cluster(true, "fleet-a", "127.0.0.1", 5701, List.of());
+    ClusterSettings alone = new ClusterSettings(true, "fleet-a", "127.0.0.1", 5701, List.of());
 
     JoinConfig join = ClusterManagers.hazelcastConfig(alone).getNetworkConfig().getJoin();
 
@@ -50,8 +50,8 @@ class ClusterManagersTest {
 
   @Test
   void kubernetesDiscoveryReplacesTcpIpAndLooksForPeersOnTheClusterPort() {
-    BridgeConfig.Cluster k8s = new BridgeConfig.Cluster(true, "fleet-a", "10.42.0.17", 5801, List.of("ignored"),
-        new BridgeConfig.Kubernetes(true, "bridge-hz.iot.svc.cluster.local"));
+    ClusterSettings k8s = new ClusterSettings(true, "fleet-a", "10.42.0.17", 5801, List.of("ignored"),
+        new ClusterSettings.Kubernetes(true, "bridge-hz.iot.svc.cluster.local"));
 
     Config config = ClusterManagers.hazelcastConfig(k8s);
 
@@ -89,7 +89,7 @@ class ClusterManagersTest {
   void eachCallGivesItsOwnConfigSoTwoMembersCanShareAJvm() {
     Config first = ClusterManagers.hazelcastConfig(TCP);
     Config second = ClusterManagers.hazelcastConfig(
-        new BridgeConfig.Cluster(true, "fleet-b", "127.0.0.1", 5901, List.of()));
+        new ClusterSettings(true, "fleet-b", "127.0.0.1", 5901, List.of()));
 
     assertThat(first.getClusterName()).isEqualTo("fleet-a");
     assertThat(first.getNetworkConfig().getPort()).isEqualTo(5801);

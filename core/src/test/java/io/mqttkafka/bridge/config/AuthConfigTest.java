@@ -3,7 +3,7 @@ package io.mqttkafka.bridge.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.mqttkafka.bridge.config.BridgeConfig.CertificateIdentity;
+import io.mqttkafka.bridge.config.AuthSettings.CertificateIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ class AuthConfigTest {
 
   @Test
   void defaultsLetEveryClientInAnonymously() {
-    BridgeConfig.Auth auth = BridgeConfig.defaults().auth();
+    AuthSettings auth = BridgeConfig.defaults().auth();
 
     assertThat(auth.allowAnonymous()).isTrue();
     assertThat(auth.anyMethod()).isFalse();
@@ -69,7 +69,7 @@ class AuthConfigTest {
 
   @Test
   void anonymousSetExplicitlyWins() throws Exception {
-    BridgeConfig.Auth auth = load("auth: { passwordFile: DIR/passwd, allowAnonymous: true }").auth();
+    AuthSettings auth = load("auth: { passwordFile: DIR/passwd, allowAnonymous: true }").auth();
 
     assertThat(auth.allowAnonymous()).isTrue();
     assertThat(auth.passwordFile()).contains(dir.resolve("passwd"));
@@ -77,7 +77,7 @@ class AuthConfigTest {
 
   @Test
   void allKeysAreRead() throws Exception {
-    BridgeConfig.Auth auth = load(CLIENT_CERT_LISTENER + """
+    AuthSettings auth = load(CLIENT_CERT_LISTENER + """
         auth:
           failureDelay: 250ms
           passwordFile: DIR/passwd
@@ -100,7 +100,7 @@ class AuthConfigTest {
 
   @Test
   void environmentSetsAuthKeys() throws Exception {
-    BridgeConfig.Auth auth = ConfigLoader.load(null, Map.of(
+    AuthSettings auth = ConfigLoader.load(null, Map.of(
         "MQTT_BRIDGE_AUTH_PASSWORD_FILE", dir.resolve("passwd").toString(),
         "MQTT_BRIDGE_AUTH_ALLOW_ANONYMOUS", "true",
         "MQTT_BRIDGE_AUTH_CERTIFICATE_IDENTITY", "san-uri",
@@ -177,7 +177,7 @@ class AuthConfigTest {
   void anonymousFalseIsAcceptedWithAMethod() throws Exception {
     assertThat(load(CLIENT_CERT_LISTENER + "auth: { allowAnonymous: false, certificate: { enabled: true } }")
         .auth().certificate())
-        .isEqualTo(new BridgeConfig.CertificateAuth(true, CertificateIdentity.CN));
+        .isEqualTo(new AuthSettings.CertificateAuth(true, CertificateIdentity.CN));
     assertThat(load("auth: { jwt: { jwksFile: DIR/key.pem } }").auth().jwt().publicKeyFile()).isEqualTo(Optional.empty());
   }
 }

@@ -44,7 +44,7 @@ class AuthorisationConfigTest {
 
   @Test
   void placeholdersInTheRegexAreKeptForEachConnectionToFill() throws Exception {
-    BridgeConfig.UplinkRule rule = load("""
+    UplinkRule rule = load("""
         mappings:
           uplink: [{ match: "^UL/${clientId}/${username}/(.+)$", topic: "t.$1", key: "${username}" }]
           downlink: { filters: ["DL/${username}/#", "DL/${clientId}/+"] }
@@ -75,24 +75,24 @@ class AuthorisationConfigTest {
 
   @Test
   void withoutAuthenticationTheBuiltInRuleMapsEveryUlTopic() throws Exception {
-    BridgeConfig.Mappings mappings = load("").mappings();
+    MappingSettings mappings = load("").mappings();
 
     assertThat(mappings.uplink()).singleElement().satisfies(rule -> {
       assertThat(rule.match()).isEqualTo("^UL/(.+)$");
       assertThat(rule.topic()).isEqualTo("cs.uplink");
       assertThat(rule.key()).isEqualTo("${clientId}");
     });
-    assertThat(mappings.unmatched()).isEqualTo(BridgeConfig.Unmatched.REJECT);
+    assertThat(mappings.unmatched()).isEqualTo(MappingSettings.Unmatched.REJECT);
   }
 
   @Test
   void withAuthenticationThereIsNoBuiltInRule() throws Exception {
     assertThat(load(PASSWORD_FILE).mappings().uplink()).isEmpty();
     assertThat(load(PASSWORD_FILE + "mappings: { uplink: [{ match: \"^UL/${username}/(.+)$\", topic: t }] }")
-        .mappings().uplink()).singleElement().extracting(BridgeConfig.UplinkRule::match)
+        .mappings().uplink()).singleElement().extracting(UplinkRule::match)
         .isEqualTo("^UL/${username}/(.+)$");
     assertThat(load(PASSWORD_FILE, Map.of("MQTT_BRIDGE_MAPPINGS_UPLINK", "[{match: \"^UL/(.+)$\", topic: t}]"))
-        .mappings().uplink()).singleElement().extracting(BridgeConfig.UplinkRule::topic).isEqualTo("t");
+        .mappings().uplink()).singleElement().extracting(UplinkRule::topic).isEqualTo("t");
   }
 
   @Test
@@ -104,14 +104,14 @@ class AuthorisationConfigTest {
         + " is on (auth.passwordFile): it would let every device write to the dead-letter topic, which no rule"
         + " allows; use reject or drop");
     assertThat(load(PASSWORD_FILE + "mappings: { unmatched: drop }").mappings().unmatched())
-        .isEqualTo(BridgeConfig.Unmatched.DROP);
+        .isEqualTo(MappingSettings.Unmatched.DROP);
     assertThat(load("mappings: { unmatched: deadletter }").mappings().unmatched())
-        .isEqualTo(BridgeConfig.Unmatched.DEADLETTER);
+        .isEqualTo(MappingSettings.Unmatched.DEADLETTER);
   }
 
   @Test
   void kafkaCommonReachesProducerAndConsumerWhichMayOverrideIt() throws Exception {
-    BridgeConfig.Kafka kafka = load("""
+    KafkaSettings kafka = load("""
         kafka:
           common: { security.protocol: SASL_SSL, sasl.mechanism: SCRAM-SHA-512, client.dns.lookup: use_all_dns_ips }
           producer: { linger.ms: 20 }

@@ -119,6 +119,36 @@ class BridgeConfigTest {
     assertThat(e.getMessage()).startsWith(key + ": ").contains(problem).doesNotContain("\n");
   }
 
+  /** The rule templates' language is topic.TopicTemplate's: what the mapper refuses, loading refuses. */
+  @ParameterizedTest(name = "{1}: {0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      mappings: { uplink: [{match: a, topic: t, key: "a$b"}] }               | mappings.uplink[0].key   | at index 1 without a group number after it
+      mappings: { uplink: [{match: a, topic: t, key: "x$"}] }                | mappings.uplink[0].key   | without a group number after it
+      mappings: { uplink: [{match: "(a)(b)", topic: "t.$12"}] }              | mappings.uplink[0].topic | uses $12 but match "(a)(b)" has 2 group(s)
+      mappings: { uplink: [{match: a, topic: t, key: "${clientId"}] }        | mappings.uplink[0].key   | has unknown placeholder ${clientId (known
+      mappings: { uplink: [{match: a, topic: "."}] }                         | mappings.uplink[0].topic | cannot render a legal Kafka topic
+      mappings: { uplink: [{match: "(.+)", topic: "t.$1$$"}] }               | mappings.uplink[0].topic | it renders "t.x$"
+      mappings: { downlink: { filters: ["DL/${clientId"] } }                 | mappings.downlink.filters[0] | has unknown placeholder ${clientId
+      """)
+  void uplinkTemplatesAreCheckedByTheOneTemplateLanguage(String yaml, String key, String problem) {
+    ConfigException e = failure(yaml);
+
+    assertThat(e).as("no error for %s", yaml).isNotNull();
+    assertThat(e.key()).isEqualTo(key);
+    assertThat(e.getMessage()).startsWith(key + ": ").contains(problem).doesNotContain("\n");
+  }
+
+  @Test
+  void topicsKnownAtStartAreTheConstantRuleTopicsAndTheBridgesOwn() throws Exception {
+    BridgeConfig c = load("""
+        mappings:
+          uplink: [{ match: "^A/(.+)$", topic: a.fixed }, { match: "^B/(.+)$", topic: "b.$1" }]
+        """);
+
+    assertThat(c.topicsKnownAtStart())
+        .containsExactly("a.fixed", "mqtt.deadletter", "mqtt.receipts", "mqtt.subscriptions");
+  }
+
   @Test
   void topicNameLongerThan249CharactersIsRejected() {
     ConfigException e = failure("kafka: { topics: { deadLetter: " + "d".repeat(250) + " } }");
@@ -158,9 +188,9 @@ class BridgeConfigTest {
 
   @Test
   void unmatchedIsCaseInsensitive() throws Exception {
-    assertThat(load("mappings: { unmatched: DROP }").mappings().unmatched()).isEqualTo(BridgeConfig.Unmatched.DROP);
+    assertThat(load("mappings: { unmatched: DROP }").mappings().unmatched()).isEqualTo(MappingSettings.Unmatched.DROP);
     assertThat(load("mappings: { unmatched: deadletter }").mappings().unmatched())
-        .isEqualTo(BridgeConfig.Unmatched.DEADLETTER);
+        .isEqualTo(MappingSettings.Unmatched.DEADLETTER);
   }
 
   @Test

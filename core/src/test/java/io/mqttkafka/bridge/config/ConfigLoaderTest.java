@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.mqttkafka.bridge.config.BridgeConfig.Unmatched;
-import io.mqttkafka.bridge.config.BridgeConfig.UplinkRule;
+import io.mqttkafka.bridge.config.MappingSettings.Unmatched;
+import io.mqttkafka.bridge.config.UplinkRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,18 +42,18 @@ class ConfigLoaderTest {
     assertThat(c.mqtt().maxClientIdLength()).isEqualTo(128);
     assertThat(c.mqtt().clientIdPattern().pattern()).isEqualTo("[A-Za-z0-9_.:@-]+");
     assertThat(c.mqtt().receiveMaximum()).isEqualTo(100);
-    assertThat(c.mqtt().limits()).isEqualTo(new BridgeConfig.Limits(100_000, 2000, 4000, 256, 16, 0, 0, 0, 3600,
+    assertThat(c.mqtt().limits()).isEqualTo(new MqttSettings.Limits(100_000, 2000, 4000, 256, 16, 0, 0, 0, 3600,
         Duration.ofSeconds(5)));
     assertThat(c.mqtt().instances()).isZero();
-    assertThat(c.http()).isEqualTo(new BridgeConfig.Http("0.0.0.0", 9090));
+    assertThat(c.http()).isEqualTo(new HttpSettings("0.0.0.0", 9090));
     assertThat(c.kafka().bootstrapServers()).isEmpty();
     assertThat(c.kafka().embeddedMode()).isTrue();
     assertThat(c.kafka().producer()).isEmpty();
     assertThat(c.kafka().consumer()).isEmpty();
     assertThat(c.kafka().topics()).isEqualTo(
-        new BridgeConfig.Topics("mqtt.subscriptions", "mqtt.downlink", "mqtt.receipts", "mqtt.deadletter"));
-    assertThat(c.kafka().internalTopics()).isEqualTo(new BridgeConfig.InternalTopics(12, (short) -1));
-    assertThat(c.kafka().embedded()).isEqualTo(new BridgeConfig.Embedded(Path.of("./data"), 9092, 9093));
+        new KafkaSettings.Topics("mqtt.subscriptions", "mqtt.downlink", "mqtt.receipts", "mqtt.deadletter"));
+    assertThat(c.kafka().internalTopics()).isEqualTo(new KafkaSettings.InternalTopicLayout(12, (short) -1));
+    assertThat(c.kafka().embedded()).isEqualTo(new KafkaSettings.Embedded(Path.of("./data"), 9092, 9093));
     assertThat(c.mappings().uplink()).hasSize(1);
     UplinkRule rule = c.mappings().uplink().get(0);
     assertThat(rule.index()).isZero();
@@ -62,11 +62,11 @@ class ConfigLoaderTest {
     assertThat(rule.topic()).isEqualTo("cs.uplink");
     assertThat(rule.key()).isEqualTo("${clientId}");
     assertThat(c.mappings().unmatched()).isEqualTo(Unmatched.REJECT);
-    assertThat(c.mappings().downlink()).isEqualTo(new BridgeConfig.Downlink(List.of("DL/#"), Duration.ofSeconds(30)));
+    assertThat(c.mappings().downlink()).isEqualTo(new MappingSettings.Downlink(List.of("DL/#"), Duration.ofSeconds(30)));
     assertThat(c.cluster()).isEqualTo(
-        new BridgeConfig.Cluster(false, "mqtt-kafka-bridge", "127.0.0.1", 5701, List.of()));
-    assertThat(c.cluster().kubernetes()).isEqualTo(new BridgeConfig.Kubernetes(false, ""));
-    assertThat(c.logging()).isEqualTo(new BridgeConfig.Logging(false, "INFO", Map.of()));
+        new ClusterSettings(false, "mqtt-kafka-bridge", "127.0.0.1", 5701, List.of()));
+    assertThat(c.cluster().kubernetes()).isEqualTo(new ClusterSettings.Kubernetes(false, ""));
+    assertThat(c.logging()).isEqualTo(new LoggingSettings(false, "INFO", Map.of()));
   }
 
   @Test
@@ -113,7 +113,7 @@ class ConfigLoaderTest {
     assertThat(c.kafka().embeddedMode()).isFalse();
     assertThat(c.kafka().topics().downlink()).isEqualTo("cars.downlink");
     assertThat(c.kafka().topics().receipts()).isEqualTo("mqtt.receipts");
-    assertThat(c.kafka().internalTopics()).isEqualTo(new BridgeConfig.InternalTopics(3, (short) 3));
+    assertThat(c.kafka().internalTopics()).isEqualTo(new KafkaSettings.InternalTopicLayout(3, (short) 3));
     assertThat(c.mappings().uplink())
         .extracting(UplinkRule::index, UplinkRule::name, UplinkRule::topic, UplinkRule::key)
         .containsExactly(
@@ -145,7 +145,7 @@ class ConfigLoaderTest {
 
     assertThat(c.cluster().host()).isEqualTo("10.1.2.3");
     assertThat(c.cluster().kubernetes())
-        .isEqualTo(new BridgeConfig.Kubernetes(true, "bridge-hz.iot.svc.cluster.local"));
+        .isEqualTo(new ClusterSettings.Kubernetes(true, "bridge-hz.iot.svc.cluster.local"));
     assertThat(c.cluster().members()).isEmpty();
   }
 

@@ -3,7 +3,7 @@ package io.mqttkafka.bridge.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.mqttkafka.bridge.config.BridgeConfig.ClientAuth;
+import io.mqttkafka.bridge.config.MqttSettings.ClientAuth;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,20 +30,20 @@ class ListenerConfigTest {
 
   @Test
   void onlyThePlainListenerIsOnByDefault() {
-    BridgeConfig.Mqtt mqtt = BridgeConfig.defaults().mqtt();
+    MqttSettings mqtt = BridgeConfig.defaults().mqtt();
 
     assertThat(mqtt.plainEnabled()).isTrue();
     assertThat(mqtt.port()).isEqualTo(1883);
     assertThat(mqtt.tlsNeeded()).isFalse();
-    assertThat(mqtt.tls()).isEqualTo(new BridgeConfig.Tls(false, 8883, Optional.empty(), Optional.empty(),
+    assertThat(mqtt.tls()).isEqualTo(new MqttSettings.Tls(false, 8883, Optional.empty(), Optional.empty(),
         Optional.empty(), ClientAuth.NONE, List.of("TLSv1.3", "TLSv1.2"), List.of(), Duration.ofSeconds(10)));
-    assertThat(mqtt.websocket()).isEqualTo(new BridgeConfig.WebSocket(false, 8080, "/mqtt", 1_048_576 + 5, false,
+    assertThat(mqtt.websocket()).isEqualTo(new MqttSettings.WebSocket(false, 8080, "/mqtt", 1_048_576 + 5, false,
         8443));
   }
 
   @Test
   void everyListenerCanBeSwitchedOnBesideThePlainOne() throws Exception {
-    BridgeConfig.Mqtt mqtt = load("""
+    MqttSettings mqtt = load("""
         mqtt:
           tls: { enabled: true, port: 8884, certFile: /tls/tls.crt, keyFile: /tls/tls.key, caFile: /tls/ca.crt,
                  clientAuth: REQUIRED, protocols: [TLSv1.3], ciphers: [TLS_AES_128_GCM_SHA256], reloadInterval: 2s }
@@ -51,15 +51,15 @@ class ListenerConfigTest {
         """).mqtt();
 
     assertThat(mqtt.plainEnabled()).isTrue();
-    assertThat(mqtt.tls()).isEqualTo(new BridgeConfig.Tls(true, 8884, Optional.of(Path.of("/tls/tls.crt")),
+    assertThat(mqtt.tls()).isEqualTo(new MqttSettings.Tls(true, 8884, Optional.of(Path.of("/tls/tls.crt")),
         Optional.of(Path.of("/tls/tls.key")), Optional.of(Path.of("/tls/ca.crt")), ClientAuth.REQUIRED,
         List.of("TLSv1.3"), List.of("TLS_AES_128_GCM_SHA256"), Duration.ofSeconds(2)));
-    assertThat(mqtt.websocket()).isEqualTo(new BridgeConfig.WebSocket(true, 8081, "/mqtt", 2_000_000, true, 8444));
+    assertThat(mqtt.websocket()).isEqualTo(new MqttSettings.WebSocket(true, 8081, "/mqtt", 2_000_000, true, 8444));
   }
 
   @Test
   void listenersOtherThanPlainAloneAreFine() throws Exception {
-    BridgeConfig.Mqtt mqtt = load("mqtt: { plain: { enabled: false }, websocket: { tls: { enabled: true } },"
+    MqttSettings mqtt = load("mqtt: { plain: { enabled: false }, websocket: { tls: { enabled: true } },"
         + " tls: { " + TLS_FILES + " } }").mqtt();
 
     assertThat(mqtt.plainEnabled()).isFalse();
@@ -75,14 +75,14 @@ class ListenerConfigTest {
   @Test
   void certificateFilesAreReadWhenTheBridgeStartsNotWhenTheConfigurationLoads() throws Exception {
     // A Helm chart or CI renders the configuration where the Secret's files are not mounted.
-    BridgeConfig.Tls tls = load("mqtt: { tls: { enabled: true, " + TLS_FILES + " } }").mqtt().tls();
+    MqttSettings.Tls tls = load("mqtt: { tls: { enabled: true, " + TLS_FILES + " } }").mqtt().tls();
 
     assertThat(tls.certFile()).contains(Path.of("/tls/tls.crt"));
   }
 
   @Test
   void environmentSwitchesListenersOn() throws Exception {
-    BridgeConfig.Mqtt mqtt = ConfigLoader.load(null, Map.of(
+    MqttSettings mqtt = ConfigLoader.load(null, Map.of(
         "MQTT_BRIDGE_MQTT_PLAIN_ENABLED", "false",
         "MQTT_BRIDGE_MQTT_TLS_ENABLED", "true",
         "MQTT_BRIDGE_MQTT_TLS_CERT_FILE", "/etc/tls/tls.crt",
@@ -101,7 +101,7 @@ class ListenerConfigTest {
 
   @Test
   void disabledListenersAndFreePortsMayShareANumber() throws Exception {
-    BridgeConfig.Mqtt mqtt = load("mqtt: { port: 0, tls: { port: 1883 }, websocket: { enabled: true, port: 0 } }")
+    MqttSettings mqtt = load("mqtt: { port: 0, tls: { port: 1883 }, websocket: { enabled: true, port: 0 } }")
         .mqtt();
 
     assertThat(mqtt.websocket().port()).isZero();

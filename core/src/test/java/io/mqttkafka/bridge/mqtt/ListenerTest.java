@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.vertx.mqtt.MqttServerOptions;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +11,7 @@ class ListenerTest {
 
   @Test
   void acceptedSocketsUseTcpKeepAliveSoThatHalfOpenConnectionsEnd() {
-    BridgeConfig.Mqtt mqtt = BridgeConfig.defaults().mqtt();
+    MqttSettings mqtt = BridgeConfig.defaults().mqtt();
     for (Listener.Transport transport : new Listener.Transport[] {Listener.Transport.PLAIN,
         Listener.Transport.WEBSOCKET}) {
       MqttServerOptions options = new Listener(transport, 0).options(mqtt, null);

@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.mqtt;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.KafkaSettings;
 import io.mqttkafka.bridge.config.ConfigLoader;
 import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
@@ -52,9 +53,8 @@ final class SessionHarness {
     this.loop = vertx.getOrCreateContext();
     BridgeMetrics metrics = new BridgeMetrics(registry);
     KafkaSender sender = new KafkaSender(vertx, producer, 1_000_000, 60_000);
-    TopicMapper mapper = new TopicMapper(config.mappings().uplink().stream()
-        .map(r -> new TopicMapper.Rule(r.index(), r.name(), r.match(), r.topic(), r.key())).toList());
-    BridgeConfig.Topics topics = config.kafka().topics();
+    TopicMapper mapper = new TopicMapper(config.mappings().uplink());
+    KafkaSettings.Topics topics = config.kafka().topics();
     SessionServices services = new SessionServices("i-test", config.mqtt(), config.mappings().downlink(),
         new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(), metrics),
         new PresenceWriter(sender, topics.subscriptions()),

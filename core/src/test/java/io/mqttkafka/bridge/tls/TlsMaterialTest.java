@@ -3,8 +3,8 @@ package io.mqttkafka.bridge.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.mqttkafka.bridge.config.BridgeConfig;
-import io.mqttkafka.bridge.config.BridgeConfig.ClientAuth;
+import io.mqttkafka.bridge.config.MqttSettings.ClientAuth;
+import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.testkit.TestCertificates;
 import io.mqttkafka.bridge.testkit.TestCertificates.Credential;
@@ -41,8 +41,8 @@ class TlsMaterialTest {
     server = TestCertificates.server(ca, "server");
   }
 
-  private static BridgeConfig.Tls tls(Path cert, Path key, Path caFile) {
-    return new BridgeConfig.Tls(true, 0, Optional.of(cert), Optional.of(key), Optional.ofNullable(caFile),
+  private static MqttSettings.Tls tls(Path cert, Path key, Path caFile) {
+    return new MqttSettings.Tls(true, 0, Optional.of(cert), Optional.of(key), Optional.ofNullable(caFile),
         caFile == null ? ClientAuth.NONE : ClientAuth.REQUIRED, List.of("TLSv1.3"), List.of(), Duration.ofSeconds(10));
   }
 

@@ -4,29 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import io.mqttkafka.bridge.uplink.TopicMapper.Mapping;
-import io.mqttkafka.bridge.uplink.TopicMapper.Rule;
 import io.mqttkafka.bridge.uplink.TopicMapper.Subject;
+import io.mqttkafka.bridge.config.UplinkRule;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class TopicMapperTest {
 
-  private static Rule rule(int index, String regex, String topic, String key) {
-    return new Rule(index, "rule" + index, Pattern.compile(regex), topic, key);
+  private static UplinkRule rule(int index, String regex, String topic, String key) {
+    return UplinkRule.compile(index, "rule" + index, regex, topic, key);
   }
 
-  private static TopicMapper mapper(Rule... rules) {
+  private static TopicMapper mapper(UplinkRule... rules) {
     return new TopicMapper(List.of(rules));
   }
 
   @Test
   void firstMatchingRuleWins() {
-    Rule special = rule(0, "^UL/ALARM/(.+)$", "cs.alarm", null);
-    Rule general = rule(1, "^UL/(.+)$", "cs.uplink", null);
+    UplinkRule special = rule(0, "^UL/ALARM/(.+)$", "cs.alarm", null);
+    UplinkRule general = rule(1, "^UL/(.+)$", "cs.uplink", null);
 
     TopicMapper mapper = mapper(special, general);
     assertThat(mapper.map("UL/ALARM/fire", "car1").rule()).isSameAs(special);
@@ -88,8 +87,8 @@ class TopicMapperTest {
 
   @Test
   void defaultKeyIsTheClientId() {
-    Rule rule = rule(0, "^UL/(.+)$", "cs.uplink", null);
-    assertThat(rule.keyTemplate()).isEqualTo(TopicMapper.DEFAULT_KEY_TEMPLATE).isEqualTo("${clientId}");
+    UplinkRule rule = rule(0, "^UL/(.+)$", "cs.uplink", null);
+    assertThat(rule.key()).isEqualTo(TopicMapper.DEFAULT_KEY_TEMPLATE).isEqualTo("${clientId}");
     assertThat(mapper(rule).map("UL/POS", "car1").key()).isEqualTo("car1");
     assertThat(mapper(rule).map("UL/POS", "car2").key()).isEqualTo("car2");
   }
@@ -150,19 +149,30 @@ class TopicMapperTest {
     assertThat(mapper(rule(0, "^UL/.+$", "cs.uplink", "$0")).map("UL/a/b", "car1").key()).isEqualTo("UL/a/b");
   }
 
-  /** $12 is group 12 when the regex has 12 groups, else group 1 then "2" (Matcher.appendReplacement's rule). */
+  /**
+   * The digits after '$' are read greedily, and the number must be a group of the regex: $12 is group 12
+   * when the regex has 12 groups, and an error with fewer (one rule for the configuration and the mapper;
+   * the mapper used to read it as group 1 followed by "2", which the configuration never let through).
+   */
   @Test
-  void multiDigitGroupReferenceTakesTheLongestExistingGroup() {
+  void multiDigitGroupReferenceIsReadGreedilyAndMustBeAGroup() {
     String twelve = "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)";
-    TopicMapper many = mapper(rule(0, twelve, "t.$12", "$12|$123|$1|$10|$13"));
+    TopicMapper many = mapper(rule(0, twelve, "t.$12", "$12|$1|$10|$11"));
     Mapping mapping = many.map("abcdefghijkl", "car1");
     assertThat(mapping.kafkaTopic()).isEqualTo("t.l");
-    assertThat(mapping.key()).isEqualTo("l|l3|a|j|a3");
+    assertThat(mapping.key()).isEqualTo("l|a|j|k");
+    assertThatIllegalArgumentException().isThrownBy(() -> rule(0, twelve, "t.$1", "$123"))
+        .withMessageContaining("key template uses $123 but match").withMessageContaining("has 12 group(s)");
+    assertThatIllegalArgumentException().isThrownBy(() -> rule(0, twelve, "t.$1", "$13"))
+        .withMessageContaining("uses $13");
 
-    TopicMapper two = mapper(rule(0, "(a)(b)", "t.$12", "$21|$2$1|$20"));
-    Mapping fewer = two.map("ab", "car1");
-    assertThat(fewer.kafkaTopic()).isEqualTo("t.a2");
-    assertThat(fewer.key()).isEqualTo("b1|ba|b0");
+    assertThatIllegalArgumentException().isThrownBy(() -> rule(0, "(a)(b)", "t.$12", "$1"))
+        .withMessageContaining("topic template uses $12 but match \"(a)(b)\" has 2 group(s)");
+    assertThatIllegalArgumentException().isThrownBy(() -> rule(0, "(a)(b)", "t.$1", "$21"))
+        .withMessageContaining("key template uses $21");
+    Mapping fewer = mapper(rule(0, "(a)(b)", "t.$2$1", "$2$1|$$1")).map("ab", "car1");
+    assertThat(fewer.kafkaTopic()).isEqualTo("t.ba");
+    assertThat(fewer.key()).isEqualTo("ba|$1");
   }
 
   @Test
@@ -210,7 +220,7 @@ class TopicMapperTest {
   @Test
   void referenceToAMissingGroupIsRejectedNamingTheRule() {
     assertThatIllegalArgumentException()
-        .isThrownBy(() -> mapper(new Rule(3, "positions", Pattern.compile("^UL/(.+)/(.+)$"), "cs.$3", null)))
+        .isThrownBy(() -> mapper(UplinkRule.compile(3, "positions", "^UL/(.+)/(.+)$", "cs.$3", null)))
         .withMessageContaining("mapping rule 3 'positions'")
         .withMessageContaining("$3")
         .withMessageContaining("2 group(s)");
@@ -260,7 +270,7 @@ class TopicMapperTest {
 
   @Test
   void rulesAreCopiedAtConstruction() {
-    List<Rule> rules = new ArrayList<>(List.of(rule(0, "^UL/(.+)$", "cs.uplink", null)));
+    List<UplinkRule> rules = new ArrayList<>(List.of(rule(0, "^UL/(.+)$", "cs.uplink", null)));
     TopicMapper mapper = new TopicMapper(rules);
     rules.clear();
     assertThat(mapper.map("UL/POS", "car1")).isNotNull();
@@ -268,8 +278,8 @@ class TopicMapperTest {
 
   // ---- ${clientId} and ${username} in the regex: a device's own topics ----
 
-  private static Rule own(int index, String regex, String topic, String key) {
-    return new Rule(index, "own" + index, regex, topic, key);
+  private static UplinkRule own(int index, String regex, String topic, String key) {
+    return UplinkRule.compile(index, "own" + index, regex, topic, key);
   }
 
   @Test

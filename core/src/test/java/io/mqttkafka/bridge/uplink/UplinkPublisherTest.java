@@ -3,7 +3,8 @@ package io.mqttkafka.bridge.uplink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.mqttkafka.bridge.config.BridgeConfig.Unmatched;
+import io.mqttkafka.bridge.config.MappingSettings.Unmatched;
+import io.mqttkafka.bridge.config.UplinkRule;
 import io.mqttkafka.bridge.kafka.BufferSerializer;
 import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
@@ -42,10 +43,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 class UplinkPublisherTest {
 
   private static final String DEAD_LETTER = "test.deadletter";
-  private static final List<TopicMapper.Rule> RULES = List.of(
-      new TopicMapper.Rule(0, "telemetry", "^UL/(.+)$", "cs.uplink", null),
-      new TopicMapper.Rule(1, "own", "^dev/${clientId}/(.+)$", "devices", null),
-      new TopicMapper.Rule(2, "by-level", "^raw/(.+)$", "$1", null));
+  private static final List<UplinkRule> RULES = List.of(
+      UplinkRule.compile(0, "telemetry", "^UL/(.+)$", "cs.uplink", null),
+      UplinkRule.compile(1, "own", "^dev/${clientId}/(.+)$", "devices", null),
+      UplinkRule.compile(2, "by-level", "^raw/(.+)$", "$1", null));
 
   private final MockProducer<String, Buffer> producer =
       new MockProducer<>(true, null, new StringSerializer(), new BufferSerializer());

@@ -14,6 +14,10 @@ import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import com.marcnuri.helm.jni.NativeLibrary;
 import io.mqttkafka.bridge.config.BridgeConfig;
+import io.mqttkafka.bridge.config.AuthSettings;
+import io.mqttkafka.bridge.config.MappingSettings;
+import io.mqttkafka.bridge.config.MqttSettings;
+import io.mqttkafka.bridge.config.UplinkRule;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.config.ConfigLoader;
 import java.io.IOException;
@@ -227,13 +231,13 @@ class HelmChartTest {
     // The bridge reads the certificate files when it starts, so the configuration loads here,
     // where the Secret is not mounted.
     BridgeConfig tls = loadAsThePodWould(tlsAutoscaling, dir.resolve("tls.yaml"));
-    assertThat(tls.mappings().uplink()).extracting(BridgeConfig.UplinkRule::name)
+    assertThat(tls.mappings().uplink()).extracting(UplinkRule::name)
         .containsExactly("telemetry", "position");
     assertThat(tls.kafka().producer()).containsEntry("sasl.jaas.config", "<secret producer-jaas>");
-    assertThat(tls.mappings().unmatched()).isEqualTo(BridgeConfig.Unmatched.DEADLETTER);
+    assertThat(tls.mappings().unmatched()).isEqualTo(MappingSettings.Unmatched.DEADLETTER);
     assertThat(tls.mqtt().tls().enabled()).isTrue();
     assertThat(tls.mqtt().tls().port()).isEqualTo(8883);
-    assertThat(tls.mqtt().tls().clientAuth()).isEqualTo(BridgeConfig.ClientAuth.REQUIRED);
+    assertThat(tls.mqtt().tls().clientAuth()).isEqualTo(MqttSettings.ClientAuth.REQUIRED);
     assertThat(tls.mqtt().tls().certFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/tls.crt"));
     assertThat(tls.mqtt().tls().keyFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/tls.key"));
     assertThat(tls.mqtt().tls().caFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/ca.crt"));
@@ -257,7 +261,7 @@ class HelmChartTest {
     assertThat(config.mqtt().tls().enabled()).as("the MQTT over TLS listener").isFalse();
     assertThat(config.mqtt().tls().protocols()).containsExactly("TLSv1.3");
     assertThat(config.mqtt().tls().certFile()).contains(Path.of("/etc/mqtt-kafka-bridge/tls/tls.crt"));
-    assertThat(config.mqtt().websocket()).isEqualTo(new BridgeConfig.WebSocket(true, 8080, "/mqtt",
+    assertThat(config.mqtt().websocket()).isEqualTo(new MqttSettings.WebSocket(true, 8080, "/mqtt",
         config.mqtt().maxMessageSize() + 5, true, 8443));
   }
 
@@ -421,7 +425,7 @@ class HelmChartTest {
     assertThat(bridge.auth().jwt().audience()).contains("mqtt");
     assertThat(bridge.auth().allowAnonymous()).isFalse();
     assertThat(bridge.auth().certificate()).isEqualTo(
-        new BridgeConfig.CertificateAuth(true, BridgeConfig.CertificateIdentity.SAN_DNS));
+        new AuthSettings.CertificateAuth(true, AuthSettings.CertificateIdentity.SAN_DNS));
     assertThat(bridge.kafka().producer()).containsEntry("security.protocol", "SASL_SSL");
     assertThat(bridge.kafka().consumer()).containsEntry("security.protocol", "SASL_SSL");
   }

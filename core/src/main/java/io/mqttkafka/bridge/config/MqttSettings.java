@@ -1,44 +1,135 @@
 package io.mqttkafka.bridge.config;
 
-import static io.mqttkafka.bridge.config.BridgeConfig.at;
+import static io.mqttkafka.bridge.config.ConfigValue.at;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mqttkafka.bridge.config.BridgeConfig.ClientAuth;
-import io.mqttkafka.bridge.config.BridgeConfig.Mqtt;
-import io.mqttkafka.bridge.config.BridgeConfig.Tls;
-import io.mqttkafka.bridge.config.BridgeConfig.WebSocket;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
 /**
- * Validation of the MQTT listeners: {@code mqtt.plain}, {@code mqtt.tls} and {@code mqtt.websocket}.
- * Part of {@link BridgeConfig}'s validation, kept apart for size. The certificate files themselves
- * are read (and their PEM checked) when the bridge starts, by {@code tls.TlsMaterial}.
+ * The {@code mqtt} section: the MQTT limits every listener shares, and the listeners. {@code port} is the
+ * plain TCP listener's, open when {@code plainEnabled}. {@code clientIdPattern} must match the whole
+ * client id; {@code instances} 0 = one per CPU core (per listener). The certificate files themselves are
+ * read (and their PEM checked) when the bridge starts, by {@code tls.TlsMaterial}.
  */
-final class ListenerSettings {
+public record MqttSettings(String host, int port, int maxMessageSize, Duration connectTimeout, int maxClientIdLength,
+                           Pattern clientIdPattern, int receiveMaximum, int instances, boolean plainEnabled, Tls tls,
+                           WebSocket websocket, Limits limits) {
 
   /** The WebSocket path vert.x-mqtt 5.0.8 hard-codes (MqttServerImpl.initChannel). */
   static final String WEBSOCKET_PATH = "/mqtt";
+  /** The largest packet MQTT can express: the limit of its four-byte remaining length. */
+  private static final int MAX_PACKET_SIZE = 268_435_455;
   /** An MQTT fixed header: one byte of packet type and flags, up to four of remaining length. */
   private static final int FIXED_HEADER_MAX = 5;
 
-  private ListenerSettings() {
+  /** True when a listener serves the certificate of {@link #tls}: the TLS or the secure WebSocket one. */
+  public boolean tlsNeeded() {
+    return tls.enabled() || websocket.tlsEnabled();
+  }
+
+  /**
+   * The TLS listener ({@code enabled}, {@code port}) and the server certificate it shares with the
+   * secure WebSocket listener. PEM files, present whenever {@link #tlsNeeded()}; {@code caFile} holds
+   * the CAs that sign client certificates and is present exactly when {@code clientAuth} is not NONE.
+   * Empty {@code ciphers}: the TLS engine's defaults. The files are checked for changes every
+   * {@code reloadInterval}.
+   */
+  public record Tls(boolean enabled, int port, Optional<Path> certFile, Optional<Path> keyFile, Optional<Path> caFile,
+                    ClientAuth clientAuth, List<String> protocols, List<String> ciphers, Duration reloadInterval) {
+    public Tls {
+      protocols = List.copyOf(protocols);
+      ciphers = List.copyOf(ciphers);
+    }
+  }
+
+  /** Whether a TLS listener asks for a client certificate, and whether it must come. */
+  public enum ClientAuth { NONE, REQUEST, REQUIRED }
+
+  /**
+   * MQTT over WebSocket: {@code enabled}/{@code port} open ws://, {@code tlsEnabled}/{@code tlsPort} open
+   * wss:// with the certificate of mqtt.tls. {@code path} is /mqtt (the only one vert.x-mqtt 5.0.8 serves);
+   * {@code maxFrameSize} holds at least the largest packet mqtt.maxMessageSize allows.
+   */
+  public record WebSocket(boolean enabled, int port, String path, int maxFrameSize, boolean tlsEnabled,
+                          int tlsPort) {}
+
+  /**
+   * Protection of an instance against too many or too eager devices (mqtt.limits; README "Limits").
+   * {@code maxConnections} 0 = unlimited. Rates are per second, 0 = unlimited; a burst is how many may
+   * come at once (0 = one second's worth). Topic limits apply to PUBLISH topics and SUBSCRIBE filters;
+   * length in UTF-8 bytes. Keep-alive bounds in whole seconds, 0 = no bound. {@code maxReadPause}: the
+   * longest a connection's reading is paused for backpressure at a time.
+   */
+  public record Limits(int maxConnections, int connectRate, int connectBurst, int maxTopicLength, int maxTopicLevels,
+                       int publishRate, int publishBurst, int minKeepAliveSeconds, int maxKeepAliveSeconds,
+                       Duration maxReadPause) {
+    /** The connect burst, 0 resolved to one second's worth. */
+    public int effectiveConnectBurst() {
+      return connectBurst == 0 ? connectRate : connectBurst;
+    }
+
+    /** The publish burst, 0 resolved to one second's worth. */
+    public int effectivePublishBurst() {
+      return publishBurst == 0 ? publishRate : publishBurst;
+    }
+  }
+
+  /** Reads and validates {@code mqtt.*} from a tree that holds every key of the defaults. */
+  static MqttSettings parse(JsonNode t) throws ConfigException {
+    int maxMessageSize = at(t, "mqtt.maxMessageSize").integer(1, MAX_PACKET_SIZE);
+    WebSocket websocket = webSocket(t, maxMessageSize);
+    MqttSettings mqtt = new MqttSettings(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535),
+        maxMessageSize, at(t, "mqtt.connectTimeout").duration(),
+        at(t, "mqtt.maxClientIdLength").integer(23, 65535), at(t, "mqtt.clientIdPattern").regex(),
+        at(t, "mqtt.receiveMaximum").integer(1, 65535), at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE),
+        at(t, "mqtt.plain.enabled").bool(), tls(t, websocket.tlsEnabled()), websocket, limits(t));
+    checkListeners(t, mqtt);
+    return mqtt;
+  }
+
+  private static Limits limits(JsonNode t) throws ConfigException {
+    int maxKeepAlive = keepAliveSeconds(at(t, "mqtt.limits.maxKeepAlive"));
+    ConfigValue min = at(t, "mqtt.limits.minKeepAlive");
+    int minKeepAlive = keepAliveSeconds(min);
+    if (maxKeepAlive > 0 && minKeepAlive > maxKeepAlive) {
+      throw min.fail("must not be greater than mqtt.limits.maxKeepAlive (" + maxKeepAlive + "s)");
+    }
+    return new Limits(at(t, "mqtt.limits.maxConnections").integer(0, Integer.MAX_VALUE),
+        at(t, "mqtt.limits.connectRate").integer(0, 1_000_000),
+        at(t, "mqtt.limits.connectBurst").integer(0, 1_000_000),
+        // The MQTT limit: a topic is a UTF-8 string of at most 65,535 bytes [MQTT-1.5.3].
+        at(t, "mqtt.limits.maxTopicLength").integer(1, 65_535),
+        at(t, "mqtt.limits.maxTopicLevels").integer(1, 65_535),
+        at(t, "mqtt.limits.publishRate").integer(0, 1_000_000),
+        at(t, "mqtt.limits.publishBurst").integer(0, 1_000_000),
+        minKeepAlive, maxKeepAlive, at(t, "mqtt.limits.maxReadPause").duration());
+  }
+
+  /** A keep-alive bound: whole seconds, 0 to 65,535 (the two bytes of CONNECT and Server Keep Alive). */
+  private static int keepAliveSeconds(ConfigValue v) throws ConfigException {
+    Duration d = v.nonNegativeDuration();
+    if (d.toMillis() % 1000 != 0 || d.getSeconds() > 65_535) {
+      throw v.wrong("must be whole seconds between 0s and 65535s");
+    }
+    return (int) d.getSeconds();
   }
 
   /**
    * @param secureWebSocket whether the secure WebSocket listener, which serves this certificate too,
    *                        is enabled
    */
-  static Tls tls(JsonNode t, boolean secureWebSocket) throws ConfigException {
+  private static Tls tls(JsonNode t, boolean secureWebSocket) throws ConfigException {
     boolean enabled = at(t, "mqtt.tls.enabled").bool();
     int port = at(t, "mqtt.tls.port").integer(0, 65535);
     ClientAuth clientAuth = clientAuth(at(t, "mqtt.tls.clientAuth"));
@@ -50,8 +141,8 @@ final class ListenerSettings {
     Optional<Path> caFile = optionalPath(ca);
     ConfigValue protocolList = at(t, "mqtt.tls.protocols");
     ConfigValue cipherList = at(t, "mqtt.tls.ciphers");
-    List<String> protocols = names(protocolList);
-    List<String> ciphers = names(cipherList);
+    List<String> protocols = protocolList.nonBlankList();
+    List<String> ciphers = cipherList.nonBlankList();
     boolean needed = enabled || secureWebSocket;
     if (needed) {
       String when = " when " + (enabled ? "mqtt.tls.enabled" : "mqtt.websocket.tls.enabled") + " is true";
@@ -75,7 +166,7 @@ final class ListenerSettings {
         at(t, "mqtt.tls.reloadInterval").duration());
   }
 
-  static WebSocket webSocket(JsonNode t, int maxMessageSize) throws ConfigException {
+  private static WebSocket webSocket(JsonNode t, int maxMessageSize) throws ConfigException {
     ConfigValue path = at(t, "mqtt.websocket.path");
     if (!path.string().equals(WEBSOCKET_PATH)) {
       throw path.wrong("must be " + WEBSOCKET_PATH + ": vert.x-mqtt 5.0.8, which serves the WebSocket listeners,"
@@ -97,7 +188,7 @@ final class ListenerSettings {
   }
 
   /** At least one listener, and no two enabled ones on the same port (0, a free port, excepted). */
-  static void checkListeners(JsonNode t, Mqtt mqtt) throws ConfigException {
+  private static void checkListeners(JsonNode t, MqttSettings mqtt) throws ConfigException {
     WebSocket ws = mqtt.websocket();
     if (!mqtt.plainEnabled() && !mqtt.tls().enabled() && !ws.enabled() && !ws.tlsEnabled()) {
       throw new ConfigException("mqtt", "no listener is enabled: set one of mqtt.plain.enabled, mqtt.tls.enabled,"
@@ -135,14 +226,6 @@ final class ListenerSettings {
 
   private static Optional<Path> optionalPath(ConfigValue v) throws ConfigException {
     return v.string().isBlank() ? Optional.empty() : Optional.of(v.path());
-  }
-
-  private static List<String> names(ConfigValue list) throws ConfigException {
-    List<String> names = new ArrayList<>();
-    for (ConfigValue v : list.items()) {
-      names.add(v.nonBlank());
-    }
-    return names;
   }
 
   /** Only checked when TLS is used: it initialises the JVM's default SSLContext. */
