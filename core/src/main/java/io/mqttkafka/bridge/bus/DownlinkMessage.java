@@ -25,11 +25,4 @@ public record DownlinkMessage(String clientId, String connectionId, String mqttT
   public DownlinkRef receiptRef() {
     return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId);
   }
-
-  /** A message whose record sits where the back end wrote it. */
-  public DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
-                         int partition, long offset, long timestamp, Buffer payload) {
-    this(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset, partition, offset, timestamp,
-        payload);
-  }
 }

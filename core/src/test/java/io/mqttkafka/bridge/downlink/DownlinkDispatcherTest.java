@@ -58,7 +58,7 @@ class DownlinkDispatcherTest {
   }
 
   private static DownlinkMessage message(String clientId, int partition, long offset) {
-    return new DownlinkMessage(clientId, "c-1", "DL/X", 1, "corr", partition, offset, 0L,
+    return new DownlinkMessage(clientId, "c-1", "DL/X", 1, "corr", partition, offset, partition, offset, 0L,
         Buffer.buffer("payload"));
   }
 }
