@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mqttkafka.bridge.auth.Authenticator;
 import io.mqttkafka.bridge.auth.Authenticators;
 import io.mqttkafka.bridge.cluster.ClusterManagers;
+import io.mqttkafka.bridge.cluster.ClusterMembership;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.config.KafkaSettings;
 import io.mqttkafka.bridge.http.ManagementServer;
@@ -39,6 +40,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.mqtt.MqttServerOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,6 +77,8 @@ public final class Bridge {
   private final KafkaHealth kafkaHealth;
   private final SessionRegistry sessions;
   private final ServerTls tls;
+  /** The bridge cluster, or null when this instance runs alone. */
+  private final ClusterMembership membership;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final List<String> mqttDeployments = new ArrayList<>();
   private final Map<Transport, Integer> listenerPorts = new EnumMap<>(Transport.class);
@@ -90,7 +94,8 @@ public final class Bridge {
   private volatile int httpPort;
 
   private Bridge(BridgeConfig config, EmbeddedBroker embeddedKafka, String bootstrapServers, Vertx vertx, AdminClient admin,
-                 ServerTls tls) {
+                 ServerTls tls, ClusterMembership membership) {
+    this.membership = membership;
     this.config = config;
     this.tls = tls;
     this.embeddedKafka = embeddedKafka;
@@ -158,10 +163,17 @@ public final class Bridge {
       // downlink metrics already give (measured: 7 % of the router thread's time).
       VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
           .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS));
-      Vertx vertx = config.cluster().enabled()
-          ? await(ClusterManagers.startClustered(config.cluster(), options, new MicrometerMetricsFactory(registry)))
-          : Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
-      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin, tls);
+      ClusterMembership membership = null;
+      Vertx vertx;
+      if (config.cluster().enabled()) {
+        HazelcastClusterManager manager = ClusterManagers.clusterManager(config.cluster());
+        vertx = await(ClusterManagers.startClustered(manager, config.cluster(), options,
+            new MicrometerMetricsFactory(registry)));
+        membership = new ClusterMembership(manager);
+      } else {
+        vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+      }
+      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin, tls, membership);
       try {
         bridge.deploy(producerProperties, registry);
       } catch (Exception e) {
@@ -237,8 +249,13 @@ public final class Bridge {
     }
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
-        instanceId), topics.subscriptions(), topics.downlink(), sender, receipts, presence, metrics);
+        instanceId, membership == null ? null : membership.localId()),
+        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink()),
+        new RouterVerticle.Writers(sender, receipts, presence, metrics), admin);
     routerDeployment = await(vertx.deployVerticle(router));
+    if (membership != null) {
+      membership.onMemberLeft(router::memberLeft);
+    }
     metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
         () -> router.partitionsOwned().size());
     metrics.gauge("router.clients", "Connected clients known to this instance's router partitions",

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -57,7 +59,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
    * its connection, the end offsets after a lone downlink record came only when that fetch returned.
    */
   private final Consumer<?, ?> offsetReader;
-  private final Topics topics;
+  private final RouterVerticle.Topics topics;
   private final BridgeMetrics metrics;
   private final int maxPollRecords;
   private final Context context;
@@ -75,12 +77,8 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   private boolean awaitingSample;
   private int downlinkPartitions;
 
-  /** The two topics the router consumes. */
-  record Topics(String subscriptions, String downlink) {
-  }
-
-  RouterLoop(Consumer<String, byte[]> consumer, Consumer<?, ?> offsetReader, Vertx vertx, Topics topics,
-             RouterOutput.Writers writers, int maxPollRecords) {
+  RouterLoop(Consumer<String, byte[]> consumer, Consumer<?, ?> offsetReader, Vertx vertx, RouterVerticle.Topics topics,
+             RouterVerticle.Writers writers, int maxPollRecords) {
     this.consumer = consumer;
     this.offsetReader = offsetReader;
     this.topics = topics;
@@ -141,7 +139,9 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
         commit(true);
       } finally {
         Utils.closeQuietly(offsetReader, "router end-offsets consumer");
-        consumer.close();
+        // A static member (clustered) does not leave the group on a plain close: leave, so that the
+        // others take its partitions over at once when this instance stops.
+        consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP));
       }
     }
   }

@@ -51,11 +51,7 @@ final class RouterOutput {
   private final SettleQueue settlements;
   private final BooleanSupplier running;
 
-  /** The Kafka writers and metrics the router's output uses. */
-  record Writers(KafkaSender sender, ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
-  }
-
-  RouterOutput(Vertx vertx, Writers writers, SettleQueue settlements, BooleanSupplier running) {
+  RouterOutput(Vertx vertx, RouterVerticle.Writers writers, SettleQueue settlements, BooleanSupplier running) {
     this.vertx = vertx;
     this.receipts = writers.receipts();
     this.presence = writers.presence();

@@ -1,20 +1,26 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
-import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The downlink router of this instance: a member of the router consumer group whose partitions Kafka
@@ -23,20 +29,35 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class RouterVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RouterVerticle.class);
   private static final String DEFAULT_GROUP = "mqtt-kafka-bridge-router";
   private static final long STOP_WAIT_SECONDS = 30;
 
+  /** The two topics the router consumes. */
+  public record Topics(String subscriptions, String downlink) {
+  }
+
+  /** The Kafka writers and metrics the router uses. */
+  public record Writers(KafkaSender sender, ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
+  }
+
   private final Map<String, Object> consumerProperties;
-  private final RouterLoop.Topics topics;
-  private final RouterOutput.Writers writers;
+  private final Topics topics;
+  private final Writers writers;
+  private final Admin admin;
   private RouterLoop loop;
   private Thread thread;
 
-  public RouterVerticle(Map<String, Object> consumerProperties, String subscriptionsTopic, String downlinkTopic,
-                        KafkaSender sender, ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
+  /**
+   * @param consumerProperties from {@link #consumerProperties}
+   * @param admin removes members of the router group that left the cluster ({@link #memberLeft})
+   */
+  public RouterVerticle(Map<String, Object> consumerProperties, Topics topics, Writers writers, Admin admin) {
     this.consumerProperties = Map.copyOf(consumerProperties);
-    this.topics = new RouterLoop.Topics(subscriptionsTopic, downlinkTopic);
-    this.writers = new RouterOutput.Writers(sender, receipts, presence, metrics);
+    this.topics = topics;
+    this.writers = writers;
+    this.admin = admin;
+    BridgeMetrics metrics = writers.metrics();
     for (OffsetLedger.Routed kind : OffsetLedger.Routed.values()) {
       metrics.routerRecords(kind, () -> loop == null ? 0 : loop.owned().routed(kind));
     }
@@ -49,18 +70,26 @@ public final class RouterVerticle extends VerticleBase {
    * classic group protocol that offers it, and offsets committed by the router itself.
    */
   public static Map<String, Object> consumerProperties(Map<String, String> configured, String bootstrapServers,
-                                                       String instanceId) {
+                                                       String instanceId, String clusterMemberId) {
     Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.GROUP_ID_CONFIG, DEFAULT_GROUP);
     // Never skip downlink records written before the group first started; expired ones get a receipt.
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
-    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
+    // Heartbeats are how a member learns of a rebalance: every second, so that partitions move within
+    // about a second once the group loses a member (see memberLeft).
+    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
     props.putAll(configured);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-router-" + instanceId);
     props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    if (clusterMemberId != null) {
+      // Static membership under the cluster member's id: when the cluster sees a member leave, any
+      // survivor can remove it from the group by that id (memberLeft), instead of the group waiting
+      // for its session to time out.
+      props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, clusterMemberId);
+    }
     props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -80,6 +109,28 @@ public final class RouterVerticle extends VerticleBase {
     props.remove(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, routerProperties.get(ConsumerConfig.CLIENT_ID_CONFIG) + "-offsets");
     return props;
+  }
+
+  /**
+   * A member left the bridge cluster (it stopped or died): removes it from the router group at once,
+   * so that its partitions move to the members still here now rather than after its session timeout.
+   * Any number of survivors may ask; the group coordinator answers the later ones that the member is
+   * unknown. A member that only lost the cluster but still reaches Kafka is fenced off the same way:
+   * its next heartbeat finds it removed, and Kafka gives each partition to one member at a time.
+   */
+  public void memberLeft(String clusterMemberId) {
+    String group = String.valueOf(consumerProperties.get(ConsumerConfig.GROUP_ID_CONFIG));
+    admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions(
+            List.of(new MemberToRemove(clusterMemberId)))).all()
+        .whenComplete((ok, failure) -> {
+          if (failure == null) {
+            LOG.info("Router: member {} left the cluster and is removed from group {}: its partitions move now",
+                clusterMemberId, group);
+          } else {
+            LOG.debug("Router: member {} not removed from group {} (another member did, or it left): {}",
+                clusterMemberId, group, failure.toString());
+          }
+        });
   }
 
   /** True once every partition this instance owns has its state rebuilt. */

@@ -116,8 +116,8 @@ class RouterLoopTest {
       consumer.updateEndOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
     }
     KafkaSender sender = new KafkaSender(vertx, producer, 64L * MIB, 30_000);
-    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, new RouterLoop.Topics(SUBSCRIPTIONS, DOWNLINK),
-        new RouterOutput.Writers(sender, new ReceiptWriter(sender, "test.receipts", "router", metrics),
+    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, new RouterVerticle.Topics(SUBSCRIPTIONS, DOWNLINK),
+        new RouterVerticle.Writers(sender, new ReceiptWriter(sender, "test.receipts", "router", metrics),
             new PresenceWriter(sender, SUBSCRIPTIONS), metrics), 500);
     thread = new Thread(loop, "router-test");
     thread.start();
