@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -20,7 +21,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -28,7 +28,7 @@ import java.util.function.IntFunction;
 /**
  * N MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections} and
  * {@code bench uplink}: one {@link Bootstrap} on a small shared event loop group, a CONNECT encoded
- * once per connection, the 4-byte CONNACK read and checked, a PINGREQ every keep-alive interval,
+ * once per connection ({@link MqttPackets}), the 4-byte CONNACK read and checked, a PINGREQ every keep-alive interval,
  * and after the CONNACK whatever the connection's {@link Session} does (an idle one: nothing).
  * A full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection, checks every topic
  * against a regular expression and keeps a map per packet id) cost the bench about 500 us of CPU per
@@ -62,12 +62,10 @@ final class NettyFleet {
     }
   }
 
-  /** [MQTT-3.14.1]: DISCONNECT, no variable header or payload. */
   private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
-      Unpooled.wrappedBuffer(new byte[] {(byte) 0xE0, 0}).asReadOnly());
-  /** [MQTT-3.12.1]: PINGREQ, no variable header or payload. */
+      Unpooled.wrappedBuffer(MqttPackets.disconnect()).asReadOnly());
   private static final ByteBuf PINGREQ = Unpooled.unreleasableBuffer(
-      Unpooled.wrappedBuffer(new byte[] {(byte) 0xC0, 0}).asReadOnly());
+      Unpooled.wrappedBuffer(MqttPackets.pingreq()).asReadOnly());
   private static final long CONNACK_TIMEOUT_MILLIS = 30_000;
 
   private final Fleet.Config config;
@@ -119,7 +117,7 @@ final class NettyFleet {
         onProgress.run();
         continue;
       }
-      byte[] connect = connectPacket(config.clientIdPrefix() + i, config.keepAliveSeconds());
+      byte[] connect = MqttPackets.connect(config.clientIdPrefix() + i, config.keepAliveSeconds());
       String source = config.sourceFor(i, count);
       stats.onConnecting();
       Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime(), sessions.apply(i)));
@@ -174,40 +172,6 @@ final class NettyFleet {
   private void count(String reason) {
     stats.onFailed(reason);
     slots.release();
-  }
-
-  /**
-   * An MQTT 3.1.1 CONNECT with clean session, the client id and the keep-alive, and no will,
-   * user name or password.
-   */
-  static byte[] connectPacket(String clientId, int keepAliveSeconds) {
-    byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
-    // [MQTT-3.1.2-1] protocol name "MQTT", [MQTT-3.1.2-2] level 4, flags, keep-alive; [MQTT-3.1.3-3] the id
-    int remaining = 10 + 2 + id.length;
-    int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : 3;
-    byte[] out = new byte[1 + lengthBytes + remaining];
-    int p = 0;
-    out[p++] = 0x10; // CONNECT, [MQTT-3.1.1-1] reserved flags 0
-    int r = remaining; // remaining length: 7 bits a byte, low first, high bit = more (section 2.2.3)
-    do {
-      int digit = r & 0x7F;
-      r >>>= 7;
-      out[p++] = (byte) (r > 0 ? digit | 0x80 : digit);
-    } while (r > 0);
-    out[p++] = 0;
-    out[p++] = 4;
-    out[p++] = 'M';
-    out[p++] = 'Q';
-    out[p++] = 'T';
-    out[p++] = 'T';
-    out[p++] = 4;
-    out[p++] = 0x02; // clean session only
-    out[p++] = (byte) (keepAliveSeconds >>> 8);
-    out[p++] = (byte) keepAliveSeconds;
-    out[p++] = (byte) (id.length >>> 8);
-    out[p++] = (byte) id.length;
-    System.arraycopy(id, 0, out, p, id.length);
-    return out;
   }
 
   /** One connection: sends its CONNECT, checks the CONNACK, then pings and hands the rest to its session. */

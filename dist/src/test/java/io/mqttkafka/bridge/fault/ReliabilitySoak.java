@@ -9,6 +9,7 @@ import io.mqttkafka.bridge.testkit.Fleet;
 import io.mqttkafka.bridge.testkit.KafkaTopics;
 import io.mqttkafka.bridge.testkit.LoadDevice;
 import io.mqttkafka.bridge.process.ProcessCluster;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testkit.ReliabilityReport;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -92,10 +93,10 @@ class ReliabilitySoak {
           for (int n = 0; System.currentTimeMillis() < end; n++) {
             try (RawMqttClient c = new RawMqttClient(bridge.mqttPort())) {
               c.connected("car-churn-" + (n % 50));
-              c.send(RawMqttClient.publish("UL/churn", ("churn-" + n).getBytes(StandardCharsets.UTF_8), 1, 1, false));
+              c.send(MqttPackets.publish("UL/churn", ("churn-" + n).getBytes(StandardCharsets.UTF_8), 1, 1, false));
               c.read();
               if (n % 2 == 0) {
-                c.send(RawMqttClient.disconnect());
+                c.send(MqttPackets.disconnect());
               }
               churned.incrementAndGet();
               Thread.sleep(200);
