@@ -15,7 +15,7 @@ import org.apache.kafka.common.header.Header;
  * A set of {@link LoadDevice}s sharing one list of bridge endpoints, and the record-by-record check of
  * what they had acknowledged against what is in Kafka.
  */
-public final class Fleet implements AutoCloseable {
+public final class LoadDevices implements AutoCloseable {
 
   private final List<Integer> endpoints;
   private final long deadlineMillis;
@@ -25,7 +25,7 @@ public final class Fleet implements AutoCloseable {
    * @param endpoints the bridge MQTT ports; the test may change the list (CopyOnWrite) as instances come and go
    * @param maxRun    every device thread ends by then at the latest
    */
-  public Fleet(List<Integer> endpoints, Duration maxRun) {
+  public LoadDevices(List<Integer> endpoints, Duration maxRun) {
     this.endpoints = endpoints instanceof CopyOnWriteArrayList ? endpoints : new CopyOnWriteArrayList<>(endpoints);
     this.deadlineMillis = System.currentTimeMillis() + maxRun.toMillis();
   }
