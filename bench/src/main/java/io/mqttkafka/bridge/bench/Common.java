@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.Fleet;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.PrintStream;
@@ -24,6 +25,15 @@ record Common(String bootstrap, BridgeEndpoint bridge, long bridgePid, long brok
         args.string("label", mode),
         args.integer("event-loops", Runtime.getRuntime().availableProcessors()),
         System.err);
+  }
+
+  /** Where and how a mode's {@link Fleet} connects: the MQTT options every mode shares. */
+  static Fleet.Config fleetConfig(Args args, String defaultPrefix, double defaultRate) {
+    return new Fleet.Config(args.string("host", "127.0.0.1"), args.integer("port", 1883),
+        args.string("client-id-prefix", defaultPrefix), args.integer("keep-alive", 60),
+        Fleet.Config.sourceAddresses(args.string("source-addresses", "")),
+        args.integer("connections-per-address", Fleet.Config.DEFAULT_PER_ADDRESS),
+        args.number("connect-rate", (long) defaultRate), args.integer("max-pending-connects", 500));
   }
 
   CpuMeter cpuMeter() {

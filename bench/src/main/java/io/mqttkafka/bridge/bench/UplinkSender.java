@@ -1,6 +1,8 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.Fleet;
 import io.mqttkafka.bridge.testkit.MqttPackets;
+import io.mqttkafka.bridge.testkit.Pacer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The uplink load, sent from the event loops of a {@link NettyFleet}. A turn of each event loop
+ * The uplink load, sent from the event loops of a {@link Fleet}. A turn of each event loop
  * (scheduled {@value #TURN_MICROS} us after the last; NIO's selector sleeps in millisecond steps, so
  * often 1 ms later when no acknowledgement wakes it) asks the {@link Pacer} how many
  * messages are due, hands them round-robin to that loop's connections that may send, and writes each
@@ -67,7 +69,7 @@ final class UplinkSender {
   }
 
   /** The session of the connection with this index; it joins the load once its CONNACK came. */
-  NettyFleet.Session session(int index) {
+  Fleet.Session session(int index) {
     return new Publisher(index, topicPattern.replace("{i}", Integer.toString(index)));
   }
 
@@ -247,7 +249,7 @@ final class UplinkSender {
   }
 
   /** One connection: encodes its PUBLISH packets and reads the acknowledgements. Confined to its event loop. */
-  private final class Publisher implements NettyFleet.Session {
+  private final class Publisher implements Fleet.Session {
     private final int index;
     /** PUBLISH fixed header and topic name; the packet id (QoS 1/2) and the payload follow. */
     private final byte[] head;

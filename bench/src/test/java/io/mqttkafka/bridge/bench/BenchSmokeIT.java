@@ -106,6 +106,7 @@ class BenchSmokeIT {
     assertThat(s.number("receipts_measured", "acked")).isEqualTo(200);
     assertThat(s.number("receipts_measured", "offline")).isZero();
     assertThat(s.number("latency_kafka_to_device", "count")).isEqualTo(200);
+    assertThat(s.number("messages", "unexpected_packets")).isZero();
   }
 
   @Test

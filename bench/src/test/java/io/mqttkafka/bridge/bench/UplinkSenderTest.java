@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mqttkafka.bridge.testkit.Fleet;
 import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -209,7 +210,7 @@ class UplinkSenderTest {
   }
 
   private EmbeddedChannel connect(UplinkSender sender, int index) {
-    NettyFleet.Session session = sender.session(index);
+    Fleet.Session session = sender.session(index);
     EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
       @Override
       public void handlerAdded(ChannelHandlerContext ctx) {

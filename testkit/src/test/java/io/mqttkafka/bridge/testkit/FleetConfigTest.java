@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.bench;
+package io.mqttkafka.bridge.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,6 +35,13 @@ class FleetConfigTest {
     assertThat(config.sourceFor(0, 30_000)).isEqualTo("10.0.0.1");
     assertThat(config.sourceFor(10_000, 30_000)).isEqualTo("10.0.0.2");
     assertThat(config.sourceFor(20_000, 30_000)).isEqualTo("10.0.0.1");
+  }
+
+  @Test
+  void sourceAddressesExpandRangesAndLists() {
+    assertThat(Fleet.Config.sourceAddresses("127.0.0.1-127.0.0.3, 10.0.0.9")).containsExactly("127.0.0.1", "127.0.0.2",
+        "127.0.0.3", "10.0.0.9");
+    assertThat(Fleet.Config.sourceAddresses("")).isEmpty();
   }
 
   private static Fleet.Config config(String host, List<String> sources) {

@@ -1,6 +1,5 @@
-package io.mqttkafka.bridge.bench;
+package io.mqttkafka.bridge.testkit;
 
-import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -21,29 +20,97 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
- * N MQTT 3.1.1 connections opened with plain Netty, for {@code bench connections} and
- * {@code bench uplink}: one {@link Bootstrap} on a small shared event loop group, a CONNECT encoded
- * once per connection ({@link MqttPackets}), the 4-byte CONNACK read and checked, a PINGREQ every keep-alive interval,
- * and after the CONNACK whatever the connection's {@link Session} does (an idle one: nothing).
- * A full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection, checks every topic
- * against a regular expression and keeps a map per packet id) cost the bench about 500 us of CPU per
- * connection, several times what a warm bridge spends, so the bench, not the bridge, set the connect
- * rate; as a publisher it took 0.7 of the machine's 2 cores.
- * Pacing, the bound on CONNECTs awaiting CONNACK, source addresses and client ids
- * ({@code <prefix><index>}) follow {@link Fleet.Config}, as for the other modes.
+ * N MQTT 3.1.1 connections opened with plain Netty, for the bench and for tests that need many
+ * devices: one {@link Bootstrap} on a small shared event loop group, a CONNECT encoded once per
+ * connection ({@link MqttPackets}), the 4-byte CONNACK read and checked, a PINGREQ every keep-alive
+ * interval, and after the CONNACK whatever the connection's {@link Session} does (an idle one:
+ * nothing). Connections are opened at the configured rate, with at most {@code maxPending} CONNECTs
+ * awaiting their CONNACK, from the configured source addresses; client ids are
+ * {@code <prefix><index>}. What happens to each attempt goes to an {@link Observer}.
+ *
+ * <p>A full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection, checks every
+ * topic against a regular expression and keeps a map per packet id) cost about 500 us of CPU per
+ * connection, several times what a warm bridge spends, so the load generator, not the bridge, set
+ * the connect rate; as a publisher it took 0.7 of the machine's 2 cores.
  */
-final class NettyFleet {
+public final class Fleet {
+
+  /** Where and how to connect. */
+  public record Config(String host, int port, String clientIdPrefix, int keepAliveSeconds,
+                       List<String> sourceAddresses, int perAddress, double connectRate, int maxPending) {
+
+    /**
+     * Connections per source address. Linux's connect() looks for a free ephemeral port in one
+     * half of ip_local_port_range (32768-60999: 14,116 ports) before the other; once one source
+     * address holds more connections to the bridge than that half, every further connect() scans
+     * the whole half (__inet_check_established), which cost the bench more CPU than the bridge's
+     * whole CONNECT handling. 10,000 stays well inside the half of the default range.
+     */
+    public static final int DEFAULT_PER_ADDRESS = 10_000;
+
+    /** To a loopback bridge on {@code port}: no keep-alive traffic to speak of, unpaced, 500 pending. */
+    public static Config loopback(int port, String clientIdPrefix) {
+      return new Config("127.0.0.1", port, clientIdPrefix, 60, List.of(), DEFAULT_PER_ADDRESS, 0, 500);
+    }
+
+    /** "127.0.0.1-127.0.0.4" or "127.0.0.1,127.0.0.2"; empty: none given. */
+    public static List<String> sourceAddresses(String spec) {
+      List<String> out = new ArrayList<>();
+      for (String part : spec.split(",")) {
+        String p = part.trim();
+        if (p.isEmpty()) {
+          continue;
+        }
+        int dash = p.indexOf('-');
+        if (dash < 0) {
+          out.add(p);
+          continue;
+        }
+        String from = p.substring(0, dash);
+        String prefix = from.substring(0, from.lastIndexOf('.') + 1);
+        int first = Integer.parseInt(from.substring(from.lastIndexOf('.') + 1));
+        String to = p.substring(dash + 1);
+        int last = Integer.parseInt(to.substring(to.lastIndexOf('.') + 1));
+        for (int i = first; i <= last; i++) {
+          out.add(prefix + i);
+        }
+      }
+      return out;
+    }
+
+    public Config withClientIdPrefix(String prefix) {
+      return new Config(host, port, prefix, keepAliveSeconds, sourceAddresses, perAddress, connectRate, maxPending);
+    }
+
+    /** The local address of connection {@code index} of {@code total}; null: the system's choice. */
+    public String sourceFor(int index, int total) {
+      if (!sourceAddresses.isEmpty()) {
+        return sourceAddresses.get((index / perAddress) % sourceAddresses.size());
+      }
+      // 127.0.0.1, then 127.0.0.2 ... as each address's share of ephemeral ports is used up; only
+      // towards a loopback bridge, which those addresses can reach.
+      return total <= perAddress || !loopback() ? null : "127.0.0." + (1 + index / perAddress);
+    }
+
+    private boolean loopback() {
+      return host.equals("localhost") || host.startsWith("127.");
+    }
+  }
 
   /**
    * What a connection does once its CONNACK accepted it. Every method runs on the connection's
    * event loop.
    */
-  interface Session {
+  public interface Session {
 
     /** An idle device: reads and drops what arrives (PINGRESP). */
     Session IDLE = new Session() {
@@ -62,33 +129,55 @@ final class NettyFleet {
     }
   }
 
+  /** What became of each connection attempt; called on the event loops (and the opening thread). */
+  public interface Observer {
+
+    Observer NONE = new Observer() {
+    };
+
+    /** An attempt begins. */
+    default void connecting() {
+    }
+
+    /** An attempt got its accepting CONNACK; {@code startNanos} is when its TCP connect began. */
+    default void connected(long startNanos) {
+    }
+
+    /** An attempt failed: TCP, no CONNACK, or a CONNACK that refused it. */
+    default void failed(String reason) {
+    }
+
+    /** An accepted connection was closed by the bridge, not by {@link #close}. */
+    default void closedByPeer() {
+    }
+  }
+
   private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
       Unpooled.wrappedBuffer(MqttPackets.disconnect()).asReadOnly());
   private static final ByteBuf PINGREQ = Unpooled.unreleasableBuffer(
       Unpooled.wrappedBuffer(MqttPackets.pingreq()).asReadOnly());
   private static final long CONNACK_TIMEOUT_MILLIS = 30_000;
 
-  private final Fleet.Config config;
+  private final Config config;
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final ConnectStats stats;
+  private final Observer observer;
   private final Semaphore slots;
+  private final AtomicInteger pending = new AtomicInteger();
   private final IntFunction<Session> sessions;
   private volatile boolean closing;
 
-  /** Idle connections. @param eventLoops the group's threads; one or two keep up with the bridge on loopback */
-  NettyFleet(Fleet.Config config, int eventLoops) {
-    this(config, eventLoops, index -> Session.IDLE);
-  }
-
-  /** @param sessions the session of the connection with each index */
-  NettyFleet(Fleet.Config config, int eventLoops, IntFunction<Session> sessions) {
+  /**
+   * @param eventLoops the group's threads; one or two keep up with the bridge on loopback
+   * @param sessions   the session of the connection with each index
+   */
+  public Fleet(Config config, int eventLoops, IntFunction<Session> sessions, Observer observer) {
     this.config = config;
     this.sessions = sessions;
-    this.stats = new ConnectStats(config.connectRate());
+    this.observer = observer;
     this.slots = new Semaphore(Math.max(1, config.maxPending()));
-    this.group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("bench-conn", true),
+    this.group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("fleet", true),
         NioIoHandler.newFactory());
     // Each connection clones it and adds its own handler.
     this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
@@ -100,10 +189,10 @@ final class NettyFleet {
    * Opens {@code count} connections and returns once each has a CONNACK or failed (or the timeout
    * passed); {@code onProgress} runs while waiting.
    */
-  void open(int count, long timeoutMillis, Runnable onProgress) {
+  public void open(int count, long timeoutMillis, Runnable onProgress) {
     Pacer pacer = new Pacer(config.connectRate());
     InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
-    long startNanos = stats.start();
+    long startNanos = System.nanoTime();
     pacer.start(startNanos);
     long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     for (int i = 0; i < count && System.nanoTime() < deadline; ) {
@@ -112,25 +201,30 @@ final class NettyFleet {
         onProgress.run();
         continue;
       }
-      // Blocks while --max-pending-connects await their CONNACK, rather than polling for a free slot.
+      // Blocks while maxPending CONNECTs await their CONNACK, rather than polling for a free slot.
       if (!awaitSlot()) {
         onProgress.run();
         continue;
       }
       byte[] connect = MqttPackets.connect(config.clientIdPrefix() + i, config.keepAliveSeconds());
       String source = config.sourceFor(i, count);
-      stats.onConnecting();
-      Bootstrap b = bootstrap.clone().handler(new Device(connect, System.nanoTime(), sessions.apply(i)));
+      pending.incrementAndGet();
+      observer.connecting();
+      Device device = new Device(connect, System.nanoTime(), sessions.apply(i));
+      Bootstrap b = bootstrap.clone().handler(device);
       ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
       f.addListener((ChannelFutureListener) done -> {
         if (!done.isSuccess()) {
-          fail(done.cause());
+          device.failed(reason(done.cause()));
         }
       });
       pacer.sent(1);
       i++;
     }
-    stats.end(deadline, onProgress);
+    while (pending.get() > 0 && System.nanoTime() < deadline) {
+      Pacer.pause();
+      onProgress.run();
+    }
   }
 
   private boolean awaitSlot() {
@@ -142,18 +236,23 @@ final class NettyFleet {
     }
   }
 
-  /** What opening the connections came to; also counts those the bridge closed while the fleet was not closing them. */
-  ConnectStats stats() {
-    return stats;
+  /** Attempts that have neither their CONNACK nor failed yet. */
+  public int pending() {
+    return pending.get();
+  }
+
+  /** Connections accepted and still open. */
+  public int openConnections() {
+    return channels.size();
   }
 
   /**
    * Sends DISCONNECT on every open connection and waits up to the timeout for the bridge to close
    * them ([MQTT-3.14.4-1]), closing what is left, then stops the threads. The side that closes
-   * first keeps the TIME_WAIT entry: left on the bench's side, 19,000 of them would slow the next
+   * first keeps the TIME_WAIT entry: left on the fleet's side, 19,000 of them would slow the next
    * run's connect() calls, which search the ephemeral ports for a free one.
    */
-  void close(long timeoutMillis) {
+  public void close(long timeoutMillis) {
     closing = true;
     try {
       channels.writeAndFlush(DISCONNECT.duplicate());
@@ -164,14 +263,18 @@ final class NettyFleet {
     }
   }
 
-  private void fail(Throwable failure) {
-    stats.onFailed(failure);
-    slots.release();
+  private static String reason(Throwable failure) {
+    String message = failure.getMessage();
+    return failure.getClass().getSimpleName() + (message == null ? ""
+        : ": " + (message.length() > 80 ? message.substring(0, 80) + "..." : message));
   }
 
-  private void count(String reason) {
-    stats.onFailed(reason);
-    slots.release();
+  private static String returnCode(byte code) {
+    try {
+      return MqttConnectReturnCode.valueOf(code).name();
+    } catch (IllegalArgumentException e) {
+      return "0x" + Integer.toHexString(code & 0xFF);
+    }
   }
 
   /** One connection: sends its CONNECT, checks the CONNACK, then pings and hands the rest to its session. */
@@ -179,7 +282,7 @@ final class NettyFleet {
 
     private final byte[] connect;
     private final Session session;
-    /** When the TCP connect began: CONNACK latency counts from here, as it did with vertx-mqtt's client. */
+    /** When the TCP connect began: CONNACK latency counts from here. */
     private final long startNanos;
     private final byte[] connack = new byte[4];
     private int connackRead;
@@ -194,14 +297,27 @@ final class NettyFleet {
       this.session = session;
     }
 
+    /** Counts the attempt as failed, once; on the event loop, or on the opening thread when TCP failed. */
+    void failed(String reason) {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      observer.failed(reason);
+      pending.decrementAndGet();
+      slots.release();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       connectSentNanos = System.nanoTime();
       ctx.writeAndFlush(Unpooled.wrappedBuffer(connect));
       timer = ctx.executor().schedule(() -> {
         if (!settled) {
-          settled = true;
-          count("no CONNACK in " + CONNACK_TIMEOUT_MILLIS / 1000 + " s");
+          failed("no CONNACK in " + CONNACK_TIMEOUT_MILLIS / 1000 + " s");
           ctx.close();
         }
       }, CONNACK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -232,25 +348,26 @@ final class NettyFleet {
       if (settled) {
         return;
       }
-      settled = true;
-      timer.cancel(false);
       // [MQTT-3.2]: CONNACK is 0x20, remaining length 2, acknowledge flags, return code.
       if (connack[0] != 0x20 || connack[1] != 2) {
-        count(String.format(java.util.Locale.ROOT, "not a CONNACK: 0x%02X 0x%02X", connack[0], connack[1]));
+        failed(String.format(Locale.ROOT, "not a CONNACK: 0x%02X 0x%02X", connack[0], connack[1]));
         ctx.close();
         return;
       }
       if (connack[3] != 0) {
-        count("CONNACK " + returnCode(connack[3]));
+        failed("CONNACK " + returnCode(connack[3]));
         ctx.close();
         return;
       }
-      stats.onConnected(startNanos);
+      settled = true;
+      timer.cancel(false);
+      observer.connected(startNanos);
+      pending.decrementAndGet();
       slots.release();
       channels.add(ctx.channel());
       ctx.channel().closeFuture().addListener(f -> {
         if (!closing) {
-          stats.onClosedByPeer();
+          observer.closedByPeer();
         }
       });
       int keepAlive = config.keepAliveSeconds();
@@ -264,16 +381,12 @@ final class NettyFleet {
       session.opened(ctx);
     }
 
-
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (timer != null) {
         timer.cancel(false);
       }
-      if (!settled) {
-        settled = true;
-        count("closed before CONNACK");
-      }
+      failed("closed before CONNACK");
       if (opened) {
         session.closed();
       }
@@ -282,22 +395,8 @@ final class NettyFleet {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (!settled) {
-        settled = true;
-        if (timer != null) {
-          timer.cancel(false);
-        }
-        fail(cause);
-      }
+      failed(reason(cause));
       ctx.close();
-    }
-  }
-
-  private static String returnCode(byte code) {
-    try {
-      return MqttConnectReturnCode.valueOf(code).name();
-    } catch (IllegalArgumentException e) {
-      return "0x" + Integer.toHexString(code & 0xFF);
     }
   }
 }
