@@ -42,8 +42,8 @@ public final class BenchMain {
         --connect-rate N             CONNECTs per second; 0 = unlimited (mode's default)
         --keep-alive S               MQTT keep-alive seconds (default 60)
         --client-id-prefix P         client ids are P<index>
-        --event-loops N              the bench's event loops: the downlink devices'; connections
-                                     uses min(2, N) (default: CPU count)
+        --event-loops N              the bench's event loops: the downlink devices', kafka-producer's
+                                     Vert.x clients'; connections uses min(2, N) (default: CPU count)
         --progress D                 progress line interval on stderr (default 5s)
         --label NAME                 names the result (default: the mode)
         --json                       print the summary as JSON

@@ -156,6 +156,19 @@ class BenchSmokeIT {
     assertThat(ReportTable.runs(ReportTable.load(results))).contains("| ref-start | ");
   }
 
+  @Test
+  void referenceRecordsSentFromAnEventLoopThroughVertxKafkaClientAndTheBridgeSenderAreAllAcked() throws Exception {
+    String topic = TestKafka.uniqueTopic("bench-ref-loop");
+    for (String client : List.of("vertx", "bridge")) {
+      Summary s = run("kafka-producer", "--client", client, "--records", "3000", "--keys", "10", "--window", "500",
+          "--topic", topic, "--partitions", "2");
+
+      assertThat(s.number("throughput", "records_acked")).as(client).isEqualTo(3000);
+      assertThat(s.number("throughput", "records_failed")).as(client).isZero();
+      assertThat(s.number("latency_send_to_ack", "count")).as(client).isEqualTo(3000);
+    }
+  }
+
   private static Summary run(String mode, String... options) throws Exception {
     List<String> argv = new ArrayList<>(List.of(options));
     if (Set.of("uplink", "downlink", "connections").contains(mode)) {
