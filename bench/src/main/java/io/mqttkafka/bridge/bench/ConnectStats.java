@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What opening a {@link Fleet} came to: connections pending, connected and failed (with reasons),
  * closed by the bridge, CONNACK latency, and the connect phase's length. Counters are thread-safe;
- * {@link #start}/{@link #end} are called by the thread that opens.
+ * {@link #openBegins}/{@link #openEnds} are called by the thread that opens.
  */
 final class ConnectStats implements Fleet.Observer {
 
@@ -29,12 +29,14 @@ final class ConnectStats implements Fleet.Observer {
   }
 
   /** The connect phase begins. */
-  void start() {
+  @Override
+  public void openBegins() {
     startNanos = System.nanoTime();
   }
 
   /** The connect phase is over: the fleet opened every connection it could. */
-  void end() {
+  @Override
+  public void openEnds() {
     endNanos = System.nanoTime();
   }
 

@@ -78,7 +78,6 @@ final class ConnectionsBench {
     try {
       CpuMeter.Snapshot cpuStart = cpu.snapshot();
       long[] lastLine = {System.nanoTime()};
-      stats.start();
       fleet.open(connections, 600_000, () -> {
         long now = System.nanoTime();
         if (now - lastLine[0] > common.progress().toNanos()) {
@@ -87,7 +86,6 @@ final class ConnectionsBench {
               stats.pending());
         }
       });
-      stats.end();
       CpuMeter.Snapshot cpuEnd = cpu.snapshot();
       stats.describe(summary.section("connect"));
       // Per connection: each process's CPU while the connections were opened.
@@ -128,9 +126,7 @@ final class ConnectionsBench {
     ConnectStats stats = new ConnectStats(config.connectRate());
     Fleet warm = new Fleet(config, eventLoops, index -> Fleet.Session.IDLE, stats);
     try {
-      stats.start();
       warm.open(count, 600_000, () -> { });
-      stats.end();
       stats.describe(out);
       common.progress("warm-up: connected %,d, failed %,d; closing", stats.connected(), stats.failed());
     } finally {

@@ -81,9 +81,7 @@ final class DownlinkBench {
     KafkaProducer<byte[], byte[]> kafka = new KafkaProducer<>(producerProps);
     try {
       // Each device subscribes as soon as its CONNACK came: the SUBSCRIBEs follow the paced CONNECTs.
-      stats.start();
       fleet.open(devices, 120_000, () -> { });
-      stats.end();
       stats.describe(summary.section("connect"));
       List<Integer> open = received.opened();
       if (open.isEmpty()) {

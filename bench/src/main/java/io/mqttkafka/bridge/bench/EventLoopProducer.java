@@ -77,7 +77,8 @@ final class EventLoopProducer {
     }
     LongFunction<Future<?>> send = i -> client.send(KafkaProducerRecord.create(topic,
         keys == 0 ? null : keyBytes[(int) (i % keys)], value));
-    return new Reference(producer, () -> await(client.close()), new EventLoopProducer(context, send, records, window));
+    return new Reference(producer, () -> await(client.close()),
+        new EventLoopProducer(context, send, records, window));
   }
 
   /** The bridge's way, on {@code context}: its producer settings ({@code max.block.ms=0}, String keys, Buffer values). */

@@ -92,9 +92,7 @@ final class UplinkBench {
     Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats);
     try {
       counter.start();
-      stats.start();
       fleet.open(connections, 120_000, () -> { });
-      stats.end();
       stats.describe(summary.section("connect"));
       if (sender.connections() == 0) {
         throw new IllegalStateException("no MQTT connection to " + fleetConfig.host() + ":" + fleetConfig.port()

@@ -20,7 +20,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
@@ -56,36 +55,6 @@ public final class Fleet {
      * whole CONNECT handling. 10,000 stays well inside the half of the default range.
      */
     public static final int DEFAULT_PER_ADDRESS = 10_000;
-
-    /** To a loopback bridge on {@code port}: no keep-alive traffic to speak of, unpaced, 500 pending. */
-    public static Config loopback(int port, String clientIdPrefix) {
-      return new Config("127.0.0.1", port, clientIdPrefix, 60, List.of(), DEFAULT_PER_ADDRESS, 0, 500);
-    }
-
-    /** "127.0.0.1-127.0.0.4" or "127.0.0.1,127.0.0.2"; empty: none given. */
-    public static List<String> sourceAddresses(String spec) {
-      List<String> out = new ArrayList<>();
-      for (String part : spec.split(",")) {
-        String p = part.trim();
-        if (p.isEmpty()) {
-          continue;
-        }
-        int dash = p.indexOf('-');
-        if (dash < 0) {
-          out.add(p);
-          continue;
-        }
-        String from = p.substring(0, dash);
-        String prefix = from.substring(0, from.lastIndexOf('.') + 1);
-        int first = Integer.parseInt(from.substring(from.lastIndexOf('.') + 1));
-        String to = p.substring(dash + 1);
-        int last = Integer.parseInt(to.substring(to.lastIndexOf('.') + 1));
-        for (int i = first; i <= last; i++) {
-          out.add(prefix + i);
-        }
-      }
-      return out;
-    }
 
     public Config withClientIdPrefix(String prefix) {
       return new Config(host, port, prefix, keepAliveSeconds, sourceAddresses, perAddress, connectRate, maxPending);
@@ -134,6 +103,14 @@ public final class Fleet {
 
     Observer NONE = new Observer() {
     };
+
+    /** {@link #open} begins its first attempt. */
+    default void openBegins() {
+    }
+
+    /** {@link #open} returns: every attempt was settled, or the time ran out. */
+    default void openEnds() {
+    }
 
     /** An attempt begins. */
     default void connecting() {
@@ -192,6 +169,7 @@ public final class Fleet {
   public void open(int count, long timeoutMillis, Runnable onProgress) {
     Pacer pacer = new Pacer(config.connectRate());
     InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
+    observer.openBegins();
     long startNanos = System.nanoTime();
     pacer.start(startNanos);
     long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -225,6 +203,7 @@ public final class Fleet {
       Pacer.pause();
       onProgress.run();
     }
+    observer.openEnds();
   }
 
   private boolean awaitSlot() {

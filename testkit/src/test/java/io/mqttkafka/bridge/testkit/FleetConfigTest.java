@@ -37,13 +37,6 @@ class FleetConfigTest {
     assertThat(config.sourceFor(20_000, 30_000)).isEqualTo("10.0.0.1");
   }
 
-  @Test
-  void sourceAddressesExpandRangesAndLists() {
-    assertThat(Fleet.Config.sourceAddresses("127.0.0.1-127.0.0.3, 10.0.0.9")).containsExactly("127.0.0.1", "127.0.0.2",
-        "127.0.0.3", "10.0.0.9");
-    assertThat(Fleet.Config.sourceAddresses("")).isEmpty();
-  }
-
   private static Fleet.Config config(String host, List<String> sources) {
     return new Fleet.Config(host, 1883, "c", 60, sources, Fleet.Config.DEFAULT_PER_ADDRESS, 0, 500);
   }
