@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -32,7 +33,7 @@ class ShutdownIT {
     List<RawMqttClient> devices = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       RawMqttClient device = new RawMqttClient(bridge.mqttPort());
-      device.send(RawMqttClient.connect("car-drain-" + i, 5, null, null, 0, false));
+      device.send(MqttPackets.connect("car-drain-" + i, 5, null, null, 0, false));
       assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
       devices.add(device);
     }
@@ -64,7 +65,7 @@ class ShutdownIT {
         """.formatted(topic));
     MqttAsyncClient publisher = Clients.v3(bridge.mqttPort(), "car-stop");
     RawMqttClient v5 = new RawMqttClient(bridge.mqttPort());
-    v5.send(RawMqttClient.connect("car-stop5", 5, null, null, 0, false));
+    v5.send(MqttPackets.connect("car-stop5", 5, null, null, 0, false));
     assertThat(v5.read().type()).isEqualTo(RawMqttClient.CONNACK);
 
     // Publish continuously while the bridge stops: whatever got its PUBACK must be in Kafka.
@@ -123,9 +124,9 @@ class ShutdownIT {
             - { match: "^UL/(.+)$", topic: "%s" }
         """.formatted(topic));
     try (RawMqttClient device = new RawMqttClient(bridge.mqttPort())) {
-      device.send(RawMqttClient.connect("car-held", 5, null, null, 0, false));
+      device.send(MqttPackets.connect("car-held", 5, null, null, 0, false));
       assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
-      device.send(RawMqttClient.concat(
+      device.send(MqttPackets.concat(
           publish5("UL/q1", "one", 1, 7), publish5("UL/q2", "two", 2, 8)));
       await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.value(Metrics.scrape(bridge.httpPort()),
           "mqtt_bridge_uplink_inflight_bytes", "") > 0);
@@ -150,7 +151,7 @@ class ShutdownIT {
 
   /** An MQTT 5 PUBLISH without properties. */
   private static byte[] publish5(String topic, String payload, int qos, int packetId) {
-    return RawMqttClient.packet(0x30 | (qos << 1), RawMqttClient.concat(RawMqttClient.string(topic),
+    return MqttPackets.packet(0x30 | (qos << 1), MqttPackets.concat(MqttPackets.string(topic),
         new byte[] {(byte) (packetId >> 8), (byte) packetId, 0}, payload.getBytes(StandardCharsets.UTF_8)));
   }
 

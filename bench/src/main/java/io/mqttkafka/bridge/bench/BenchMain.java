@@ -42,7 +42,8 @@ public final class BenchMain {
         --connect-rate N             CONNECTs per second; 0 = unlimited (mode's default)
         --keep-alive S               MQTT keep-alive seconds (default 60)
         --client-id-prefix P         client ids are P<index>
-        --event-loops N              the bench's vert.x event loops (default: CPU count)
+        --event-loops N              the bench's event loops: the downlink devices', kafka-producer's
+                                     Vert.x clients'; connections uses min(2, N) (default: CPU count)
         --progress D                 progress line interval on stderr (default 5s)
         --label NAME                 names the result (default: the mode)
         --json                       print the summary as JSON
@@ -126,11 +127,9 @@ public final class BenchMain {
         KafkaProducerBench.USAGE, BrokerCommand.USAGE, TopicsCommand.USAGE, ReportTable.USAGE + JfrTop.USAGE);
   }
 
-  /** The bench reports its own findings: vert.x's per-connection INFO lines and client errors would drown them. */
+  /** The bench reports its own findings: Netty's per-connection errors would drown them. */
   private static void quietLogging() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      context.getLogger("io.vertx.mqtt").setLevel(Level.WARN);
-      context.getLogger("io.vertx.mqtt.impl.MqttClientImpl").setLevel(Level.OFF);
       context.getLogger("io.netty").setLevel(Level.ERROR);
     }
   }

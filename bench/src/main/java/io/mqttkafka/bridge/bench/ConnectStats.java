@@ -1,17 +1,17 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.Fleet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What opening a fleet of connections came to, for both fleets ({@link Fleet}, {@link NettyFleet}):
- * connections pending, connected and failed (with reasons), closed by the bridge, CONNACK latency,
- * and the connect phase's length. Counters are thread-safe; {@link #start}/{@link #end} are called
- * by the thread that opens.
+ * What opening a {@link Fleet} came to: connections pending, connected and failed (with reasons),
+ * closed by the bridge, CONNACK latency, and the connect phase's length. Counters are thread-safe;
+ * {@link #openBegins}/{@link #openEnds} are called by the thread that opens.
  */
-final class ConnectStats {
+final class ConnectStats implements Fleet.Observer {
 
   private final Latency connackLatency = new Latency();
   private final AtomicInteger pending = new AtomicInteger();
@@ -28,48 +28,42 @@ final class ConnectStats {
     this.targetRate = targetRate;
   }
 
-  /** The connect phase begins; returns its start. */
-  long start() {
+  /** The connect phase begins. */
+  @Override
+  public void openBegins() {
     startNanos = System.nanoTime();
-    return startNanos;
   }
 
-  /** The last attempt is made: waits (running {@code onProgress}) until none is pending or the deadline passed. */
-  void end(long deadlineNanos, Runnable onProgress) {
-    while (pending.get() > 0 && System.nanoTime() < deadlineNanos) {
-      Pacer.pause();
-      onProgress.run();
-    }
+  /** The connect phase is over: the fleet opened every connection it could. */
+  @Override
+  public void openEnds() {
     endNanos = System.nanoTime();
   }
 
-  /** A connection attempt is under way. */
-  void onConnecting() {
+  @Override
+  public void connecting() {
     pending.incrementAndGet();
   }
 
-  /** An attempt got its CONNACK; latency from {@code sentNanos}. */
-  void onConnected(long sentNanos) {
-    connackLatency.recordNanos(System.nanoTime() - sentNanos);
+  /** An attempt got its CONNACK; latency from {@code startNanos}. */
+  @Override
+  public void connected(long startNanos) {
+    connackLatency.recordNanos(System.nanoTime() - startNanos);
     connected.incrementAndGet();
     pending.decrementAndGet();
   }
 
   /** An attempt failed for the reason given (counted per reason). */
-  void onFailed(String reason) {
+  @Override
+  public void failed(String reason) {
     failed.incrementAndGet();
     failures.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
     pending.decrementAndGet();
   }
 
-  void onFailed(Throwable failure) {
-    String message = failure.getMessage();
-    onFailed(failure.getClass().getSimpleName() + (message == null ? ""
-        : ": " + (message.length() > 80 ? message.substring(0, 80) + "..." : message)));
-  }
-
   /** An accepted connection was closed by the bridge (not while the fleet was closing it). */
-  void onClosedByPeer() {
+  @Override
+  public void closedByPeer() {
     closedByPeer.incrementAndGet();
   }
 
@@ -85,7 +79,7 @@ final class ConnectStats {
     return pending.get();
   }
 
-  long closedByPeer() {
+  long closedByBridge() {
     return closedByPeer.get();
   }
 

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.Fleet;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +11,7 @@ import java.util.Map;
  * {@code bench connections}: opens N idle MQTT connections at a rate and holds them; reports the
  * connect rate, failures, CONNACK latency, each process's CPU per connection while connecting, and
  * the bridge's heap (after a full GC) and resident memory per connection. The connections are
- * plain Netty ones ({@link NettyFleet}), cheap enough that the bench does not cap the rate. Both
+ * plain Netty ones ({@link Fleet}), cheap enough that the bench does not cap the rate. Both
  * processes need a file descriptor per connection: the limits are reported, because they, not the
  * bridge, often cap N on a test machine.
  */
@@ -34,7 +35,7 @@ final class ConnectionsBench {
 
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "connections");
-    Fleet.Config fleetConfig = Fleet.Config.from(args, "bench-conn-", 10_000);
+    Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-conn-", 10_000);
     int connections = args.integer("connections", 100_000);
     Duration hold = args.duration("hold", Duration.ofSeconds(10));
     int warmup = args.integer("warmup-connections", 0);
@@ -71,11 +72,11 @@ final class ConnectionsBench {
     HeapProbe.Reading before = heap.read();
     double gaugeBefore = common.bridge().value("mqtt_bridge_connections");
     String scrapeBefore = common.bridge().scrape();
-    NettyFleet fleet = new NettyFleet(fleetConfig, eventLoops);
+    ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
+    Fleet fleet = new Fleet(fleetConfig, eventLoops, index -> Fleet.Session.IDLE, stats);
     CpuMeter cpu = common.cpuMeter();
     try {
       CpuMeter.Snapshot cpuStart = cpu.snapshot();
-      ConnectStats stats = fleet.stats();
       long[] lastLine = {System.nanoTime()};
       fleet.open(connections, 600_000, () -> {
         long now = System.nanoTime();
@@ -92,12 +93,12 @@ final class ConnectionsBench {
       common.progress("connected %,d, failed %,d; holding %d s", stats.connected(), stats.failed(),
           hold.toSeconds());
       Ticker ticker = new Ticker(common, () -> String.format(java.util.Locale.ROOT,
-          "held %,d  closed by bridge %,d  bridge gauge %s", stats.connected() - stats.closedByPeer(),
-          stats.closedByPeer(), Summary.format(Summary.value(common.bridge().value("mqtt_bridge_connections")))));
+          "held %,d  closed by bridge %,d  bridge gauge %s", stats.connected() - stats.closedByBridge(),
+          stats.closedByBridge(), Summary.format(Summary.value(common.bridge().value("mqtt_bridge_connections")))));
       ticker.runFor(hold, () -> false);
       double gauge = common.bridge().value("mqtt_bridge_connections");
       HeapProbe.Reading after = heap.read();
-      long held = stats.connected() - stats.closedByPeer();
+      long held = stats.connected() - stats.closedByBridge();
       Map<String, Object> h = summary.section("held");
       h.put("connections_held", held);
       h.put("bridge_connections_gauge", Summary.value(gauge - (Double.isNaN(gaugeBefore) ? 0 : gaugeBefore)));
@@ -122,11 +123,12 @@ final class ConnectionsBench {
   private static void warmUp(Common common, Fleet.Config config, int count, int eventLoops, Map<String, Object> out)
       throws InterruptedException {
     double gauge = common.bridge().value("mqtt_bridge_connections");
-    NettyFleet warm = new NettyFleet(config, eventLoops);
+    ConnectStats stats = new ConnectStats(config.connectRate());
+    Fleet warm = new Fleet(config, eventLoops, index -> Fleet.Session.IDLE, stats);
     try {
       warm.open(count, 600_000, () -> { });
-      warm.stats().describe(out);
-      common.progress("warm-up: connected %,d, failed %,d; closing", warm.stats().connected(), warm.stats().failed());
+      stats.describe(out);
+      common.progress("warm-up: connected %,d, failed %,d; closing", stats.connected(), stats.failed());
     } finally {
       warm.close(120_000);
     }

@@ -1,15 +1,11 @@
 package io.mqttkafka.bridge.bench;
 
 import io.mqttkafka.bridge.records.Receipt;
-import io.vertx.core.Vertx;
-import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.mqttkafka.bridge.testkit.Fleet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -17,6 +13,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  * {@code bench downlink}: N devices subscribe; a Kafka producer (the back end) writes downlink
  * records for them at a rate; the devices count what they receive and the latency from the
  * back end's {@code send} to the PUBLISH arriving; a consumer counts the bridge's receipts by status.
+ * The devices are plain Netty connections of a {@link Fleet} ({@link DownlinkDevices}) on
+ * {@code --event-loops} threads.
  */
 final class DownlinkBench {
 
@@ -39,54 +37,9 @@ final class DownlinkBench {
   private DownlinkBench() {
   }
 
-  /** What the devices received. Called on the bench's event loops. */
-  private static final class Received {
-    private final int runId;
-    private final SeqTracker seq;
-    private final Latency latency = new Latency();
-    private final Payload.Header h = new Payload.Header();
-    private long total;
-    private long measured;
-    private long foreign;
-
-    Received(int runId, int devices) {
-      this.runId = runId;
-      this.seq = new SeqTracker(devices);
-    }
-
-    synchronized void on(MqttPublishMessage message) {
-      long now = System.nanoTime();
-      int outcome = Payload.decode(message.payload().getBytes(), runId, h) ? seq.arrived(h.source, h.seq)
-          : SeqTracker.FOREIGN;
-      if (outcome == SeqTracker.FOREIGN) {
-        foreign++;
-        return;
-      }
-      if (outcome == SeqTracker.NEW) {
-        total++;
-        if (h.phase == Payload.MEASURED) {
-          measured++;
-          latency.recordNanos(now - h.sendNanos);
-        }
-      }
-    }
-
-    synchronized long total() {
-      return total;
-    }
-
-    synchronized void describe(Map<String, Object> out) {
-      out.put("received_unique", total);
-      out.put("received_unique_measured", measured);
-      out.put("duplicates", seq.duplicates());
-      out.put("reordered", seq.reordered());
-      out.put("foreign", foreign);
-    }
-  }
-
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "downlink");
-    Fleet.Config fleetConfig = Fleet.Config.from(args, "bench-dl-", 2_000);
+    Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-dl-", 2_000);
     int devices = args.integer("devices", 1000);
     double rate = args.number("rate", 5000);
     long messages = args.number("messages", 0);
@@ -119,52 +72,34 @@ final class DownlinkBench {
 
     int runId = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
     String correlationPrefix = "bench-" + runId + "-";
-    Vertx vertx = common.vertx();
-    Received received = new Received(runId, devices);
-    AtomicLong subacked = new AtomicLong();
-    AtomicLong refused = new AtomicLong();
-    Consumer<Fleet.Connection> setup = c -> {
-      c.client().publishHandler(received::on);
-      c.client().subscribeCompletionHandler(suback -> {
-        boolean ok = suback.grantedQoSLevels().stream().allMatch(q -> q < 0x80);
-        (ok ? subacked : refused).incrementAndGet();
-      });
-    };
-    Fleet fleet = new Fleet(vertx, fleetConfig);
+    DownlinkDevices received = new DownlinkDevices(runId, devices, filter, qos);
+    ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
+    Fleet fleet = new Fleet(fleetConfig, common.eventLoops(), received::session, stats);
     ReceiptCounter receipts = new ReceiptCounter(common.bootstrap(), receiptsTopic, correlationPrefix);
     var producerProps = KafkaClients.producerProperties(common.bootstrap(), "bench-downlink-backend",
         List.of(ProducerConfig.LINGER_MS_CONFIG + "=" + linger));
     KafkaProducer<byte[], byte[]> kafka = new KafkaProducer<>(producerProps);
     try {
-      List<Fleet.Connection> open = fleet.open(devices, setup, 120_000, () -> { });
-      fleet.stats().describe(summary.section("connect"));
+      // Each device subscribes as soon as its CONNACK came: the SUBSCRIBEs follow the paced CONNECTs.
+      fleet.open(devices, 120_000, () -> { });
+      stats.describe(summary.section("connect"));
+      List<Integer> open = received.opened();
       if (open.isEmpty()) {
         throw new IllegalStateException("no MQTT connection could be opened: is the bridge running?");
       }
-      Pacer pacer = new Pacer(fleetConfig.connectRate());
-      pacer.start(System.nanoTime());
-      for (Fleet.Connection c : open) {
-        while (pacer.due(System.nanoTime()) == 0) {
-          Pacer.pause();
-        }
-        c.client().subscribe(filter.replace("{i}", Integer.toString(c.index())), qos);
-        pacer.sent(1);
-      }
       long subDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (subacked.get() + refused.get() < open.size() && System.nanoTime() < subDeadline) {
+      while (received.subacked() + received.refused() < open.size() && System.nanoTime() < subDeadline) {
         Thread.sleep(20);
       }
       Map<String, Object> subs = summary.section("subscriptions");
-      subs.put("subacked", subacked.get());
-      subs.put("refused", refused.get());
-      common.progress("%d devices subscribed (%d refused); warm-up %d s", subacked.get(), refused.get(),
+      subs.put("subacked", received.subacked());
+      subs.put("refused", received.refused());
+      common.progress("%d devices subscribed (%d refused); warm-up %d s", received.subacked(), received.refused(),
           warmup.toSeconds());
 
       receipts.start();
       kafka.partitionsFor(downlinkTopic);
-      List<Integer> indexes = new ArrayList<>();
-      open.forEach(c -> indexes.add(c.index()));
-      DownlinkProducer producer = new DownlinkProducer(kafka, downlinkTopic, indexes, fleetConfig.clientIdPrefix(),
+      DownlinkProducer producer = new DownlinkProducer(kafka, downlinkTopic, open, fleetConfig.clientIdPrefix(),
           topicPattern, qos, payload, runId, correlationPrefix, rate, devices);
       String scrapeBefore = common.bridge().scrape();
       CpuMeter cpu = common.cpuMeter();
@@ -200,14 +135,15 @@ final class DownlinkBench {
       long lost = producer.producedTotal() - received.total();
       m.put("lost", lost);
       m.put("loss_ratio", Summary.value((double) lost / Math.max(1, producer.producedTotal())));
-      m.put("connections_closed_by_bridge", fleet.stats().closedByPeer());
+      m.put("unexpected_packets", received.unexpected());
+      m.put("connections_closed_by_bridge", stats.closedByBridge());
       Map<String, Object> t = summary.section("throughput");
       double seconds = (sendEnd - measuredStart) / 1e9;
       t.put("send_window_s", Summary.value(seconds));
       t.put("produced_per_s", Summary.value(producedMeasured / seconds));
       Map<String, Object> lat = summary.section("latency_kafka_to_device");
       lat.put("method", "device received PUBLISH minus the back end's time just before KafkaProducer.send");
-      Latency.describe(received.latency.total(), lat);
+      Latency.describe(received.latency().total(), lat);
       Map<String, Object> ack = summary.section("latency_backend_send_to_kafka_ack");
       ack.put("method", "part of the above spent before the bridge: send to the back end producer's callback");
       Latency.describe(producer.ackLatency().total(), ack);
@@ -219,11 +155,10 @@ final class DownlinkBench {
       fleet.close(30_000);
       receipts.close();
       kafka.close(Duration.ofSeconds(10));
-      vertx.close().toCompletionStage().toCompletableFuture().get();
     }
   }
 
-  private static java.util.function.Supplier<String> line(DownlinkProducer producer, Received received,
+  private static java.util.function.Supplier<String> line(DownlinkProducer producer, DownlinkDevices received,
                                                           ReceiptCounter receipts) {
     long[] last = {System.nanoTime(), 0, 0};
     return () -> {
@@ -233,7 +168,7 @@ final class DownlinkBench {
       double s = (now - last[0]) / 1e9;
       String out = String.format(java.util.Locale.ROOT,
           "produced %,.0f/s  received %,.0f/s  backlog %,d  latency %s  kafka ack %s  receipts delivered %,d acked %,d",
-          (p - last[1]) / s, (r - last[2]) / s, p - r, Latency.brief(received.latency.interval()),
+          (p - last[1]) / s, (r - last[2]) / s, p - r, Latency.brief(received.latency().interval()),
           Latency.brief(producer.ackLatency().interval()),
           receipts.count(Payload.MEASURED, Receipt.Status.DELIVERED),
           receipts.count(Payload.MEASURED, Receipt.Status.ACKED));

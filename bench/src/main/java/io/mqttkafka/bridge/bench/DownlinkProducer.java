@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.bench;
 
 import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.testkit.Pacer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;

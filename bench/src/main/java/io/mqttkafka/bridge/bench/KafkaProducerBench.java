@@ -1,12 +1,17 @@
 package io.mqttkafka.bridge.bench;
 
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
 
 /**
  * {@code bench kafka-producer}: the reference. A plain {@link KafkaProducer} sends records of the
@@ -14,6 +19,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * the kafka-tools artifact, not on this jar's class path): one thread, {@code send} with a callback
  * that records the latency, the same payload bytes every time. It shows what this machine's broker
  * takes from one producer, with the bridge's producer settings unless overridden.
+ *
+ * <p>{@code --client vertx} and {@code --client bridge} send the same records from one Vert.x event
+ * loop instead ({@link EventLoopProducer}): through vertx-kafka-client, which hops to a worker
+ * thread per record, and through the bridge's own {@code KafkaSender}, which does not. Run one after
+ * the other against the same broker, the three tell what each way of calling the producer costs.
  */
 final class KafkaProducerBench {
 
@@ -26,6 +36,11 @@ final class KafkaProducerBench {
           --keys N                   0 = no key, like ProducerPerformance (default); N = N distinct keys
           --producer-prop K=V        producer setting, repeatable (defaults: the bridge's acks=all,
                                      enable.idempotence=true, linger.ms=5, batch.size=65536)
+          --client direct|vertx|bridge  direct: send() on one thread, blocking when the buffer is full
+                                     (default); vertx: vertx-kafka-client's KafkaProducer.send from a
+                                     Vert.x event loop (a worker thread per record); bridge: the
+                                     bridge's KafkaSender from a Vert.x event loop (Producer.send there)
+          --window N                 vertx, bridge: records awaiting acknowledgement at most (default 50k)
       """;
 
   private KafkaProducerBench() {
@@ -39,7 +54,15 @@ final class KafkaProducerBench {
     int partitions = args.integer("partitions", 12);
     int keys = args.integer("keys", 0);
     List<String> props = args.strings("producer-prop");
+    String client = args.string("client", "direct");
+    int window = args.integer("window", 50_000);
     args.checkAllUsed();
+    if (!List.of("direct", "vertx", "bridge").contains(client)) {
+      throw new Args.UsageException("--client is direct, vertx or bridge");
+    }
+    if (records < 1 || window < 1) {
+      throw new Args.UsageException("need --records >= 1 and --window >= 1");
+    }
 
     Summary summary = new Summary("kafka-producer", common.label());
     Map<String, Object> config = summary.section("config");
@@ -47,6 +70,10 @@ final class KafkaProducerBench {
     config.put("record_size_bytes", size);
     config.put("topic", topic);
     config.put("keys", keys == 0 ? "none (sticky partitioner)" : keys);
+    config.put("client", client);
+    if (!client.equals("direct")) {
+      config.put("window", window);
+    }
     Map<String, Object> producerProps = KafkaClients.producerProperties(common.bootstrap(), "bench-reference", props);
     config.put("producer", new java.util.TreeMap<>(Map.of(
         "acks", String.valueOf(producerProps.get("acks")),
@@ -56,11 +83,20 @@ final class KafkaProducerBench {
     try (Admin admin = KafkaClients.admin(common.bootstrap())) {
       config.put("partitions", KafkaClients.ensureTopic(admin, topic, partitions));
     }
-
     byte[] value = new byte[size];
+    if (client.equals("direct")) {
+      direct(common, producerProps, topic, keys, value, records, summary);
+    } else {
+      onEventLoop(common, client, producerProps, new Load(topic, keys, value, records, window), summary);
+    }
+    return summary;
+  }
+
+  private static void direct(Common common, Map<String, Object> producerProps, String topic, int keys, byte[] value,
+                             long records, Summary summary) {
     byte[][] keyBytes = new byte[Math.max(keys, 1)][];
     for (int k = 0; k < keyBytes.length; k++) {
-      keyBytes[k] = ("bench-ref-" + k).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      keyBytes[k] = EventLoopProducer.key(k).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
     Latency latency = new Latency();
     LongAdder acked = new LongAdder();
@@ -98,18 +134,83 @@ final class KafkaProducerBench {
       producer.flush();
       long end = System.nanoTime();
       CpuMeter.Snapshot after = cpu.snapshot();
-      double seconds = (end - start) / 1e9;
-      Map<String, Object> t = summary.section("throughput");
-      t.put("records_acked", acked.sum());
-      t.put("records_failed", failed.sum());
-      t.put("seconds", Summary.value(seconds));
-      t.put("records_per_s", Summary.value(acked.sum() / seconds));
-      t.put("mb_per_s", Summary.value(acked.sum() * (double) size / seconds / 1e6));
-      Latency.describe(latency.total(), summary.section("latency_send_to_ack"));
-      CpuMeter.describe(before, after, acked.sum(), summary.section("cpu"));
+      describe(summary, new Outcome(acked.sum(), failed.sum(), end - start, value.length, latency), before, after);
       ProducerStats.describe(producer.metrics(), summary.section("producer_metrics"));
       producer.close(Duration.ofSeconds(10));
     }
-    return summary;
+  }
+
+  /** What the event-loop clients send. */
+  private record Load(String topic, int keys, byte[] value, long records, int window) {
+  }
+
+  private static void onEventLoop(Common common, String client, Map<String, Object> producerProps, Load load,
+                                  Summary summary) throws Exception {
+    Vertx vertx = common.vertx();
+    Context context = vertx.getOrCreateContext();
+    EventLoopProducer.Reference ref = client.equals("vertx")
+        ? EventLoopProducer.vertx(context, producerProps, load.topic(), load.keys(), load.value(), load.records(),
+            load.window())
+        : EventLoopProducer.bridge(context, producerProps, load.topic(), load.keys(), load.value(), load.records(),
+            load.window());
+    EventLoopProducer sender = ref.sender();
+    try {
+      awaitMetadata(ref.producer(), load.topic()); // before the clock starts, as for the direct client
+      CpuMeter cpu = common.cpuMeter();
+      long[] last = {System.nanoTime(), 0};
+      Ticker ticker = new Ticker(common, () -> {
+        long now = System.nanoTime();
+        long a = sender.acked();
+        String line = String.format(java.util.Locale.ROOT, "acked %,.0f/s  %s", (a - last[1]) / ((now - last[0]) / 1e9),
+            Latency.brief(sender.latency().interval()));
+        last[0] = now;
+        last[1] = a;
+        return line;
+      });
+      CpuMeter.Snapshot before = cpu.snapshot();
+      long start = System.nanoTime();
+      Future<Void> finished = sender.start();
+      ticker.runFor(Duration.ofDays(1), finished::isComplete);
+      long end = System.nanoTime();
+      CpuMeter.Snapshot after = cpu.snapshot();
+      describe(summary, new Outcome(sender.acked(), sender.failed(), end - start, load.value().length,
+          sender.latency()), before, after);
+      ProducerStats.describe(ref.producer().metrics(), summary.section("producer_metrics"));
+    } finally {
+      ref.close().run();
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
+  /** Asks for the topic's metadata until the producer has it; the bridge's producer never blocks for it. */
+  private static void awaitMetadata(Producer<?, ?> producer, String topic) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        producer.partitionsFor(topic);
+        return;
+      } catch (TimeoutException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  /** What a client's run came to. */
+  private record Outcome(long acked, long failed, long nanos, int size, Latency latency) {
+  }
+
+  private static void describe(Summary summary, Outcome o, CpuMeter.Snapshot before, CpuMeter.Snapshot after) {
+    double seconds = o.nanos() / 1e9;
+    Map<String, Object> t = summary.section("throughput");
+    t.put("records_acked", o.acked());
+    t.put("records_failed", o.failed());
+    t.put("seconds", Summary.value(seconds));
+    t.put("records_per_s", Summary.value(o.acked() / seconds));
+    t.put("mb_per_s", Summary.value(o.acked() * (double) o.size() / seconds / 1e6));
+    Latency.describe(o.latency().total(), summary.section("latency_send_to_ack"));
+    CpuMeter.describe(before, after, o.acked(), summary.section("cpu"));
   }
 }

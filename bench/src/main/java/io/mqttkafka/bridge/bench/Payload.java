@@ -2,7 +2,6 @@ package io.mqttkafka.bridge.bench;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import java.nio.ByteBuffer;
 
 /**
  * The bench's message body: a 29-byte header, then filler up to the payload size. Big-endian:
@@ -44,17 +43,20 @@ final class Payload {
   /** Decodes into {@code into} (reused by the caller); true when it is a message of this run. */
   static boolean decode(byte[] bytes, int runId, Header into) {
     into.valid = false;
-    if (bytes == null || bytes.length < HEADER) {
+    return bytes != null && decode(Unpooled.wrappedBuffer(bytes), runId, into);
+  }
+
+  /** Decodes the readable bytes of {@code in} without moving its reader index; see {@link #decode(byte[], int, Header)}. */
+  static boolean decode(ByteBuf in, int runId, Header into) {
+    into.valid = false;
+    int at = in.readerIndex();
+    if (in.readableBytes() < HEADER || in.getInt(at) != MAGIC || in.getInt(at + 4) != runId) {
       return false;
     }
-    ByteBuffer b = ByteBuffer.wrap(bytes);
-    if (b.getInt() != MAGIC || b.getInt() != runId) {
-      return false;
-    }
-    into.phase = b.get();
-    into.sendNanos = b.getLong();
-    into.source = b.getInt();
-    into.seq = b.getLong();
+    into.phase = in.getByte(at + 8);
+    into.sendNanos = in.getLong(at + 9);
+    into.source = in.getInt(at + 17);
+    into.seq = in.getLong(at + 21);
     into.valid = true;
     return true;
   }

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.Fleet;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,7 +39,7 @@ final class UplinkBench {
 
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "uplink");
-    Fleet.Config fleetConfig = Fleet.Config.from(args, "bench-ul-", 0);
+    Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-ul-", 0);
     int connections = args.integer("connections", 100);
     int qos = args.integer("qos", 0);
     int payload = args.integer("payload", 100);
@@ -87,11 +88,12 @@ final class UplinkBench {
     UplinkCounter counter = new UplinkCounter(common.bootstrap(), admin, kafkaTopic, runId, connections,
         verify.equals("live"));
     UplinkSender sender = new UplinkSender(qos, payload, runId, rate, inflight, topicPattern);
-    NettyFleet fleet = new NettyFleet(fleetConfig, threads, sender::session);
+    ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
+    Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats);
     try {
       counter.start();
       fleet.open(connections, 120_000, () -> { });
-      fleet.stats().describe(summary.section("connect"));
+      stats.describe(summary.section("connect"));
       if (sender.connections() == 0) {
         throw new IllegalStateException("no MQTT connection to " + fleetConfig.host() + ":" + fleetConfig.port()
             + " could be opened: is the bridge running?");
@@ -140,7 +142,7 @@ final class UplinkBench {
       long lost = sender.publishedTotal() - counter.uniqueTotal();
       m.put("lost", lost);
       m.put("loss_ratio", Summary.value((double) lost / Math.max(1, sender.publishedTotal())));
-      m.put("connections_closed_by_bridge", fleet.stats().closedByPeer());
+      m.put("connections_closed_by_bridge", stats.closedByBridge());
 
       Map<String, Object> t = summary.section("throughput");
       double sendSeconds = (sendEnd - measuredStart) / 1e9;

@@ -1,10 +1,12 @@
 package io.mqttkafka.bridge.bench;
 
+import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.MqttPackets;
+import io.mqttkafka.bridge.testkit.Pacer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,12 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The uplink load, sent from the event loops of a {@link NettyFleet}. A turn of each event loop
+ * The uplink load, sent from the event loops of a {@link Fleet}. A turn of each event loop
  * (scheduled {@value #TURN_MICROS} us after the last; NIO's selector sleeps in millisecond steps, so
  * often 1 ms later when no acknowledgement wakes it) asks the {@link Pacer} how many
  * messages are due, hands them round-robin to that loop's connections that may send, and writes each
- * connection's share as one buffer of PUBLISH packets: MQTT 3.1.1, encoded here from a header made
- * once per connection, with no client library, map or regular expression per message.
+ * connection's share as one buffer of PUBLISH packets: MQTT 3.1.1, a header encoded once per
+ * connection ({@link MqttPackets#publishHead}) followed by each message's packet id and payload,
+ * with no client library, map or regular expression per message.
  *
  * <p>Flow control per connection: QoS 1/2 keep at most {@code window} PUBLISH packets unacknowledged
  * (the window a real client has), and no QoS writes while the connection's outbound buffer is over
@@ -66,7 +69,7 @@ final class UplinkSender {
   }
 
   /** The session of the connection with this index; it joins the load once its CONNACK came. */
-  NettyFleet.Session session(int index) {
+  Fleet.Session session(int index) {
     return new Publisher(index, topicPattern.replace("{i}", Integer.toString(index)));
   }
 
@@ -246,7 +249,7 @@ final class UplinkSender {
   }
 
   /** One connection: encodes its PUBLISH packets and reads the acknowledgements. Confined to its event loop. */
-  private final class Publisher implements NettyFleet.Session {
+  private final class Publisher implements Fleet.Session {
     private final int index;
     /** PUBLISH fixed header and topic name; the packet id (QoS 1/2) and the payload follow. */
     private final byte[] head;
@@ -263,7 +266,7 @@ final class UplinkSender {
 
     Publisher(int index, String topic) {
       this.index = index;
-      this.head = publishHead(topic, qos, payloadSize);
+      this.head = MqttPackets.publishHead(topic, qos, payloadSize);
       this.packetBytes = head.length + (qos > 0 ? 2 : 0) + payloadSize;
       int slots = qos > 0 ? Integer.highestOneBit(window) << 1 : 0;
       this.sendTimes = new long[slots];
@@ -318,14 +321,14 @@ final class UplinkSender {
       while (reader.next(in)) {
         switch (reader.type) {
           case 0x40 -> acknowledged(reader.packetId, 1); // PUBACK
-          case 0x50 -> { // PUBREC: answer PUBREL, [MQTT-3.6.1-1] flags 0010
+          case 0x50 -> { // PUBREC: answer PUBREL
             if (!expected(2)) {
               break;
             }
             if (answers == null) {
               answers = ctx.alloc().ioBuffer(64);
             }
-            answers.writeByte(0x62).writeByte(2).writeShort(reader.packetId);
+            answers.writeShort(MqttPackets.PUBREL_HEADER).writeShort(reader.packetId);
           }
           case 0x70 -> acknowledged(reader.packetId, 2); // PUBCOMP
           case 0xD0 -> { } // PINGRESP
@@ -361,30 +364,6 @@ final class UplinkSender {
       }
       acked.increment();
     }
-  }
-
-  /**
-   * The PUBLISH fixed header and variable header up to the packet id: type and QoS, the remaining
-   * length ([MQTT-2.2.3], 7 bits a byte, low first) and the topic name ([MQTT-1.5.3], length first).
-   */
-  static byte[] publishHead(String topic, int qos, int payloadSize) {
-    byte[] name = topic.getBytes(StandardCharsets.UTF_8);
-    int remaining = 2 + name.length + (qos > 0 ? 2 : 0) + payloadSize;
-    byte[] length = new byte[4];
-    int lengthBytes = 0;
-    int r = remaining;
-    do {
-      int digit = r & 0x7F;
-      r >>>= 7;
-      length[lengthBytes++] = (byte) (r > 0 ? digit | 0x80 : digit);
-    } while (r > 0);
-    byte[] out = new byte[1 + lengthBytes + 2 + name.length];
-    out[0] = (byte) (0x30 | qos << 1); // PUBLISH, DUP 0, RETAIN 0
-    System.arraycopy(length, 0, out, 1, lengthBytes);
-    out[1 + lengthBytes] = (byte) (name.length >>> 8);
-    out[2 + lengthBytes] = (byte) name.length;
-    System.arraycopy(name, 0, out, 3 + lengthBytes, name.length);
-    return out;
   }
 
   /**

@@ -106,6 +106,7 @@ class BenchSmokeIT {
     assertThat(s.number("receipts_measured", "acked")).isEqualTo(200);
     assertThat(s.number("receipts_measured", "offline")).isZero();
     assertThat(s.number("latency_kafka_to_device", "count")).isEqualTo(200);
+    assertThat(s.number("messages", "unexpected_packets")).isZero();
   }
 
   @Test
@@ -153,6 +154,19 @@ class BenchSmokeIT {
     String table = ReportTable.targets(ReportTable.load(results));
     assertThat(table).contains("| uplink QoS 1 throughput | >= 100,000 msg/s | not run |");
     assertThat(ReportTable.runs(ReportTable.load(results))).contains("| ref-start | ");
+  }
+
+  @Test
+  void referenceRecordsSentFromAnEventLoopThroughVertxKafkaClientAndTheBridgeSenderAreAllAcked() throws Exception {
+    String topic = TestKafka.uniqueTopic("bench-ref-loop");
+    for (String client : List.of("vertx", "bridge")) {
+      Summary s = run("kafka-producer", "--client", client, "--records", "3000", "--keys", "10", "--window", "500",
+          "--topic", topic, "--partitions", "2");
+
+      assertThat(s.number("throughput", "records_acked")).as(client).isEqualTo(3000);
+      assertThat(s.number("throughput", "records_failed")).as(client).isZero();
+      assertThat(s.number("latency_send_to_ack", "count")).as(client).isEqualTo(3000);
+    }
   }
 
   private static Summary run(String mode, String... options) throws Exception {

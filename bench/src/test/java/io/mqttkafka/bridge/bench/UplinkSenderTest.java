@@ -2,6 +2,8 @@ package io.mqttkafka.bridge.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -45,7 +47,7 @@ class UplinkSenderTest {
   void publishPacketsAreWhatNettysEncoderWritesForEachQos() {
     for (int qos = 0; qos <= 2; qos++) {
       for (int payload : new int[] {29, 100, 20_000}) { // 20,000: a remaining length of three bytes
-        byte[] head = UplinkSender.publishHead("UL/7/pos", qos, payload);
+        byte[] head = MqttPackets.publishHead("UL/7/pos", qos, payload);
         ByteBuf ours = Unpooled.buffer().writeBytes(head);
         if (qos > 0) {
           ours.writeShort(513);
@@ -208,7 +210,7 @@ class UplinkSenderTest {
   }
 
   private EmbeddedChannel connect(UplinkSender sender, int index) {
-    NettyFleet.Session session = sender.session(index);
+    Fleet.Session session = sender.session(index);
     EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
       @Override
       public void handlerAdded(ChannelHandlerContext ctx) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import java.io.EOFException;
@@ -99,14 +100,14 @@ class AuthIT {
   private static byte[] connect(int level, String clientId, String user, String password) {
     int flags = 0x02 | (user != null ? 0x80 : 0) | (password != null ? 0x40 : 0);
     byte[] props = level == 5 ? new byte[] {0} : new byte[0];
-    byte[] payload = RawMqttClient.string(clientId);
+    byte[] payload = MqttPackets.string(clientId);
     if (user != null) {
-      payload = RawMqttClient.concat(payload, RawMqttClient.string(user));
+      payload = MqttPackets.concat(payload, MqttPackets.string(user));
     }
     if (password != null) {
-      payload = RawMqttClient.concat(payload, RawMqttClient.string(password));
+      payload = MqttPackets.concat(payload, MqttPackets.string(password));
     }
-    return RawMqttClient.packet(0x10, RawMqttClient.concat(RawMqttClient.string("MQTT"),
+    return MqttPackets.packet(0x10, MqttPackets.concat(MqttPackets.string("MQTT"),
         new byte[] {(byte) level, (byte) flags, 0, 60}, props, payload));
   }
 
@@ -239,8 +240,8 @@ class AuthIT {
     // A documented vert.x 5.0.8 limit: a packet before CONNACK closes the socket, and CONNACK waits
     // for the hash check. Clients that wait for CONNACK (all common ones) are not affected.
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.concat(connect(4, "car-eager", "dave", "dave-secret"),
-          RawMqttClient.publish("UL/x", new byte[] {4}, 0, 0, false)));
+      raw.send(MqttPackets.concat(connect(4, "car-eager", "dave", "dave-secret"),
+          MqttPackets.publish("UL/x", new byte[] {4}, 0, 0, false)));
 
       Throwable closed = catchThrowableOfType(Exception.class, raw::read);
       assertThat(closed).isInstanceOfAny(EOFException.class, SocketException.class);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -168,7 +169,7 @@ class TopicPermissionsIT {
       raw.send(connect(5, "car-5", "alice", ALICE_PASSWORD));
       assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
       // QoS 0 PUBLISH: topic, empty MQTT 5 property list, payload.
-      raw.send(RawMqttClient.packet(0x30, RawMqttClient.concat(RawMqttClient.string("UL/car-2/pos"), new byte[] {0},
+      raw.send(MqttPackets.packet(0x30, MqttPackets.concat(MqttPackets.string("UL/car-2/pos"), new byte[] {0},
           "forged-00".getBytes(StandardCharsets.UTF_8))));
       RawMqttClient.Packet disconnect = raw.read();
       assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
@@ -253,9 +254,9 @@ class TopicPermissionsIT {
   /** CONNECT with a user name and password, clean session, keep-alive 60 s. */
   private static byte[] connect(int level, String clientId, String user, String password) {
     byte[] props = level == 5 ? new byte[] {0} : new byte[0];
-    byte[] payload = RawMqttClient.concat(RawMqttClient.string(clientId), RawMqttClient.string(user),
-        RawMqttClient.string(password));
-    return RawMqttClient.packet(0x10, RawMqttClient.concat(RawMqttClient.string("MQTT"),
+    byte[] payload = MqttPackets.concat(MqttPackets.string(clientId), MqttPackets.string(user),
+        MqttPackets.string(password));
+    return MqttPackets.packet(0x10, MqttPackets.concat(MqttPackets.string("MQTT"),
         new byte[] {(byte) level, (byte) 0xC2, 0, 60}, props, payload));
   }
 }

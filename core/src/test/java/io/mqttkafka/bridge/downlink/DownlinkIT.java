@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testsupport.Downlink;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testkit.Received;
 import io.mqttkafka.bridge.testsupport.TestBridge;
@@ -220,7 +221,7 @@ class DownlinkIT {
       assertThat(second.type()).isEqualTo(3);
       byte[] body = second.body();
       int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF); // the packet id follows the topic
-      raw.send(RawMqttClient.packet(0x40, new byte[] {body[2 + topicLength], body[3 + topicLength]}));
+      raw.send(MqttPackets.packet(0x40, new byte[] {body[2 + topicLength], body[3 + topicLength]}));
       Downlink.send(DOWNLINK, "car-dl-some-acks", bytes("3"), "mqtt.topic", "DL/T", "correlation.id", run + "-3");
       assertThat(raw.read().type()).isEqualTo(3); // never acknowledged
 
@@ -258,7 +259,7 @@ class DownlinkIT {
   void invalidFilterClosesTheConnection() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       raw.connected("car-dl-bad");
-      raw.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#/x"),
+      raw.send(MqttPackets.packet(0x82, MqttPackets.concat(new byte[] {0, 1}, MqttPackets.string("DL/#/x"),
           new byte[] {1})));
       assertThat(raw.closedByPeer()).isTrue();
     }
@@ -267,7 +268,7 @@ class DownlinkIT {
   /** A raw client that connects and subscribes to DL/# at QoS 1, so the test decides when to PUBACK. */
   private static void subscribedQos1(RawMqttClient raw, String clientId) throws Exception {
     raw.connected(clientId);
-    raw.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+    raw.send(MqttPackets.packet(0x82, MqttPackets.concat(new byte[] {0, 1}, MqttPackets.string("DL/#"),
         new byte[] {1})));
     assertThat(raw.read().type()).isEqualTo(RawMqttClient.SUBACK);
   }

@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testkit.ReliabilityReport;
 import io.mqttkafka.bridge.testsupport.TestBridge;
@@ -27,7 +28,7 @@ class SlowConsumerIT {
     Bridge bridge = TestBridge.start("", deployment);
     try (RawMqttClient device = new RawMqttClient(bridge.mqttPort(), 4096)) {
       device.connected("car-slow");
-      device.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+      device.send(MqttPackets.packet(0x82, MqttPackets.concat(new byte[] {0, 1}, MqttPackets.string("DL/#"),
           new byte[] {0})));
       assertThat(device.read().type()).isEqualTo(RawMqttClient.SUBACK);
       // From here on the device reads nothing. 120 x 64 KiB at QoS 0: far more than socket buffers hold.
@@ -60,7 +61,7 @@ class SlowConsumerIT {
     Bridge bridge = TestBridge.start("", deployment);
     try (RawMqttClient device = new RawMqttClient(bridge.mqttPort(), 4096)) {
       device.connected("car-slow1");
-      device.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+      device.send(MqttPackets.packet(0x82, MqttPackets.concat(new byte[] {0, 1}, MqttPackets.string("DL/#"),
           new byte[] {1})));
       assertThat(device.read().type()).isEqualTo(RawMqttClient.SUBACK);
       // MQTT 3.1.1: no Receive Maximum, so only the unwritten bytes bound what is published to it.

@@ -10,6 +10,7 @@ import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testkit.KafkaTopics;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testkit.ReliabilityReport;
 import io.mqttkafka.bridge.testsupport.TestBridge;
@@ -52,9 +53,9 @@ class NetworkFaultIT {
       for (int i = 0; i < SILENT_DEVICES; i++) {
         RawMqttClient device = new RawMqttClient(bridge.mqttPort(), 4096);
         String id = "car-halfopen-" + i;
-        device.send(RawMqttClient.connect(id, 4, "UL/gone", bytes(id), 1, false, KEEP_ALIVE_SECONDS));
+        device.send(MqttPackets.connect(id, 4, "UL/gone", bytes(id), 1, false, KEEP_ALIVE_SECONDS));
         assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
-        device.send(RawMqttClient.packet(0x82, RawMqttClient.concat(new byte[] {0, 1}, RawMqttClient.string("DL/#"),
+        device.send(MqttPackets.packet(0x82, MqttPackets.concat(new byte[] {0, 1}, MqttPackets.string("DL/#"),
             new byte[] {1})));
         assertThat(device.read().type()).isEqualTo(RawMqttClient.SUBACK);
         devices.add(device);

@@ -8,6 +8,7 @@ import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -40,7 +41,7 @@ class MetricsIT {
       org.eclipse.paho.mqttv5.client.MqttAsyncClient v5 = Clients.v5(bridge.mqttPort(), "car-metrics5");
       v5.publish("elsewhere", new byte[1], 1, false).waitForCompletion(10_000); // rejected: 0x90
       try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-        raw.send(RawMqttClient.connect("")); // refused: empty client id
+        raw.send(MqttPackets.connect("")); // refused: empty client id
         raw.read();
       }
       Downlink.send(TestBridge.downlinkTopic(deployment), "car-nobody", new byte[] {1}, "mqtt.topic", "DL/X");

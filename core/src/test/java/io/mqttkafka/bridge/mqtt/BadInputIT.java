@@ -1,14 +1,15 @@
 package io.mqttkafka.bridge.mqtt;
 
-import static io.mqttkafka.bridge.testkit.RawMqttClient.concat;
-import static io.mqttkafka.bridge.testkit.RawMqttClient.packet;
-import static io.mqttkafka.bridge.testkit.RawMqttClient.string;
+import static io.mqttkafka.bridge.testkit.MqttPackets.concat;
+import static io.mqttkafka.bridge.testkit.MqttPackets.packet;
+import static io.mqttkafka.bridge.testkit.MqttPackets.string;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -65,8 +66,8 @@ class BadInputIT {
 
   @Test
   void wildcardInPublishTopicClosesTheConnection() throws Exception {
-    assertClosedAfter("bad-wildcard", RawMqttClient.publish("UL/+", new byte[] {1}, 1, 1, false));
-    assertClosedAfter("bad-wildcard2", RawMqttClient.publish("UL/#", new byte[] {1}, 0, 0, false));
+    assertClosedAfter("bad-wildcard", MqttPackets.publish("UL/+", new byte[] {1}, 1, 1, false));
+    assertClosedAfter("bad-wildcard2", MqttPackets.publish("UL/#", new byte[] {1}, 0, 0, false));
   }
 
   @Test
@@ -83,7 +84,7 @@ class BadInputIT {
 
   @Test
   void packetOverMaxMessageSizeClosesTheConnection() throws Exception {
-    assertClosedAfter("bad-size", RawMqttClient.publish("UL/big", new byte[2000], 1, 1, false));
+    assertClosedAfter("bad-size", MqttPackets.publish("UL/big", new byte[2000], 1, 1, false));
   }
 
   @Test
@@ -99,7 +100,7 @@ class BadInputIT {
   @Test
   void secondConnectClosesTheConnection() throws Exception {
     // [MQTT-3.1.0-2] counted as bad input since the connection guard checks it before vert.x does.
-    assertClosedAfter("bad-reconnect", RawMqttClient.connect("bad-reconnect"));
+    assertClosedAfter("bad-reconnect", MqttPackets.connect("bad-reconnect"));
   }
 
   @Test
@@ -114,7 +115,7 @@ class BadInputIT {
   @Test
   void aliasOnlyPublishOnMqtt5IsDisconnectedWithTopicAliasInvalid() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("bad-alias", 5, null, null, 0, false));
+      raw.send(MqttPackets.connect("bad-alias", 5, null, null, 0, false));
       assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
       // PUBLISH with an empty topic and a Topic Alias property (0x23) of 1.
       raw.send(packet(0x30, concat(string(""), new byte[] {3, 0x23, 0, 1}, new byte[] {1})));
@@ -128,7 +129,7 @@ class BadInputIT {
   @Test
   void mqtt5ClientExceedingReceiveMaximumIsDisconnected() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("bad-inflight", 5, null, null, 0, false));
+      raw.send(MqttPackets.connect("bad-inflight", 5, null, null, 0, false));
       assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
       // Three QoS 1 PUBLISH packets in one write: the third arrives before Kafka acknowledged the first.
       byte[] noProperties = {0};
@@ -149,7 +150,7 @@ class BadInputIT {
   @Test
   void publishBeforeConnectClosesTheConnection() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.publish("UL/early", new byte[] {1}, 1, 1, false));
+      raw.send(MqttPackets.publish("UL/early", new byte[] {1}, 1, 1, false));
       assertThat(raw.closedByPeer()).isTrue();
     }
   }
@@ -201,7 +202,7 @@ class BadInputIT {
   void willQos3ClosesTheConnection() throws Exception {
     // [MQTT-3.1.2-14] Found by FuzzIT: accepted, and publishing the Will failed on close.
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("bad-will", 4, "UL/will", new byte[] {1}, 3, false));
+      raw.send(MqttPackets.connect("bad-will", 4, "UL/will", new byte[] {1}, 3, false));
       assertThat(raw.closedByPeer()).isTrue();
     }
   }
@@ -230,7 +231,7 @@ class BadInputIT {
     // [MQTT-3.3.2-9] CONNACK says Topic Alias Maximum 0. Found by FuzzIT: an alias next to a topic
     // was accepted.
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("bad-alias2", 5, null, null, 0, false));
+      raw.send(MqttPackets.connect("bad-alias2", 5, null, null, 0, false));
       assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
       raw.send(packet(0x30, concat(string("UL/alias"), new byte[] {3, 0x23, 0, 1}, new byte[] {1})));
       RawMqttClient.Packet disconnect = raw.read();
@@ -243,7 +244,7 @@ class BadInputIT {
   private void assertClosedAfterMqtt5(String clientId, byte[] bad) throws Exception {
     double before = Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_protocol_errors_total", "");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect(clientId, 5, null, null, 0, false));
+      raw.send(MqttPackets.connect(clientId, 5, null, null, 0, false));
       assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
       raw.send(bad);
       assertThat(raw.closedByPeer()).as("connection closed").isTrue();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Clients;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.V5Callback;
@@ -40,36 +41,36 @@ class ConnectIT {
 
   @Test
   void emptyClientIdIsRefusedWithIdentifierRejected() throws Exception {
-    assertThat(connackCode(RawMqttClient.connect(""))).isEqualTo(0x02);
+    assertThat(connackCode(MqttPackets.connect(""))).isEqualTo(0x02);
   }
 
   @Test
   void emptyClientIdIsRefusedWithClientIdentifierNotValidOnMqtt5() throws Exception {
-    assertThat(connackCode(RawMqttClient.connect("", 5, null, null, 0, false))).isEqualTo(0x85);
+    assertThat(connackCode(MqttPackets.connect("", 5, null, null, 0, false))).isEqualTo(0x85);
   }
 
   @Test
   void tooLongClientIdIsRefused() throws Exception {
-    assertThat(connackCode(RawMqttClient.connect("a".repeat(31)))).isEqualTo(0x02);
-    assertThat(connackCode(RawMqttClient.connect("a".repeat(30)))).isEqualTo(0x00);
+    assertThat(connackCode(MqttPackets.connect("a".repeat(31)))).isEqualTo(0x02);
+    assertThat(connackCode(MqttPackets.connect("a".repeat(30)))).isEqualTo(0x00);
   }
 
   @Test
   void clientIdOutsideTheConfiguredCharactersIsRefused() throws Exception {
-    assertThat(connackCode(RawMqttClient.connect("Car_1"))).isEqualTo(0x02);
-    assertThat(connackCode(RawMqttClient.connect("car/1", 5, null, null, 0, false))).isEqualTo(0x85);
+    assertThat(connackCode(MqttPackets.connect("Car_1"))).isEqualTo(0x02);
+    assertThat(connackCode(MqttPackets.connect("car/1", 5, null, null, 0, false))).isEqualTo(0x85);
   }
 
   @Test
   void mqtt31IsRefusedWithUnacceptableProtocolVersion() throws Exception {
-    assertThat(connackCode(RawMqttClient.connect("car-31", 3, null, null, 0, false))).isEqualTo(0x01);
+    assertThat(connackCode(MqttPackets.connect("car-31", 3, null, null, 0, false))).isEqualTo(0x01);
   }
 
   @Test
   void silentClientIsClosedOnceOneAndAHalfKeepAlivePeriodsPass() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       // CONNECT with keep-alive 1 s, then nothing: no PINGREQ, no packet [MQTT-3.1.2-24].
-      raw.send(RawMqttClient.connect("car-keepalive", 1));
+      raw.send(MqttPackets.connect("car-keepalive", 1));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
       raw.setTimeoutMillis(10_000);
       assertThat(raw.closedByPeer()).isTrue();

@@ -429,7 +429,7 @@ class FuzzIT {
   private static String slowLoris(int index) throws IOException, InterruptedException {
     String[] kinds = {"silent", "trickled CONNECT", "first byte only", "PINGRESP every 250 ms"};
     String kind = kinds[index % kinds.length];
-    byte[] connect = io.mqttkafka.bridge.testkit.RawMqttClient.connect("loris-" + index, 4, "UL/fz/will",
+    byte[] connect = io.mqttkafka.bridge.testkit.MqttPackets.connect("loris-" + index, 4, "UL/fz/will",
         new byte[1000], 0, false);
     long start = System.nanoTime();
     long giveUp = start + 15_000_000_000L;

@@ -1,13 +1,14 @@
 package io.mqttkafka.bridge.mqtt;
 
-import static io.mqttkafka.bridge.testkit.RawMqttClient.concat;
-import static io.mqttkafka.bridge.testkit.RawMqttClient.packet;
-import static io.mqttkafka.bridge.testkit.RawMqttClient.string;
+import static io.mqttkafka.bridge.testkit.MqttPackets.concat;
+import static io.mqttkafka.bridge.testkit.MqttPackets.packet;
+import static io.mqttkafka.bridge.testkit.MqttPackets.string;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -54,12 +55,12 @@ class LimitsIT {
     RawMqttClient first = new RawMqttClient(bridge.mqttPort()).connected("car-1");
     RawMqttClient second = new RawMqttClient(bridge.mqttPort()).connected("car-2");
     try {
-      assertThat(connackCode(RawMqttClient.connect("car-3", 5, null, null, 0, false))).isEqualTo(0x97);
-      assertThat(connackCode(RawMqttClient.connect("car-3"))).isEqualTo(0x03);
-      assertThat(connackCode(RawMqttClient.connect("car-4"))).isEqualTo(0x03);
+      assertThat(connackCode(MqttPackets.connect("car-3", 5, null, null, 0, false))).isEqualTo(0x97);
+      assertThat(connackCode(MqttPackets.connect("car-3"))).isEqualTo(0x03);
+      assertThat(connackCode(MqttPackets.connect("car-4"))).isEqualTo(0x03);
 
       first.close();
-      await().atMost(Duration.ofSeconds(10)).until(() -> connackCode(RawMqttClient.connect("car-5")) == 0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> connackCode(MqttPackets.connect("car-5")) == 0);
       String scrape = Metrics.scrape(bridge.httpPort());
       assertThat(Metrics.value(scrape, LIMIT, "limit=\"max_connections\"")).isGreaterThanOrEqualTo(3);
       assertThat(Metrics.value(scrape, "mqtt_bridge_connections_refused_total", "reason=\"max_connections\""))
@@ -79,7 +80,7 @@ class LimitsIT {
       for (int i = 0; i < 10; i++) {
         RawMqttClient raw = new RawMqttClient(bridge.mqttPort());
         clients.add(raw);
-        raw.send(RawMqttClient.connect("storm-" + i, i % 2 == 0 ? 5 : 4, null, null, 0, false));
+        raw.send(MqttPackets.connect("storm-" + i, i % 2 == 0 ? 5 : 4, null, null, 0, false));
       }
       for (int i = 0; i < 10; i++) {
         RawMqttClient.Packet connack = clients.get(i).read();
@@ -135,11 +136,11 @@ class LimitsIT {
   void publishToATopicBeyondTheLimitsClosesAnMqtt311Connection() throws Exception {
     start("{ maxTopicLength: 20, maxTopicLevels: 3 }");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort()).connected("car-topic3")) {
-      raw.send(RawMqttClient.publish("UL/" + "x".repeat(18), new byte[] {1}, 1, 1, false));
+      raw.send(MqttPackets.publish("UL/" + "x".repeat(18), new byte[] {1}, 1, 1, false));
       assertThat(raw.closedByPeer()).as("closed without PUBACK").isTrue();
     }
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort()).connected("car-levels3")) {
-      raw.send(RawMqttClient.publish("UL/a/b/c", new byte[] {1}, 0, 0, false));
+      raw.send(MqttPackets.publish("UL/a/b/c", new byte[] {1}, 0, 0, false));
       assertThat(raw.closedByPeer()).isTrue();
     }
     String scrape = Metrics.scrape(bridge.httpPort());
@@ -151,11 +152,11 @@ class LimitsIT {
   void aWillWhoseTopicBreaksTheLimitsIsNotPublishedAndCounted() throws Exception {
     start("{ maxTopicLength: 20, maxTopicLevels: 3 }");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-will-long", 4, "UL/" + "w".repeat(18), new byte[] {1}, 1, false));
+      raw.send(MqttPackets.connect("car-will-long", 4, "UL/" + "w".repeat(18), new byte[] {1}, 1, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
     } // closed without DISCONNECT: the Will is due
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-will-ok", 4, "UL/will", new byte[] {2}, 1, false));
+      raw.send(MqttPackets.connect("car-will-ok", 4, "UL/will", new byte[] {2}, 1, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
     }
     // The Will within the limits arrives; the other was refused, counted, and is not there.
@@ -218,18 +219,18 @@ class LimitsIT {
   void mqtt5KeepAliveAboveTheMaximumOrZeroIsReplacedInConnackAndEnforced() throws Exception {
     start("{ maxKeepAlive: 2s, minKeepAlive: 1s }");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-ka0", 5, null, null, 0, false, 0));
+      raw.send(MqttPackets.connect("car-ka0", 5, null, null, 0, false, 0));
       Map<Integer, Long> properties = connackProperties(raw.read());
       assertThat(properties).containsEntry(0x13, 2L).containsKey(0x21); // Server Keep Alive, Receive Maximum
       // Silent from now on: closed after 1.5 x 2 s, although the client asked for no keep-alive.
       assertThat(raw.closedByPeer()).isTrue();
     }
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-ka60", 5, null, null, 0, false, 60));
+      raw.send(MqttPackets.connect("car-ka60", 5, null, null, 0, false, 60));
       assertThat(connackProperties(raw.read())).containsEntry(0x13, 2L);
     }
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-ka2", 5, null, null, 0, false, 2));
+      raw.send(MqttPackets.connect("car-ka2", 5, null, null, 0, false, 2));
       assertThat(connackProperties(raw.read())).doesNotContainKey(0x13);
     }
     assertThat(Metrics.value(Metrics.scrape(bridge.httpPort()), "mqtt_bridge_keepalive_adjusted_total",
@@ -240,7 +241,7 @@ class LimitsIT {
   void mqtt311KeepAliveZeroIsSilentlyBoundedByTheMaximum() throws Exception {
     start("{ maxKeepAlive: 2s }");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-ka3", 0));
+      raw.send(MqttPackets.connect("car-ka3", 0));
       RawMqttClient.Packet connack = raw.read();
       assertThat(connack.body()).containsExactly(0, 0);
       assertThat(raw.closedByPeer()).as("closed after 1.5 x 2 s of silence").isTrue();
@@ -260,7 +261,7 @@ class LimitsIT {
 
   private RawMqttClient connectV5(String clientId) throws Exception {
     RawMqttClient raw = new RawMqttClient(bridge.mqttPort());
-    raw.send(RawMqttClient.connect(clientId, 5, null, null, 0, false));
+    raw.send(MqttPackets.connect(clientId, 5, null, null, 0, false));
     assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
     return raw;
   }
@@ -273,7 +274,7 @@ class LimitsIT {
   private static byte[] burst(int count, boolean v5) {
     byte[] all = new byte[0];
     for (int i = 0; i < count; i++) {
-      all = concat(all, v5 ? publishV5("UL/fast", 0, 0) : RawMqttClient.publish("UL/fast", new byte[] {1}, 0, 0, false));
+      all = concat(all, v5 ? publishV5("UL/fast", 0, 0) : MqttPackets.publish("UL/fast", new byte[] {1}, 0, 0, false));
     }
     return all;
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.testkit.ListenerClients;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestCertificates;
@@ -117,7 +118,7 @@ class MutualTlsIT {
   private static boolean mqttOverTls(int port, SSLContext context) throws IOException {
     try (SSLSocket socket = ListenerClients.tlsSocket(port, context)) {
       socket.startHandshake();
-      socket.getOutputStream().write(RawMqttClient.connect("car-raw-" + System.nanoTime() % 100000));
+      socket.getOutputStream().write(MqttPackets.connect("car-raw-" + System.nanoTime() % 100000));
       socket.getOutputStream().flush();
       int first = socket.getInputStream().read();
       return first == RawMqttClient.CONNACK << 4;

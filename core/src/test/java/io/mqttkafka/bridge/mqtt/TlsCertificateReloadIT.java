@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.testkit.ListenerClients;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestCertificates;
@@ -139,7 +140,7 @@ class TlsCertificateReloadIT {
   private static boolean connackOverTls(int port, SSLContext context) {
     try (SSLSocket socket = ListenerClients.tlsSocket(port, context)) {
       socket.startHandshake();
-      socket.getOutputStream().write(RawMqttClient.connect("car-probe"));
+      socket.getOutputStream().write(MqttPackets.connect("car-probe"));
       socket.getOutputStream().flush();
       return socket.getInputStream().read() == RawMqttClient.CONNACK << 4;
     } catch (IOException e) {

@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.devkafka.EmbeddedKafka;
 import io.mqttkafka.bridge.testkit.Clients;
 import io.mqttkafka.bridge.testkit.Metrics;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import java.nio.ByteBuffer;
@@ -74,7 +75,7 @@ class BackpressureIT {
     MqttAsyncClient qos1 = Clients.v5(bridge.mqttPort(), "qos1-car");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       raw.connected("flooder");
-      raw.send(RawMqttClient.publish("UL/warm", payload(-1), 1, 1, false));
+      raw.send(MqttPackets.publish("UL/warm", payload(-1), 1, 1, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.PUBACK); // the topic's metadata is known
 
       kafka.close();
@@ -83,7 +84,7 @@ class BackpressureIT {
       Thread writer = new Thread(() -> {
         try {
           for (int i = 0; i < count; i++) {
-            raw.send(RawMqttClient.publish("UL/flood", payload(i), 0, 0, false));
+            raw.send(MqttPackets.publish("UL/flood", payload(i), 0, 0, false));
             written.incrementAndGet();
           }
         } catch (Exception e) {
@@ -127,9 +128,9 @@ class BackpressureIT {
     bridge = TestBridge.start(mapping(SMALL_PRODUCER), kafka.bootstrapServers());
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       // Keep-alive 2 s: a pause lasts at most 1 s.
-      raw.send(RawMqttClient.connect("slowed", 2));
+      raw.send(MqttPackets.connect("slowed", 2));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
-      raw.send(RawMqttClient.publish("UL/warm", payload(-1), 1, 1, false));
+      raw.send(MqttPackets.publish("UL/warm", payload(-1), 1, 1, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.PUBACK);
 
       kafka.close();
@@ -137,7 +138,7 @@ class BackpressureIT {
       Thread writer = new Thread(() -> {
         try {
           for (int i = 0; !stop.get(); i++) {
-            raw.send(RawMqttClient.publish("UL/flood", payload(i), 0, 0, false));
+            raw.send(MqttPackets.publish("UL/flood", payload(i), 0, 0, false));
           }
         } catch (Exception e) {
           // closed at the end of the test
@@ -175,13 +176,13 @@ class BackpressureIT {
         """), kafka.bootstrapServers());
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       raw.connected("car-inflight3");
-      raw.send(RawMqttClient.publish("UL/warm", payload(-1), 1, 1, false));
+      raw.send(MqttPackets.publish("UL/warm", payload(-1), 1, 1, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.PUBACK);
 
       kafka.close();
       byte[] five = new byte[0];
       for (int i = 0; i < 5; i++) {
-        five = RawMqttClient.concat(five, RawMqttClient.publish("UL/q1", payload(i), 1, 10 + i, false));
+        five = MqttPackets.concat(five, MqttPackets.publish("UL/q1", payload(i), 1, 10 + i, false));
       }
       raw.send(five);
       // MQTT 3.1.1 cannot be told a Receive Maximum; with two unacknowledged, the bridge reads no more.

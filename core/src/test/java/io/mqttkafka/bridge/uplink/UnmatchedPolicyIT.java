@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Clients;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -56,9 +57,9 @@ class UnmatchedPolicyIT {
   void rejectOfAQos0PublishDisconnectsMqtt5WithTopicNameInvalid() throws Exception {
     Bridge bridge = start("reject");
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-reject0", 5, null, null, 0, false));
+      raw.send(MqttPackets.connect("car-reject0", 5, null, null, 0, false));
       assertThat(raw.read().body()[1]).isEqualTo((byte) 0);
-      raw.send(RawMqttClient.packet(0x30, RawMqttClient.concat(RawMqttClient.string("other/x"), new byte[] {0, 1})));
+      raw.send(MqttPackets.packet(0x30, MqttPackets.concat(MqttPackets.string("other/x"), new byte[] {0, 1})));
       RawMqttClient.Packet disconnect = raw.read();
       assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);
       assertThat(disconnect.body()[0] & 0xFF).isEqualTo(0x90);

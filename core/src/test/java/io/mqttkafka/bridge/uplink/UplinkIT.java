@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqttkafka.bridge.Bridge;
 import io.mqttkafka.bridge.testkit.Clients;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -142,20 +143,20 @@ class UplinkIT {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
       raw.connected("car-qos2");
       byte[] first = "first".getBytes(StandardCharsets.UTF_8);
-      raw.send(RawMqttClient.publish("tpl/qos2/a", first, 2, 7, false));
-      raw.send(RawMqttClient.publish("tpl/qos2/a", first, 2, 7, true));
+      raw.send(MqttPackets.publish("tpl/qos2/a", first, 2, 7, false));
+      raw.send(MqttPackets.publish("tpl/qos2/a", first, 2, 7, true));
       RawMqttClient.Packet pubrec = raw.read();
       assertThat(pubrec.type()).isEqualTo(RawMqttClient.PUBREC);
       assertThat(pubrec.packetId()).isEqualTo(7);
       // Resent after PUBREC, before PUBREL: still the same message, PUBREC again.
-      raw.send(RawMqttClient.publish("tpl/qos2/a", first, 2, 7, true));
+      raw.send(MqttPackets.publish("tpl/qos2/a", first, 2, 7, true));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.PUBREC);
-      raw.send(RawMqttClient.pubrel(7));
+      raw.send(MqttPackets.pubrel(7));
       RawMqttClient.Packet pubcomp = raw.read();
       assertThat(pubcomp.type()).isEqualTo(RawMqttClient.PUBCOMP);
       assertThat(pubcomp.packetId()).isEqualTo(7);
       // After PUBCOMP the id is free: a new message with it is a new record.
-      raw.send(RawMqttClient.publish("tpl/qos2/a", "second".getBytes(StandardCharsets.UTF_8), 2, 7, false));
+      raw.send(MqttPackets.publish("tpl/qos2/a", "second".getBytes(StandardCharsets.UTF_8), 2, 7, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.PUBREC);
     }
     List<ConsumerRecord<String, byte[]>> records = TestKafka.consumeFor(TPL + "-qos2", Duration.ofSeconds(3));
@@ -166,7 +167,7 @@ class UplinkIT {
   @Test
   void willIsProducedWhenTheConnectionDropsWithoutDisconnect() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-will", 4, "tpl/will/status", "gone".getBytes(StandardCharsets.UTF_8), 1,
+      raw.send(MqttPackets.connect("car-will", 4, "tpl/will/status", "gone".getBytes(StandardCharsets.UTF_8), 1,
           true));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
     }
@@ -180,9 +181,9 @@ class UplinkIT {
   @Test
   void willIsDiscardedOnDisconnect() throws Exception {
     try (RawMqttClient raw = new RawMqttClient(bridge.mqttPort())) {
-      raw.send(RawMqttClient.connect("car-nowill", 4, "tpl/nowill/status", new byte[] {1}, 0, false));
+      raw.send(MqttPackets.connect("car-nowill", 4, "tpl/nowill/status", new byte[] {1}, 0, false));
       assertThat(raw.read().type()).isEqualTo(RawMqttClient.CONNACK);
-      raw.send(RawMqttClient.disconnect());
+      raw.send(MqttPackets.disconnect());
       assertThat(raw.closedByPeer()).isTrue();
     }
     assertThat(TestKafka.consumeFor(TPL + "-nowill", Duration.ofSeconds(3))).isEmpty();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mqttkafka.bridge.Bridge;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -34,10 +35,10 @@ class UplinkOrderFaultIT {
       device.connected("car-order");
       // One read: the first is written, the second is refused (no rule; fails at once), the third
       // would overtake the second if it were written.
-      device.send(RawMqttClient.concat(
-          RawMqttClient.publish("UL/a", bytes("first"), 1, 1, false),
-          RawMqttClient.publish("REFUSED/b", bytes("second"), 1, 2, false),
-          RawMqttClient.publish("UL/c", bytes("third"), 1, 3, false)));
+      device.send(MqttPackets.concat(
+          MqttPackets.publish("UL/a", bytes("first"), 1, 1, false),
+          MqttPackets.publish("REFUSED/b", bytes("second"), 1, 2, false),
+          MqttPackets.publish("UL/c", bytes("third"), 1, 3, false)));
 
       RawMqttClient.Packet ack = device.read();
       assertThat(ack.type()).isEqualTo(RawMqttClient.PUBACK);

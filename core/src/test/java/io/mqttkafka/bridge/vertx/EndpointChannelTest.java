@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.vertx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Vertx;
@@ -41,8 +42,8 @@ class EndpointChannelTest {
     try (RawMqttClient raw = new RawMqttClient(port)) {
       raw.connected("car-flush");
       assertThat(installed.get(10, TimeUnit.SECONDS)).as("handler first in the pipeline").isTrue();
-      raw.send(RawMqttClient.concat(RawMqttClient.publish("t/1", new byte[] {1}, 1, 1, false),
-          RawMqttClient.publish("t/2", new byte[] {2}, 1, 2, false)));
+      raw.send(MqttPackets.concat(MqttPackets.publish("t/1", new byte[] {1}, 1, 1, false),
+          MqttPackets.publish("t/2", new byte[] {2}, 1, 2, false)));
       RawMqttClient.Packet first = raw.read();
       RawMqttClient.Packet second = raw.read();
       assertThat(first.type()).isEqualTo(RawMqttClient.PUBACK);

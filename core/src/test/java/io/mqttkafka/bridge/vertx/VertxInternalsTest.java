@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.vertx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.netty.channel.Channel;
 import io.vertx.core.Context;
@@ -82,7 +83,7 @@ class VertxInternalsTest {
     MqttServer server = MqttServer.create(vertx).endpointHandler(endpoint -> endpoint.accept(false));
     int port = listen(server);
     try (RawMqttClient raw = new RawMqttClient(port)) {
-      raw.send(RawMqttClient.publish("UL/early", new byte[] {1}, 0, 0, false));
+      raw.send(MqttPackets.publish("UL/early", new byte[] {1}, 0, 0, false));
       Throwable failure = reported.get(10, TimeUnit.SECONDS);
       assertThat(MqttFailures.isPacketBeforeConnack(failure)).as("%s", failure).isTrue();
       assertThat(raw.closedByPeer()).isTrue();

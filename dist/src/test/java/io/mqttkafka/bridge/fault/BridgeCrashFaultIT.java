@@ -3,7 +3,7 @@ package io.mqttkafka.bridge.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.LoadDevices;
 import io.mqttkafka.bridge.testkit.LoadDevice;
 import io.mqttkafka.bridge.process.ProcessCluster;
 import io.mqttkafka.bridge.testkit.ReliabilityReport;
@@ -34,7 +34,7 @@ class BridgeCrashFaultIT {
             - { match: "^UL/(.+)$", topic: "%s" }
         """.formatted(topic);
     try (ProcessCluster cluster = new ProcessCluster("crash", yaml, TestKafka.bootstrapServers(), 2);
-         Fleet fleet = new Fleet(cluster.mqttPorts(), Duration.ofMinutes(5))) {
+         LoadDevices fleet = new LoadDevices(cluster.mqttPorts(), Duration.ofMinutes(5))) {
       cluster.startAll();
       for (int i = 0; i < DEVICES_PER_QOS * 2; i++) {
         int qos = i < DEVICES_PER_QOS ? 1 : 2;
@@ -55,13 +55,13 @@ class BridgeCrashFaultIT {
       assertThat(fleet.settle(Duration.ofSeconds(60))).as("every message acknowledged in the end").isTrue();
       fleet.stop();
 
-      Fleet.Tally[] tally = fleet.verify(TestKafka.bootstrapServers(), topic, Duration.ofSeconds(60));
+      LoadDevices.Tally[] tally = fleet.verify(TestKafka.bootstrapServers(), topic, Duration.ofSeconds(60));
       long recovery = 0;
       for (LoadDevice d : onKilled) {
         recovery = Math.max(recovery, d.firstAckAtOrAfter(killedAt) - killedAt);
       }
       for (int qos = 1; qos <= 2; qos++) {
-        Fleet.Tally t = tally[qos];
+        LoadDevices.Tally t = tally[qos];
         ReliabilityReport.row("SIGKILL of 1 of 2 clustered instances, QoS " + qos + " (" + t.devices()
                 + " devices, window " + WINDOW + ")", Long.toString(t.sent()), Long.toString(t.acknowledged()),
             Long.toString(t.found()), t.lost(), t.duplicated() + " (of resent messages: " + t.resent() + ")",
@@ -71,7 +71,7 @@ class BridgeCrashFaultIT {
       }
       assertThat(onKilled).as("devices connected to the killed instance").isNotEmpty();
       assertThat(onKilled).allSatisfy(d -> assertThat(d.connections()).isGreaterThan(1));
-      for (Fleet.Tally t : tally) {
+      for (LoadDevices.Tally t : tally) {
         assertThat(t.lost()).as("acknowledged but not in Kafka: " + t).isZero();
         assertThat(t.duplicatesNeverResent()).as("duplicates of messages sent once: " + t).isZero();
         assertThat(t.orderViolations()).as("order per client: " + t).isZero();

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.process.BridgeProcess;
-import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.LoadDevices;
 import io.mqttkafka.bridge.testkit.KafkaProcess;
 import io.mqttkafka.bridge.testkit.LoadDevice;
 import io.mqttkafka.bridge.process.ProcessCluster;
@@ -77,7 +77,7 @@ class KafkaOutageFaultIT {
 
       // Enough sequence numbers for the whole run at the given rates; the run ends long before.
       int seconds = outageSeconds + 60;
-      try (Fleet fleet = new Fleet(deployment.mqttPorts(), Duration.ofMinutes(5))) {
+      try (LoadDevices fleet = new LoadDevices(deployment.mqttPorts(), Duration.ofMinutes(5))) {
         for (int i = 0; i < QOS1_DEVICES; i++) {
           fleet.add("car-outage-q1-" + i, LoadDevice.Options.publisher(1, 10, (int) QOS1_RATE * seconds)
               .rate(QOS1_RATE), 0);
@@ -121,13 +121,13 @@ class KafkaOutageFaultIT {
             acksDuringOutage += acked > downAt + 1_000 && acked < restartAt ? 1 : 0;
           }
         }
-        Fleet.Tally[] tally = fleet.verify(kafka.bootstrapServers(), topic, Duration.ofSeconds(60));
+        LoadDevices.Tally[] tally = fleet.verify(kafka.bootstrapServers(), topic, Duration.ofSeconds(60));
         // Read after the devices stopped and Kafka has all there is: paused connections still had
         // PUBLISH packets in their socket buffers when the load ended, dropped or written only now.
         double overloaded = bridge.metric("mqtt_bridge_uplink_messages_total", "qos=\"0\",outcome=\"overloaded\"");
         double failed = bridge.metric("mqtt_bridge_uplink_messages_total", "outcome=\"failed\"");
-        Fleet.Tally q1 = tally[1];
-        Fleet.Tally q0 = tally[0];
+        LoadDevices.Tally q1 = tally[1];
+        LoadDevices.Tally q0 = tally[0];
         boolean wentDown;
         double maxHeap;
         double maxInFlight;

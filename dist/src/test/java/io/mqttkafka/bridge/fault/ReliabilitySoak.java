@@ -5,10 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.process.BridgeProcess;
 import io.mqttkafka.bridge.testsupport.DownlinkLoad;
-import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.LoadDevices;
 import io.mqttkafka.bridge.testkit.KafkaTopics;
 import io.mqttkafka.bridge.testkit.LoadDevice;
 import io.mqttkafka.bridge.process.ProcessCluster;
+import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testkit.ReliabilityReport;
 import io.mqttkafka.bridge.testkit.TestKafka;
@@ -58,7 +59,7 @@ class ReliabilitySoak {
 
       // Capacity: as fast as the windows allow; measured over the second 10 s.
       double capacity;
-      try (Fleet probe = new Fleet(deployment.mqttPorts(), Duration.ofMinutes(2))) {
+      try (LoadDevices probe = new LoadDevices(deployment.mqttPorts(), Duration.ofMinutes(2))) {
         for (int i = 0; i < QOS1 + QOS2; i++) {
           probe.add("car-probe-" + i, LoadDevice.Options.publisher(i < QOS1 ? 1 : 2, WINDOW, 100_000), 0);
         }
@@ -78,7 +79,7 @@ class ReliabilitySoak {
       List<Sample> samples = new ArrayList<>();
       AtomicInteger churned = new AtomicInteger();
       AtomicReference<Throwable> churnFailure = new AtomicReference<>();
-      try (Fleet fleet = new Fleet(deployment.mqttPorts(), Duration.ofMillis(durationMs + 180_000))) {
+      try (LoadDevices fleet = new LoadDevices(deployment.mqttPorts(), Duration.ofMillis(durationMs + 180_000))) {
         for (int i = 0; i < QOS1 + QOS2 + QOS0; i++) {
           int qos = i < QOS1 ? 1 : i < QOS1 + QOS2 ? 2 : 0;
           String id = "car-soak-q" + qos + "-" + i;
@@ -92,10 +93,10 @@ class ReliabilitySoak {
           for (int n = 0; System.currentTimeMillis() < end; n++) {
             try (RawMqttClient c = new RawMqttClient(bridge.mqttPort())) {
               c.connected("car-churn-" + (n % 50));
-              c.send(RawMqttClient.publish("UL/churn", ("churn-" + n).getBytes(StandardCharsets.UTF_8), 1, 1, false));
+              c.send(MqttPackets.publish("UL/churn", ("churn-" + n).getBytes(StandardCharsets.UTF_8), 1, 1, false));
               c.read();
               if (n % 2 == 0) {
-                c.send(RawMqttClient.disconnect());
+                c.send(MqttPackets.disconnect());
               }
               churned.incrementAndGet();
               Thread.sleep(200);
@@ -131,7 +132,7 @@ class ReliabilitySoak {
             return receipts.get().missing() == 0 && receipts.get().unfinished() == 0;
           });
           fleet.stop();
-          Fleet.Tally[] tally = fleet.verify(TestKafka.bootstrapServers(), topic, Duration.ofSeconds(600));
+          LoadDevices.Tally[] tally = fleet.verify(TestKafka.bootstrapServers(), topic, Duration.ofSeconds(600));
           // Heap: the lowest value of each minute approximates the live set after collection.
           int perMinute = 12;
           double firstMin = minHeap(samples.subList(perMinute, Math.min(samples.size(), 2 * perMinute)));
@@ -147,12 +148,12 @@ class ReliabilitySoak {
                   + " of 256m; connections after warm-up " + (long) connectionsAfterWarmUp + ", at end "
                   + (long) connectionsAtEnd + "; " + churned.get() + " churn connections; downlink: "
                   + receipts.get());
-          for (Fleet.Tally t : tally) {
+          for (LoadDevices.Tally t : tally) {
             ReliabilityReport.note(t.toString());
           }
           assertThat(churnFailure.get()).as("churn connection failed").isNull();
           for (int qos = 1; qos <= 3; qos++) {
-            Fleet.Tally t = tally[qos];
+            LoadDevices.Tally t = tally[qos];
             assertThat(t.lost() + t.duplicatesNeverResent() + t.orderViolations() + t.phantoms() + t.wrongRecords())
                 .as(t.toString()).isZero();
           }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.testsupport.DownlinkLoad;
-import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.LoadDevices;
 import io.mqttkafka.bridge.testkit.KafkaTopics;
 import io.mqttkafka.bridge.testkit.LoadDevice;
 import io.mqttkafka.bridge.process.ProcessCluster;
@@ -43,7 +43,7 @@ class RollingRestartFaultIT {
     int rounds = ReliabilityReport.scale();
     int maxMessages = (int) UPLINK_RATE * 300;
     try (ProcessCluster cluster = new ProcessCluster("rolling", yaml, TestKafka.bootstrapServers(), MEMBERS)
-        .heap("192m"); Fleet fleet = new Fleet(cluster.mqttPorts(), Duration.ofMinutes(8))) {
+        .heap("192m"); LoadDevices fleet = new LoadDevices(cluster.mqttPorts(), Duration.ofMinutes(8))) {
       cluster.startAll();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < DEVICES_PER_QOS * 2; i++) {
@@ -81,7 +81,7 @@ class RollingRestartFaultIT {
           return receipts.get().missing() == 0 && receipts.get().unfinished() == 0;
         });
         fleet.stop();
-        Fleet.Tally[] tally = fleet.verify(TestKafka.bootstrapServers(), topic, Duration.ofSeconds(60));
+        LoadDevices.Tally[] tally = fleet.verify(TestKafka.bootstrapServers(), topic, Duration.ofSeconds(60));
         long maxGap = 0;
         int moves = 0;
         for (LoadDevice d : fleet.devices()) {
@@ -93,7 +93,7 @@ class RollingRestartFaultIT {
         String fault = "Rolling restart of " + MEMBERS + " instances (SIGTERM, drain 2 s, restart, ready; "
             + rounds + " round(s))";
         for (int qos = 1; qos <= 2; qos++) {
-          Fleet.Tally t = tally[qos];
+          LoadDevices.Tally t = tally[qos];
           ReliabilityReport.row(fault + ", uplink QoS " + qos + " (" + t.devices() + " devices x " + (int) UPLINK_RATE
                   + "/s)", Long.toString(t.sent()), Long.toString(t.acknowledged()), Long.toString(t.found()),
               t.lost(), t.duplicated() + " (of resent messages: " + t.resent() + ")",
@@ -108,7 +108,7 @@ class RollingRestartFaultIT {
             "statuses " + r.byStatus() + "; " + r.receivedByDevices() + " received by devices");
         ReliabilityReport.note(r.toString());
 
-        for (Fleet.Tally t : tally) {
+        for (LoadDevices.Tally t : tally) {
           assertThat(t.lost()).as("acknowledged but not in Kafka: " + t).isZero();
           assertThat(t.duplicatesNeverResent()).as("duplicates of messages sent once: " + t).isZero();
           assertThat(t.orderViolations()).as("order per client: " + t).isZero();

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testsupport.DownlinkLoad;
-import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.LoadDevices;
 import io.mqttkafka.bridge.testkit.KafkaTopics;
 import io.mqttkafka.bridge.testkit.LoadDevice;
 import io.mqttkafka.bridge.process.ProcessCluster;
@@ -44,7 +44,7 @@ class RouterCrashFaultIT {
           downlink: { filters: ["DL/#"], ackTimeout: 5s }
         """;
     try (ProcessCluster cluster = new ProcessCluster("router", yaml, TestKafka.bootstrapServers(), 2);
-         Fleet fleet = new Fleet(cluster.mqttPorts(), Duration.ofMinutes(5))) {
+         LoadDevices fleet = new LoadDevices(cluster.mqttPorts(), Duration.ofMinutes(5))) {
       cluster.startAll();
       // Devices in every router partition; three of them connected to the instance that is killed.
       List<String> ids = new ArrayList<>();

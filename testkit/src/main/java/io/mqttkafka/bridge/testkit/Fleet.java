@@ -1,235 +1,381 @@
 package io.mqttkafka.bridge.testkit;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
+import java.util.Locale;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 /**
- * A set of {@link LoadDevice}s sharing one list of bridge endpoints, and the record-by-record check of
- * what they had acknowledged against what is in Kafka.
+ * N MQTT 3.1.1 connections opened with plain Netty, for the bench and for tests that need many
+ * devices: one {@link Bootstrap} on a small shared event loop group, a CONNECT encoded once per
+ * connection ({@link MqttPackets}), the 4-byte CONNACK read and checked, a PINGREQ every keep-alive
+ * interval, and after the CONNACK whatever the connection's {@link Session} does (an idle one:
+ * nothing). Connections are opened at the configured rate, with at most {@code maxPending} CONNECTs
+ * awaiting their CONNACK, from the configured source addresses; client ids are
+ * {@code <prefix><index>}. What happens to each attempt goes to an {@link Observer}.
+ *
+ * <p>A full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection, checks every
+ * topic against a regular expression and keeps a map per packet id) cost about 500 us of CPU per
+ * connection, several times what a warm bridge spends, so the load generator, not the bridge, set
+ * the connect rate; as a publisher it took 0.7 of the machine's 2 cores.
  */
-public final class Fleet implements AutoCloseable {
+public final class Fleet {
 
-  private final List<Integer> endpoints;
-  private final long deadlineMillis;
-  private final List<LoadDevice> devices = new ArrayList<>();
+  /** Where and how to connect. */
+  public record Config(String host, int port, String clientIdPrefix, int keepAliveSeconds,
+                       List<String> sourceAddresses, int perAddress, double connectRate, int maxPending) {
+
+    /**
+     * Connections per source address. Linux's connect() looks for a free ephemeral port in one
+     * half of ip_local_port_range (32768-60999: 14,116 ports) before the other; once one source
+     * address holds more connections to the bridge than that half, every further connect() scans
+     * the whole half (__inet_check_established), which cost the bench more CPU than the bridge's
+     * whole CONNECT handling. 10,000 stays well inside the half of the default range.
+     */
+    public static final int DEFAULT_PER_ADDRESS = 10_000;
+
+    public Config withClientIdPrefix(String prefix) {
+      return new Config(host, port, prefix, keepAliveSeconds, sourceAddresses, perAddress, connectRate, maxPending);
+    }
+
+    /** The local address of connection {@code index} of {@code total}; null: the system's choice. */
+    public String sourceFor(int index, int total) {
+      if (!sourceAddresses.isEmpty()) {
+        return sourceAddresses.get((index / perAddress) % sourceAddresses.size());
+      }
+      // 127.0.0.1, then 127.0.0.2 ... as each address's share of ephemeral ports is used up; only
+      // towards a loopback bridge, which those addresses can reach.
+      return total <= perAddress || !loopback() ? null : "127.0.0." + (1 + index / perAddress);
+    }
+
+    private boolean loopback() {
+      return host.equals("localhost") || host.startsWith("127.");
+    }
+  }
 
   /**
-   * @param endpoints the bridge MQTT ports; the test may change the list (CopyOnWrite) as instances come and go
-   * @param maxRun    every device thread ends by then at the latest
+   * What a connection does once its CONNACK accepted it. Every method runs on the connection's
+   * event loop.
    */
-  public Fleet(List<Integer> endpoints, Duration maxRun) {
-    this.endpoints = endpoints instanceof CopyOnWriteArrayList ? endpoints : new CopyOnWriteArrayList<>(endpoints);
-    this.deadlineMillis = System.currentTimeMillis() + maxRun.toMillis();
+  public interface Session {
+
+    /** An idle device: reads and drops what arrives (PINGRESP). */
+    Session IDLE = new Session() {
+    };
+
+    /** The CONNACK accepted the connection. */
+    default void opened(ChannelHandlerContext ctx) {
+    }
+
+    /** Bytes that arrived after the CONNACK; the fleet releases {@code in} afterwards. */
+    default void read(ChannelHandlerContext ctx, ByteBuf in) {
+    }
+
+    /** The connection closed after it was opened. */
+    default void closed() {
+    }
   }
 
-  public List<Integer> endpoints() {
-    return endpoints;
+  /** What became of each connection attempt; called on the event loops (and the opening thread). */
+  public interface Observer {
+
+    Observer NONE = new Observer() {
+    };
+
+    /** {@link #open} begins its first attempt. */
+    default void openBegins() {
+    }
+
+    /** {@link #open} returns: every attempt was settled, or the time ran out. */
+    default void openEnds() {
+    }
+
+    /** An attempt begins. */
+    default void connecting() {
+    }
+
+    /** An attempt got its accepting CONNACK; {@code startNanos} is when its TCP connect began. */
+    default void connected(long startNanos) {
+    }
+
+    /** An attempt failed: TCP, no CONNACK, or a CONNACK that refused it. */
+    default void failed(String reason) {
+    }
+
+    /** An accepted connection was closed by the bridge, not by {@link #close}. */
+    default void closedByPeer() {
+    }
   }
 
-  /** Adds (and starts) a device that connects first to endpoint {@code home}. */
-  public LoadDevice add(String clientId, LoadDevice.Options options, int home) {
-    LoadDevice device = new LoadDevice(clientId, options, endpoints, home, deadlineMillis);
-    devices.add(device);
-    device.start();
-    return device;
+  private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
+      Unpooled.wrappedBuffer(MqttPackets.disconnect()).asReadOnly());
+  private static final ByteBuf PINGREQ = Unpooled.unreleasableBuffer(
+      Unpooled.wrappedBuffer(MqttPackets.pingreq()).asReadOnly());
+  private static final long CONNACK_TIMEOUT_MILLIS = 30_000;
+
+  private final Config config;
+  private final EventLoopGroup group;
+  private final Bootstrap bootstrap;
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final Observer observer;
+  private final Semaphore slots;
+  private final AtomicInteger pending = new AtomicInteger();
+  private final IntFunction<Session> sessions;
+  private volatile boolean closing;
+
+  /**
+   * @param eventLoops the group's threads; one or two keep up with the bridge on loopback
+   * @param sessions   the session of the connection with each index
+   */
+  public Fleet(Config config, int eventLoops, IntFunction<Session> sessions, Observer observer) {
+    this.config = config;
+    this.sessions = sessions;
+    this.observer = observer;
+    this.slots = new Semaphore(Math.max(1, config.maxPending()));
+    this.group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("fleet", true),
+        NioIoHandler.newFactory());
+    // Each connection clones it and adds its own handler.
+    this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
   }
 
-  public List<LoadDevice> devices() {
-    return devices;
-  }
-
-  public List<LoadDevice> devices(Predicate<LoadDevice> filter) {
-    return devices.stream().filter(filter).toList();
-  }
-
-  /** Messages acknowledged so far by all devices (approximate while running). */
-  public long acknowledged() {
-    long n = 0;
-    for (LoadDevice d : devices) {
-      for (int i = 0; i < d.sent(); i++) {
-        n += d.ackedAt(i) > 0 ? 1 : 0;
+  /**
+   * Opens {@code count} connections and returns once each has a CONNACK or failed (or the timeout
+   * passed); {@code onProgress} runs while waiting.
+   */
+  public void open(int count, long timeoutMillis, Runnable onProgress) {
+    Pacer pacer = new Pacer(config.connectRate());
+    InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
+    observer.openBegins();
+    long startNanos = System.nanoTime();
+    pacer.start(startNanos);
+    long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    for (int i = 0; i < count && System.nanoTime() < deadline; ) {
+      if (pacer.due(System.nanoTime()) == 0) {
+        Pacer.pause();
+        onProgress.run();
+        continue;
       }
-    }
-    return n;
-  }
-
-  /** Acknowledgements in [from, to) epoch millis, over all devices. */
-  public long acknowledgedBetween(long from, long to) {
-    long n = 0;
-    for (LoadDevice d : devices) {
-      for (int i = 0; i < d.sent(); i++) {
-        long at = d.ackedAt(i);
-        n += at >= from && at < to ? 1 : 0;
+      // Blocks while maxPending CONNECTs await their CONNACK, rather than polling for a free slot.
+      if (!awaitSlot()) {
+        onProgress.run();
+        continue;
       }
+      byte[] connect = MqttPackets.connect(config.clientIdPrefix() + i, config.keepAliveSeconds());
+      String source = config.sourceFor(i, count);
+      pending.incrementAndGet();
+      observer.connecting();
+      Device device = new Device(connect, System.nanoTime(), sessions.apply(i));
+      Bootstrap b = bootstrap.clone().handler(device);
+      ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
+      f.addListener((ChannelFutureListener) done -> {
+        if (!done.isSuccess()) {
+          device.failed(reason(done.cause()));
+        }
+      });
+      pacer.sent(1);
+      i++;
     }
-    return n;
+    while (pending.get() > 0 && System.nanoTime() < deadline) {
+      Pacer.pause();
+      onProgress.run();
+    }
+    observer.openEnds();
   }
 
-  /** Stops new messages and waits until every device has each message it sent acknowledged. */
-  public boolean settle(Duration timeout) {
-    devices.forEach(LoadDevice::stopSendingNew);
-    long deadline = System.currentTimeMillis() + timeout.toMillis();
-    while (System.currentTimeMillis() < deadline) {
-      if (devices.stream().allMatch(d -> d.qos() <= 0 || d.settled())) {
-        return true;
+  private boolean awaitSlot() {
+    try {
+      return slots.tryAcquire(100, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while connecting", e);
+    }
+  }
+
+  /** Attempts that have neither their CONNACK nor failed yet. */
+  public int pending() {
+    return pending.get();
+  }
+
+  /** Connections accepted and still open. */
+  public int openConnections() {
+    return channels.size();
+  }
+
+  /**
+   * Sends DISCONNECT on every open connection and waits up to the timeout for the bridge to close
+   * them ([MQTT-3.14.4-1]), closing what is left, then stops the threads. The side that closes
+   * first keeps the TIME_WAIT entry: left on the fleet's side, 19,000 of them would slow the next
+   * run's connect() calls, which search the ephemeral ports for a free one.
+   */
+  public void close(long timeoutMillis) {
+    closing = true;
+    try {
+      channels.writeAndFlush(DISCONNECT.duplicate());
+      channels.newCloseFuture().awaitUninterruptibly(timeoutMillis / 2);
+      channels.close().awaitUninterruptibly(timeoutMillis / 2);
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(10_000);
+    }
+  }
+
+  private static String reason(Throwable failure) {
+    String message = failure.getMessage();
+    return failure.getClass().getSimpleName() + (message == null ? ""
+        : ": " + (message.length() > 80 ? message.substring(0, 80) + "..." : message));
+  }
+
+  private static String returnCode(byte code) {
+    try {
+      return MqttConnectReturnCode.valueOf(code).name();
+    } catch (IllegalArgumentException e) {
+      return "0x" + Integer.toHexString(code & 0xFF);
+    }
+  }
+
+  /** One connection: sends its CONNECT, checks the CONNACK, then pings and hands the rest to its session. */
+  private final class Device extends ChannelInboundHandlerAdapter {
+
+    private final byte[] connect;
+    private final Session session;
+    /** When the TCP connect began: CONNACK latency counts from here. */
+    private final long startNanos;
+    private final byte[] connack = new byte[4];
+    private int connackRead;
+    private boolean settled; // CONNACK checked or the connection failed: counted once
+    private boolean opened; // the CONNACK accepted it: the session has it
+    private long connectSentNanos;
+    private ScheduledFuture<?> timer;
+
+    Device(byte[] connect, long startNanos, Session session) {
+      this.connect = connect;
+      this.startNanos = startNanos;
+      this.session = session;
+    }
+
+    /** Counts the attempt as failed, once; on the event loop, or on the opening thread when TCP failed. */
+    void failed(String reason) {
+      if (settled) {
+        return;
       }
-      sleep(100);
-    }
-    return false;
-  }
-
-  /** Ends every device's thread and connection; their ledgers may be read afterwards. */
-  public void stop() {
-    devices.forEach(LoadDevice::stopSendingNew);
-    for (LoadDevice d : devices) {
-      d.close();
-    }
-  }
-
-  @Override
-  public void close() {
-    stop();
-  }
-
-  /** The outcome of comparing the devices' ledgers with the records of one Kafka topic. */
-  public record Tally(int qos, int devices, long sent, long publishes, long acknowledged, long found, long lost,
-                      long duplicated, long duplicatesNeverResent, long orderViolations, long phantoms,
-                      long wrongRecords, long resent) {
-
-    Tally plus(Tally o) {
-      return new Tally(qos == o.qos ? qos : -1, devices + o.devices, sent + o.sent, publishes + o.publishes,
-          acknowledged + o.acknowledged, found + o.found, lost + o.lost, duplicated + o.duplicated,
-          duplicatesNeverResent + o.duplicatesNeverResent, orderViolations + o.orderViolations,
-          phantoms + o.phantoms, wrongRecords + o.wrongRecords, resent + o.resent);
-    }
-
-    static Tally empty(int qos) {
-      return new Tally(qos, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      settled = true;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      observer.failed(reason);
+      pending.decrementAndGet();
+      slots.release();
     }
 
     @Override
-    public String toString() {
-      return "QoS %s: %d devices, %d messages sent (%d PUBLISH packets, %d resent), %d acknowledged, %d found in Kafka,"
-          .formatted(qos < 0 ? "all" : qos, devices, sent, publishes, resent, acknowledged, found)
-          + " %d lost, %d duplicated (%d of never-resent messages), %d order violations, %d phantoms, %d wrong records"
-          .formatted(lost, duplicated, duplicatesNeverResent, orderViolations, phantoms, wrongRecords);
+    public void channelActive(ChannelHandlerContext ctx) {
+      connectSentNanos = System.nanoTime();
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(connect));
+      timer = ctx.executor().schedule(() -> {
+        if (!settled) {
+          failed("no CONNACK in " + CONNACK_TIMEOUT_MILLIS / 1000 + " s");
+          ctx.close();
+        }
+      }, CONNACK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+      ctx.fireChannelActive();
     }
-  }
 
-  /**
-   * Compares each device's ledger with the records in its uplink topic, read record by record
-   * (nothing is kept but counters):
-   * <ul>
-   *   <li>lost: acknowledged (PUBACK/PUBCOMP received) but not in Kafka; must be 0;</li>
-   *   <li>duplicated: records beyond the first of a message; allowed only for messages the device
-   *       had to resend ({@code duplicatesNeverResent} must be 0);</li>
-   *   <li>order: the first records of the messages, in Kafka order, must follow the sequence;</li>
-   *   <li>phantoms: records of messages never sent; wrong records: wrong key, partition or headers.</li>
-   * </ul>
-   * Returns one tally per QoS (index 0..2) and the total (index 3).
-   */
-  public Tally[] verify(String bootstrap, String topic, Duration timeout) {
-    Map<String, Check> checks = new HashMap<>();
-    for (LoadDevice device : devices) {
-      if (device.qos() >= 0) {
-        checks.put(device.clientId(), new Check(device));
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf in = (ByteBuf) msg;
+      try {
+        if (connackRead < connack.length) {
+          int n = Math.min(in.readableBytes(), connack.length - connackRead);
+          in.readBytes(connack, connackRead, n);
+          connackRead += n;
+          if (connackRead == connack.length) {
+            connackRead(ctx);
+          }
+        }
+        if (opened && in.isReadable()) {
+          session.read(ctx, in);
+        }
+      } finally {
+        ReferenceCountUtil.release(in);
       }
     }
-    KafkaTopics.forEach(bootstrap, topic, timeout, r -> {
-      Check check = checks.get(r.key());
-      if (check != null) {
-        check.accept(r);
-      }
-    });
-    Tally[] tallies = {Tally.empty(0), Tally.empty(1), Tally.empty(2), Tally.empty(-1)};
-    for (Check check : checks.values()) {
-      Tally t = check.tally();
-      tallies[t.qos()] = tallies[t.qos()].plus(t);
-      tallies[3] = tallies[3].plus(t);
-    }
-    return tallies;
-  }
 
-  /** The running comparison of one device's ledger with its records. */
-  private static final class Check {
-    private final LoadDevice device;
-    private final int sent;
-    private final int[] copies;
-    private long phantoms;
-    private long wrong;
-    private long orderViolations;
-    private int lastFirst = -1;
-    private int partition = -1;
-
-    Check(LoadDevice device) {
-      this.device = device;
-      this.sent = device.sent();
-      this.copies = new int[sent];
-    }
-
-    void accept(ConsumerRecord<String, byte[]> r) {
-      int seq = device.seqOf(r.value());
-      if (seq < 0 || seq >= sent) {
-        phantoms++;
+    private void connackRead(ChannelHandlerContext ctx) {
+      if (settled) {
         return;
       }
-      if (partition < 0) {
-        partition = r.partition();
+      // [MQTT-3.2]: CONNACK is 0x20, remaining length 2, acknowledge flags, return code.
+      if (connack[0] != 0x20 || connack[1] != 2) {
+        failed(String.format(Locale.ROOT, "not a CONNACK: 0x%02X 0x%02X", connack[0], connack[1]));
+        ctx.close();
+        return;
       }
-      if (r.partition() != partition || !device.topic().equals(header(r, "mqtt.topic"))
-          || !Integer.toString(device.qos()).equals(header(r, "mqtt.qos"))
-          || !device.clientId().equals(header(r, "mqtt.client.id"))) {
-        wrong++;
+      if (connack[3] != 0) {
+        failed("CONNACK " + returnCode(connack[3]));
+        ctx.close();
+        return;
       }
-      if (copies[seq]++ == 0) {
-        if (seq < lastFirst) {
-          orderViolations++;
+      settled = true;
+      timer.cancel(false);
+      observer.connected(startNanos);
+      pending.decrementAndGet();
+      slots.release();
+      channels.add(ctx.channel());
+      ctx.channel().closeFuture().addListener(f -> {
+        if (!closing) {
+          observer.closedByPeer();
         }
-        lastFirst = Math.max(lastFirst, seq);
+      });
+      int keepAlive = config.keepAliveSeconds();
+      if (keepAlive > 0) {
+        // [MQTT-3.1.2-23]: a packet at least every keep-alive seconds; the CONNECT counted as the first.
+        long first = TimeUnit.SECONDS.toNanos(keepAlive) - (System.nanoTime() - connectSentNanos);
+        timer = ctx.executor().scheduleAtFixedRate(() -> ctx.writeAndFlush(PINGREQ.duplicate()),
+            Math.max(0, first), TimeUnit.SECONDS.toNanos(keepAlive), TimeUnit.NANOSECONDS);
       }
+      opened = true;
+      session.opened(ctx);
     }
 
-    Tally tally() {
-      long acknowledged = 0;
-      long found = 0;
-      long lost = 0;
-      long duplicated = 0;
-      long duplicatesNeverResent = 0;
-      long publishes = 0;
-      long resent = 0;
-      for (int seq = 0; seq < sent; seq++) {
-        boolean acked = device.ackedAt(seq) > 0;
-        acknowledged += acked ? 1 : 0;
-        found += copies[seq] > 0 ? 1 : 0;
-        lost += acked && copies[seq] == 0 ? 1 : 0;
-        duplicated += Math.max(0, copies[seq] - 1);
-        duplicatesNeverResent += copies[seq] > 1 && device.attempts(seq) == 1 ? copies[seq] - 1 : 0;
-        publishes += device.attempts(seq);
-        resent += device.attempts(seq) > 1 ? 1 : 0;
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (timer != null) {
+        timer.cancel(false);
       }
-      return new Tally(device.qos(), 1, sent, publishes, acknowledged, found, lost, duplicated,
-          duplicatesNeverResent, orderViolations, phantoms, wrong, resent);
+      failed("closed before CONNACK");
+      if (opened) {
+        session.closed();
+      }
+      ctx.fireChannelInactive();
     }
-  }
 
-  private static String header(ConsumerRecord<String, byte[]> r, String name) {
-    Header h = r.headers().lastHeader(name);
-    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      failed(reason(cause));
+      ctx.close();
     }
   }
 }

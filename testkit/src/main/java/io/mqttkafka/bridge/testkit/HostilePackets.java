@@ -1,6 +1,11 @@
 package io.mqttkafka.bridge.testkit;
 
-import java.io.ByteArrayOutputStream;
+import static io.mqttkafka.bridge.testkit.MqttPackets.concat;
+import static io.mqttkafka.bridge.testkit.MqttPackets.packet;
+import static io.mqttkafka.bridge.testkit.MqttPackets.pingreq;
+import static io.mqttkafka.bridge.testkit.MqttPackets.utf8;
+
+import io.mqttkafka.bridge.testkit.MqttPackets.Writer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +22,8 @@ import java.util.function.Function;
 public final class HostilePackets {
 
   /** Protocol levels. */
-  public static final int V311 = 4;
-  public static final int V5 = 5;
+  public static final int V311 = MqttPackets.V311;
+  public static final int V5 = MqttPackets.V5;
 
   /**
    * One connection's bytes.
@@ -29,7 +34,7 @@ public final class HostilePackets {
    */
   public record Sequence(String name, List<byte[]> packets, int mutated) {
     public byte[] bytes() {
-      Bytes b = new Bytes();
+      Writer b = new Writer();
       packets.forEach(b::raw);
       return b.toByteArray();
     }
@@ -104,7 +109,7 @@ public final class HostilePackets {
     if (c.will) {
       flags |= 0x04 | (c.willQos << 3) | (c.willRetain ? 0x20 : 0);
     }
-    Bytes b = new Bytes().str(c.protocolName).u8(c.protocolLevel).u8(flags).u16(c.keepAlive);
+    Writer b = new Writer().str(c.protocolName).u8(c.protocolLevel).u8(flags).u16(c.keepAlive);
     if (level == V5) {
       b.raw(c.properties);
     }
@@ -130,7 +135,7 @@ public final class HostilePackets {
   }
 
   byte[] publish(int firstByte, byte[] topic, boolean withId, int packetId, byte[] properties, byte[] payload) {
-    Bytes b = new Bytes().bin(topic);
+    Writer b = new Writer().bin(topic);
     if (withId) {
       b.u16(packetId);
     }
@@ -141,7 +146,7 @@ public final class HostilePackets {
   }
 
   byte[] pubrel(int packetId) {
-    Bytes b = new Bytes().u16(packetId);
+    Writer b = new Writer().u16(packetId);
     if (level == V5 && random.nextBoolean()) {
       b.u8(0).raw(props(this::userProperty));
     }
@@ -153,7 +158,7 @@ public final class HostilePackets {
   }
 
   byte[] subscribe(int packetId, byte[] properties, byte[] filter, int options) {
-    Bytes b = new Bytes().u16(packetId);
+    Writer b = new Writer().u16(packetId);
     if (level == V5) {
       b.raw(properties);
     }
@@ -161,23 +166,19 @@ public final class HostilePackets {
   }
 
   byte[] unsubscribe(int packetId, String filter) {
-    Bytes b = new Bytes().u16(packetId);
+    Writer b = new Writer().u16(packetId);
     if (level == V5) {
       b.raw(props(this::userProperty));
     }
     return packet(0xA2, b.str(filter).toByteArray());
   }
 
-  static byte[] pingreq() {
-    return new byte[] {(byte) 0xC0, 0};
-  }
-
   byte[] disconnect() {
     if (level == V5 && random.nextBoolean()) {
-      return packet(0xE0, new Bytes().u8(random.nextBoolean() ? 0x00 : 0x04).raw(props(this::userProperty))
+      return packet(0xE0, new Writer().u8(random.nextBoolean() ? 0x00 : 0x04).raw(props(this::userProperty))
           .toByteArray());
     }
-    return new byte[] {(byte) 0xE0, 0};
+    return MqttPackets.disconnect();
   }
 
   private String topic() {
@@ -201,11 +202,11 @@ public final class HostilePackets {
   // ---------------------------------------------------------------- MQTT 5 properties
 
   /** A property list (empty on MQTT 3.1.1): 0-3 random properties from {@code one}. */
-  private byte[] props(Function<Bytes, Bytes> one) {
+  private byte[] props(Function<Writer, Writer> one) {
     if (level != V5) {
       return new byte[0];
     }
-    Bytes body = new Bytes();
+    Writer body = new Writer();
     int count = random.nextInt(4);
     for (int i = 0; i < count; i++) {
       one.apply(body);
@@ -214,10 +215,10 @@ public final class HostilePackets {
   }
 
   static byte[] propertyList(byte[] body) {
-    return new Bytes().varint(body.length).raw(body).toByteArray();
+    return new Writer().varint(body.length).raw(body).toByteArray();
   }
 
-  private Bytes connectProperty(Bytes b) {
+  private Writer connectProperty(Writer b) {
     return switch (random.nextInt(6)) {
       case 0 -> b.u8(0x11).u32(random.nextInt(3600)); // session expiry interval
       case 1 -> b.u8(0x21).u16(1 + random.nextInt(100)); // receive maximum
@@ -228,7 +229,7 @@ public final class HostilePackets {
     };
   }
 
-  private Bytes willProperty(Bytes b) {
+  private Writer willProperty(Writer b) {
     return switch (random.nextInt(4)) {
       case 0 -> b.u8(0x18).u32(random.nextInt(10)); // will delay interval
       case 1 -> b.u8(0x01).u8(0); // payload format indicator
@@ -237,7 +238,7 @@ public final class HostilePackets {
     };
   }
 
-  private Bytes publishProperty(Bytes b) {
+  private Writer publishProperty(Writer b) {
     return switch (random.nextInt(6)) {
       case 0 -> b.u8(0x01).u8(0); // payload format indicator: unspecified bytes
       case 1 -> b.u8(0x02).u32(random.nextInt(1000)); // message expiry interval
@@ -248,7 +249,7 @@ public final class HostilePackets {
     };
   }
 
-  private Bytes userProperty(Bytes b) {
+  private Writer userProperty(Writer b) {
     return b.u8(0x26).str("k" + random.nextInt(5)).str("v" + random.nextInt(100));
   }
 
@@ -353,21 +354,21 @@ public final class HostilePackets {
         connect(new ConnectSpec()), pingreq()))));
     if (level == V5) {
       c.add(new HostileCase("connect.v5.duplicateProperty", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(0x21).u16(10).u8(0x21).u16(20).toByteArray()))));
+          propertyList(new Writer().u8(0x21).u16(10).u8(0x21).u16(20).toByteArray()))));
       c.add(new HostileCase("connect.v5.receiveMaximum0", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(0x21).u16(0).toByteArray()))));
+          propertyList(new Writer().u8(0x21).u16(0).toByteArray()))));
       c.add(new HostileCase("connect.v5.maximumPacketSize0", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(0x27).u32(0).toByteArray()))));
+          propertyList(new Writer().u8(0x27).u32(0).toByteArray()))));
       c.add(new HostileCase("connect.v5.propertyNotAllowed", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(pick(0x23, 0x13, 0x24, 0x0B)).u16(1).toByteArray()))));
+          propertyList(new Writer().u8(pick(0x23, 0x13, 0x24, 0x0B)).u16(1).toByteArray()))));
       c.add(new HostileCase("connect.v5.unknownProperty", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(0x7F).u8(1).toByteArray()))));
+          propertyList(new Writer().u8(0x7F).u8(1).toByteArray()))));
       c.add(new HostileCase("connect.v5.propertyLengthBeyondPacket", () -> badConnect(s -> s.properties =
-          new Bytes().varint(200).u8(0x21).u16(5).toByteArray())));
+          new Writer().varint(200).u8(0x21).u16(5).toByteArray())));
       c.add(new HostileCase("connect.v5.authenticationMethod", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(0x15).str("SCRAM-SHA-256").toByteArray()))));
+          propertyList(new Writer().u8(0x15).str("SCRAM-SHA-256").toByteArray()))));
       c.add(new HostileCase("connect.v5.userPropertyInvalidUtf8", () -> badConnect(s -> s.properties =
-          propertyList(new Bytes().u8(0x26).bin(badUtf8()).str("v").toByteArray()))));
+          propertyList(new Writer().u8(0x26).bin(badUtf8()).str("v").toByteArray()))));
     }
     // Before CONNECT
     c.add(new HostileCase("beforeConnect.publish", () -> List.of(publish(1, TOPIC_PREFIX + "early", 1, props(this::publishProperty)))));
@@ -383,7 +384,7 @@ public final class HostilePackets {
     c.add(new HostileCase("publish.topic.surrogate", () -> afterConnect(publish(0x32,
         concat(utf8(TOPIC_PREFIX), new byte[] {(byte) 0xED, (byte) 0xB0, (byte) 0x80}), true, packetId(), props(this::publishProperty), new byte[] {1}))));
     c.add(new HostileCase("publish.topic.empty", () -> afterConnect(publish(0x32, new byte[0], true, packetId(), props(this::publishProperty), new byte[] {1}))));
-    c.add(new HostileCase("publish.topic.lengthBeyondPacket", () -> afterConnect(packet(0x30, new Bytes().u16(65_535).raw(utf8("UL/fz/x")).toByteArray()))));
+    c.add(new HostileCase("publish.topic.lengthBeyondPacket", () -> afterConnect(packet(0x30, new Writer().u16(65_535).raw(utf8("UL/fz/x")).toByteArray()))));
     c.add(new HostileCase("publish.packetId0", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "id0"), true, 0, props(this::publishProperty), new byte[] {1}))));
     c.add(new HostileCase("publish.qos0WithDup", () -> afterConnect(publish(0x38, utf8(TOPIC_PREFIX + "dup"), false, 0, props(this::publishProperty), new byte[] {1}))));
     c.add(new HostileCase("publish.overMaxMessageSize", () -> afterConnect(
@@ -395,21 +396,21 @@ public final class HostilePackets {
     c.add(new HostileCase("publish.unmappedTopic", () -> afterConnect(publish(1, "XX/unmapped", packetId(), props(this::publishProperty)))));
     if (level == V5) {
       c.add(new HostileCase("publish.v5.topicAlias0", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          propertyList(new Bytes().u8(0x23).u16(0).toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(0x23).u16(0).toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.topicAliasBeyondMaximum", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          propertyList(new Bytes().u8(0x23).u16(1 + random.nextInt(65_535)).toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(0x23).u16(1 + random.nextInt(65_535)).toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.aliasOnly", () -> afterConnect(publish(0x30, new byte[0], false, 0,
-          propertyList(new Bytes().u8(0x23).u16(1).toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(0x23).u16(1).toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.duplicateProperty", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          propertyList(new Bytes().u8(0x01).u8(0).u8(0x01).u8(1).toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(0x01).u8(0).u8(0x01).u8(1).toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.propertyNotAllowed", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          propertyList(new Bytes().u8(pick(0x11, 0x21, 0x13)).u16(7).toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(pick(0x11, 0x21, 0x13)).u16(7).toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.subscriptionIdentifier", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          propertyList(new Bytes().u8(0x0B).varint(5).toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(0x0B).varint(5).toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.responseTopicWildcard", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          propertyList(new Bytes().u8(0x08).str("UL/#").toByteArray()), new byte[] {1}))));
+          propertyList(new Writer().u8(0x08).str("UL/#").toByteArray()), new byte[] {1}))));
       c.add(new HostileCase("publish.v5.propertyLengthBeyondPacket", () -> afterConnect(publish(0x32, utf8(TOPIC_PREFIX + "a"), true, packetId(),
-          new Bytes().varint(100).u8(0x01).u8(0).toByteArray(), new byte[0]))));
+          new Writer().varint(100).u8(0x01).u8(0).toByteArray(), new byte[0]))));
       c.add(new HostileCase("publish.v5.receiveMaximumExceeded", () -> {
         List<byte[]> packets = new ArrayList<>();
         packets.add(connect(new ConnectSpec()));
@@ -421,7 +422,7 @@ public final class HostilePackets {
     }
     // SUBSCRIBE, UNSUBSCRIBE
     c.add(new HostileCase("subscribe.noFilters", () -> {
-      Bytes b = new Bytes().u16(packetId());
+      Writer b = new Writer().u16(packetId());
       if (level == V5) {
         b.u8(0);
       }
@@ -439,7 +440,7 @@ public final class HostilePackets {
       return afterConnect(p);
     }));
     c.add(new HostileCase("unsubscribe.noTopics", () -> {
-      Bytes b = new Bytes().u16(packetId());
+      Writer b = new Writer().u16(packetId());
       if (level == V5) {
         b.u8(0);
       }
@@ -447,9 +448,9 @@ public final class HostilePackets {
     }));
     if (level == V5) {
       c.add(new HostileCase("subscribe.v5.subscriptionIdentifier", () -> afterConnect(subscribe(packetId(),
-          propertyList(new Bytes().u8(0x0B).varint(1 + random.nextInt(1000)).toByteArray()), utf8("DL/#"), 1))));
+          propertyList(new Writer().u8(0x0B).varint(1 + random.nextInt(1000)).toByteArray()), utf8("DL/#"), 1))));
       c.add(new HostileCase("subscribe.v5.subscriptionIdentifier0", () -> afterConnect(subscribe(packetId(),
-          propertyList(new Bytes().u8(0x0B).varint(0).toByteArray()), utf8("DL/#"), 1))));
+          propertyList(new Writer().u8(0x0B).varint(0).toByteArray()), utf8("DL/#"), 1))));
       c.add(new HostileCase("subscribe.v5.sharedSubscription", () -> afterConnect(subscribe(packetId(),
           propertyList(new byte[0]), utf8("$share/g/DL/#"), 1))));
       c.add(new HostileCase("subscribe.v5.retainHandling3", () -> afterConnect(subscribe(packetId(),
@@ -462,35 +463,35 @@ public final class HostilePackets {
       p[0] = 0x60;
       return afterConnect(p);
     }));
-    c.add(new HostileCase("puback.unknownPacketId", () -> afterConnect(packet(0x40, new Bytes().u16(packetId()).toByteArray()))));
-    c.add(new HostileCase("pubrec.unknownPacketId", () -> afterConnect(packet(0x50, new Bytes().u16(packetId()).toByteArray()))));
-    c.add(new HostileCase("pubcomp.unknownPacketId", () -> afterConnect(packet(0x70, new Bytes().u16(packetId()).toByteArray()))));
+    c.add(new HostileCase("puback.unknownPacketId", () -> afterConnect(packet(0x40, new Writer().u16(packetId()).toByteArray()))));
+    c.add(new HostileCase("pubrec.unknownPacketId", () -> afterConnect(packet(0x50, new Writer().u16(packetId()).toByteArray()))));
+    c.add(new HostileCase("pubcomp.unknownPacketId", () -> afterConnect(packet(0x70, new Writer().u16(packetId()).toByteArray()))));
     c.add(new HostileCase("serverOnlyPacket", () -> afterConnect(serverOnlyPacket())));
     c.add(new HostileCase("reservedPacketType", () -> afterConnect(packet(level == V5 ? 0x00 : pick(0x00, 0xF0), new byte[0]))));
     c.add(new HostileCase("pingreq.withBody", () -> afterConnect(packet(0xC0, new byte[] {1}))));
     c.add(new HostileCase("disconnect.withBody", () -> afterConnect(level == V5
-        ? packet(0xE0, new Bytes().u8(0).varint(50).toByteArray()) : packet(0xE0, new byte[] {0, 0}))));
+        ? packet(0xE0, new Writer().u8(0).varint(50).toByteArray()) : packet(0xE0, new byte[] {0, 0}))));
     if (level == V5) {
       c.add(new HostileCase("pubrel.v5.unknownReasonCode", () -> afterConnect(packet(0x62,
-          new Bytes().u16(packetId()).u8(pick(0x05, 0x80, 0xFF)).u8(0).toByteArray()))));
+          new Writer().u16(packetId()).u8(pick(0x05, 0x80, 0xFF)).u8(0).toByteArray()))));
       c.add(new HostileCase("puback.v5.unknownReasonCode", () -> afterConnect(packet(0x40,
-          new Bytes().u16(packetId()).u8(pick(0x05, 0x81, 0xFF)).u8(0).toByteArray()))));
+          new Writer().u16(packetId()).u8(pick(0x05, 0x81, 0xFF)).u8(0).toByteArray()))));
       c.add(new HostileCase("disconnect.v5.unknownReasonCode", () -> afterConnect(packet(0xE0,
-          new Bytes().u8(pick(0x03, 0x7F, 0xFF)).u8(0).toByteArray()))));
+          new Writer().u8(pick(0x03, 0x7F, 0xFF)).u8(0).toByteArray()))));
       c.add(new HostileCase("disconnect.v5.sessionExpiryAfterZero", () -> afterConnect(packet(0xE0,
-          new Bytes().u8(0).raw(propertyList(new Bytes().u8(0x11).u32(60).toByteArray())).toByteArray()))));
+          new Writer().u8(0).raw(propertyList(new Writer().u8(0x11).u32(60).toByteArray())).toByteArray()))));
       c.add(new HostileCase("auth.v5.afterConnect", () -> afterConnect(packet(0xF0,
-          new Bytes().u8(0x18).raw(propertyList(new Bytes().u8(0x15).str("SCRAM-SHA-256").toByteArray())).toByteArray()))));
-      c.add(new HostileCase("auth.v5.unknownReasonCode", () -> afterConnect(packet(0xF0, new Bytes().u8(0x42).u8(0).toByteArray()))));
+          new Writer().u8(0x18).raw(propertyList(new Writer().u8(0x15).str("SCRAM-SHA-256").toByteArray())).toByteArray()))));
+      c.add(new HostileCase("auth.v5.unknownReasonCode", () -> afterConnect(packet(0xF0, new Writer().u8(0x42).u8(0).toByteArray()))));
       c.add(new HostileCase("beforeConnect.auth", () -> List.of(packet(0xF0,
-          new Bytes().u8(0x18).raw(propertyList(new Bytes().u8(0x15).str("SCRAM-SHA-256").toByteArray())).toByteArray()))));
+          new Writer().u8(0x18).raw(propertyList(new Writer().u8(0x15).str("SCRAM-SHA-256").toByteArray())).toByteArray()))));
     }
     // Remaining length
     c.add(new HostileCase("remainingLength.fiveBytes", () -> afterConnect(new byte[] {0x30, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x7F})));
     c.add(new HostileCase("remainingLength.max268435455", () -> afterConnect(concat(new byte[] {0x30, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x7F},
-        new Bytes().str(TOPIC_PREFIX + "huge").raw(randomBytes(64)).toByteArray()))));
+        new Writer().str(TOPIC_PREFIX + "huge").raw(randomBytes(64)).toByteArray()))));
     c.add(new HostileCase("remainingLength.max268435455BeforeConnect", () -> List.of(concat(new byte[] {0x10, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x7F},
-        new Bytes().str("MQTT").u8(level).u8(2).u16(30).toByteArray()))));
+        new Writer().str("MQTT").u8(level).u8(2).u16(30).toByteArray()))));
     c.add(new HostileCase("remainingLength.overlongEncoding", () -> afterConnect(new byte[] {(byte) 0xC0, (byte) 0x80, (byte) 0x80, 0x00})));
     c.add(new HostileCase("remainingLength.tooShortForHeader", () -> afterConnect(withRemainingLength(
         publish(0x32, utf8(TOPIC_PREFIX + "x"), true, packetId(), props(this::publishProperty), new byte[0]), 3))));
@@ -576,8 +577,8 @@ public final class HostilePackets {
   private byte[] serverOnlyPacket() {
     return switch (random.nextInt(4)) {
       case 0 -> new byte[] {0x20, 2, 0, 0}; // CONNACK
-      case 1 -> packet(0x90, new Bytes().u16(1).raw(level == V5 ? new byte[] {0} : new byte[0]).u8(0).toByteArray()); // SUBACK
-      case 2 -> packet(0xB0, new Bytes().u16(1).raw(level == V5 ? new byte[] {0, 0} : new byte[0]).toByteArray()); // UNSUBACK
+      case 1 -> packet(0x90, new Writer().u16(1).raw(level == V5 ? new byte[] {0} : new byte[0]).u8(0).toByteArray()); // SUBACK
+      case 2 -> packet(0xB0, new Writer().u16(1).raw(level == V5 ? new byte[] {0, 0} : new byte[0]).toByteArray()); // UNSUBACK
       default -> new byte[] {(byte) 0xD0, 0}; // PINGRESP
     };
   }
@@ -609,23 +610,6 @@ public final class HostilePackets {
     return b;
   }
 
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  static byte[] concat(byte[]... parts) {
-    Bytes b = new Bytes();
-    for (byte[] p : parts) {
-      b.raw(p);
-    }
-    return b.toByteArray();
-  }
-
-  /** A whole packet: first byte, remaining length, body. */
-  public static byte[] packet(int firstByte, byte[] body) {
-    return new Bytes().u8(firstByte).varint(body.length).raw(body).toByteArray();
-  }
-
   /** Offset of the variable header: after the first byte and the remaining length. */
   static int variableHeaderStart(byte[] p) {
     int i = 1;
@@ -654,53 +638,6 @@ public final class HostilePackets {
       return p;
     }
     int start = Math.min(variableHeaderStart(p), p.length);
-    return concat(new Bytes().u8(p[0] & 0xFF).varint(length).toByteArray(), java.util.Arrays.copyOfRange(p, start, p.length));
-  }
-
-  /** A small big-endian byte writer in MQTT's encodings. */
-  static final class Bytes {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-    Bytes u8(int v) {
-      out.write(v);
-      return this;
-    }
-
-    Bytes u16(int v) {
-      out.write(v >> 8);
-      out.write(v);
-      return this;
-    }
-
-    Bytes u32(int v) {
-      return u16(v >>> 16).u16(v & 0xFFFF);
-    }
-
-    Bytes varint(int v) {
-      do {
-        int digit = v % 128;
-        v /= 128;
-        out.write(v > 0 ? digit | 0x80 : digit);
-      } while (v > 0);
-      return this;
-    }
-
-    Bytes str(String s) {
-      return bin(utf8(s));
-    }
-
-    /** A length-prefixed byte string (also a UTF-8 string given as bytes, valid or not). */
-    Bytes bin(byte[] b) {
-      return u16(b.length).raw(b);
-    }
-
-    Bytes raw(byte[] b) {
-      out.writeBytes(b);
-      return this;
-    }
-
-    byte[] toByteArray() {
-      return out.toByteArray();
-    }
+    return concat(new Writer().u8(p[0] & 0xFF).varint(length).toByteArray(), java.util.Arrays.copyOfRange(p, start, p.length));
   }
 }

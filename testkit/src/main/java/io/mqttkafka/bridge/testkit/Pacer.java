@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.bench;
+package io.mqttkafka.bridge.testkit;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -7,7 +7,7 @@ import java.util.concurrent.locks.LockSupport;
  * are due now; a sender that fell behind catches up by at most {@link #MAX_BURST_SECONDS} worth, so
  * a stall does not turn into an unbounded burst.
  */
-final class Pacer {
+public final class Pacer {
 
   private static final double MAX_BURST_SECONDS = 0.005;
   private static final long PARK_NANOS = 50_000;
@@ -18,22 +18,22 @@ final class Pacer {
   private long granted;
 
   /** @param ratePerSecond sends per second; 0 or less: as fast as possible */
-  Pacer(double ratePerSecond) {
+  public Pacer(double ratePerSecond) {
     this.perNano = ratePerSecond / 1e9;
     this.maxBurst = ratePerSecond <= 0 ? Long.MAX_VALUE : Math.max(1, (long) (ratePerSecond * MAX_BURST_SECONDS));
   }
 
-  void start(long nowNanos) {
+  public void start(long nowNanos) {
     startNanos = nowNanos;
     granted = 0;
   }
 
-  boolean unlimited() {
+  public boolean unlimited() {
     return perNano <= 0;
   }
 
   /** Sends allowed now (Long.MAX_VALUE when unlimited); the caller reports what it sent with {@link #sent}. */
-  long due(long nowNanos) {
+  public long due(long nowNanos) {
     if (perNano <= 0) {
       return Long.MAX_VALUE;
     }
@@ -46,12 +46,12 @@ final class Pacer {
     return Math.max(0, behind);
   }
 
-  void sent(long n) {
+  public void sent(long n) {
     granted += n;
   }
 
   /** Waits a little: nothing is due or nothing can be sent. */
-  static void pause() {
+  public static void pause() {
     LockSupport.parkNanos(PARK_NANOS);
   }
 }

@@ -1,4 +1,4 @@
-package io.mqttkafka.bridge.bench;
+package io.mqttkafka.bridge.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
