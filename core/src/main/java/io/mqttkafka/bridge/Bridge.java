@@ -251,7 +251,8 @@ public final class Bridge {
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
         instanceId, membership == null ? null : membership.localId()),
         new RouterVerticle.Topics(topics.subscriptions(), topics.downlink()),
-        new RouterVerticle.Writers(sender, receipts, presence, metrics), admin);
+        new RouterVerticle.Writers(sender, receipts, presence, metrics),
+        new RouterVerticle.Local(instanceId, sessions), admin);
     routerDeployment = await(vertx.deployVerticle(router));
     if (membership != null) {
       membership.onMemberLeft(router::memberLeft);

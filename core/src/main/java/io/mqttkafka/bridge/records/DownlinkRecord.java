@@ -37,12 +37,24 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
    * @param key the record's key (the client id), or null
    */
   public static DownlinkRecord parse(String key, Headers headers, int partition, long offset, long timestamp) {
-    String topic = header(headers, HeaderNames.TOPIC);
-    String qos = header(headers, HeaderNames.QOS);
-    String ttl = header(headers, HeaderNames.TTL_MS);
-    String correlationId = header(headers, HeaderNames.CORRELATION_ID);
-    String originPartition = header(headers, HeaderNames.ORIGINAL_PARTITION);
-    String originOffset = header(headers, HeaderNames.ORIGINAL_OFFSET);
+    String topic = null;
+    String qos = null;
+    String ttl = null;
+    String correlationId = null;
+    String originPartition = null;
+    String originOffset = null;
+    // One pass over the headers (a record carries a handful); the last of a name wins, as lastHeader.
+    for (Header header : headers) {
+      switch (header.key()) {
+        case HeaderNames.TOPIC -> topic = text(header);
+        case HeaderNames.QOS -> qos = text(header);
+        case HeaderNames.TTL_MS -> ttl = text(header);
+        case HeaderNames.CORRELATION_ID -> correlationId = text(header);
+        case HeaderNames.ORIGINAL_PARTITION -> originPartition = text(header);
+        case HeaderNames.ORIGINAL_OFFSET -> originOffset = text(header);
+        default -> { }
+      }
+    }
     int fromPartition = partition;
     long fromOffset = offset;
     if (originPartition != null && originOffset != null && isNumber(originPartition, 9) && isNumber(originOffset, 18)) {
@@ -127,8 +139,7 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
     return true;
   }
 
-  private static String header(Headers headers, String name) {
-    Header header = headers.lastHeader(name);
-    return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  private static String text(Header header) {
+    return header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
   }
 }

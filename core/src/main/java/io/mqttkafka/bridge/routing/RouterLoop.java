@@ -78,7 +78,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   private int downlinkPartitions;
 
   RouterLoop(Consumer<String, byte[]> consumer, Consumer<?, ?> offsetReader, Vertx vertx, RouterVerticle.Topics topics,
-             RouterVerticle.Writers writers, int maxPollRecords) {
+             RouterVerticle.Writers writers, RouterVerticle.Local local, int maxPollRecords) {
     this.consumer = consumer;
     this.offsetReader = offsetReader;
     this.topics = topics;
@@ -87,7 +87,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
     this.context = Contexts.newEventLoopContext(vertx);
     InstanceProtocol.register(vertx.eventBus());
     this.rebalance = new RouterRebalanceListener(consumer, topics.subscriptions(), topics.downlink(), owned, this);
-    this.router = new RecordRouter(new RouterOutput(vertx, writers, settlements, () -> running),
+    this.router = new RecordRouter(new RouterOutput(vertx, writers, local, settlements, () -> running),
         this::downlinkPartitions);
   }
 

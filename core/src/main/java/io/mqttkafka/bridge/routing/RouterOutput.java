@@ -3,6 +3,9 @@ package io.mqttkafka.bridge.routing;
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
+import io.mqttkafka.bridge.downlink.DeliveryTarget;
+import io.mqttkafka.bridge.downlink.FirstReceiptNotWritten;
 import io.mqttkafka.bridge.kafka.BufferSerializer;
 import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
@@ -50,8 +53,11 @@ final class RouterOutput {
   private final BridgeMetrics metrics;
   private final SettleQueue settlements;
   private final BooleanSupplier running;
+  private final RouterVerticle.Local local;
 
-  RouterOutput(Vertx vertx, RouterVerticle.Writers writers, SettleQueue settlements, BooleanSupplier running) {
+  RouterOutput(Vertx vertx, RouterVerticle.Writers writers, RouterVerticle.Local local, SettleQueue settlements,
+               BooleanSupplier running) {
+    this.local = local;
     this.vertx = vertx;
     this.receipts = writers.receipts();
     this.presence = writers.presence();
@@ -69,12 +75,16 @@ final class RouterOutput {
   }
 
   /**
-   * Forwards the message to the instance that holds its device. It settles once that instance has the
+   * Forwards the message to the instance that holds its device: over the event bus, or straight to
+   * the connection when that is this instance (no request, reply, timer or context hop of the
+   * protocol: the router cannot outlive its own instance). It settles once that instance has the
    * first receipt in Kafka, or once the router has written the receipt the instance could not.
    */
   void forward(DownlinkPartition partition, String instanceId, DownlinkMessage message) {
     partition.ledger.routed(message.offset(), Routed.FORWARDED);
-    forwarder.deliver(instanceId, message).onSuccess(result -> {
+    Future<Result> delivered = instanceId.equals(local.instanceId()) ? deliverHere(message)
+        : forwarder.deliver(instanceId, message);
+    delivered.onSuccess(result -> {
       switch (result.kind()) {
         case RECEIPT_WRITTEN -> settlements.settled(partition, message.offset());
         case RECEIPT_NOT_WRITTEN -> untilWritten(() -> receipts.write(result.outcome().status(),
@@ -108,6 +118,23 @@ final class RouterOutput {
         headers);
     untilWritten(() -> sender.sendControl(copy).onSuccess(ok -> metrics.routerRerouted()).mapEmpty(), partition,
         record.offset());
+  }
+
+  /** The message to a connection of this instance: the same outcomes as over the protocol. */
+  private Future<Result> deliverHere(DownlinkMessage message) {
+    DeliveryTarget target = local.connections().get(message.clientId());
+    if (target == null || !target.connectionId().equals(message.connectionId())) {
+      return Future.succeededFuture(new Result(Result.Kind.GONE, null, "the connection is gone"));
+    }
+    return target.deliver(message).transform(answer -> {
+      if (answer.succeeded()) {
+        return Future.succeededFuture(new Result(Result.Kind.RECEIPT_WRITTEN, Outcome.RECEIPT_WRITTEN, null));
+      }
+      Outcome outcome = answer.cause() instanceof FirstReceiptNotWritten failed
+          ? Outcome.receiptNotWritten(failed.status(), failed.detail())
+          : Outcome.receiptNotWritten(Status.OFFLINE, answer.cause().toString());
+      return Future.succeededFuture(new Result(Result.Kind.RECEIPT_NOT_WRITTEN, outcome, outcome.detail()));
+    });
   }
 
   /** Tells an instance about one of its connections (takeover, refresh); fire and forget. */

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
@@ -41,7 +42,12 @@ public final class RouterVerticle extends VerticleBase {
   public record Writers(KafkaSender sender, ReceiptWriter receipts, PresenceWriter presence, BridgeMetrics metrics) {
   }
 
+  /** This instance: its id, and its connections, which the router delivers to without the event bus. */
+  public record Local(String instanceId, DeliveryTarget.Lookup connections) {
+  }
+
   private final Map<String, Object> consumerProperties;
+  private final Local local;
   private final Topics topics;
   private final Writers writers;
   private final Admin admin;
@@ -52,7 +58,9 @@ public final class RouterVerticle extends VerticleBase {
    * @param consumerProperties from {@link #consumerProperties}
    * @param admin removes members of the router group that left the cluster ({@link #memberLeft})
    */
-  public RouterVerticle(Map<String, Object> consumerProperties, Topics topics, Writers writers, Admin admin) {
+  public RouterVerticle(Map<String, Object> consumerProperties, Topics topics, Writers writers, Local local,
+                        Admin admin) {
+    this.local = local;
     this.consumerProperties = Map.copyOf(consumerProperties);
     this.topics = topics;
     this.writers = writers;
@@ -152,7 +160,7 @@ public final class RouterVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       Object maxPollRecords = consumerProperties.getOrDefault(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
       loop = new RouterLoop(new KafkaConsumer<>(consumerProperties),
-          new KafkaConsumer<>(offsetReaderProperties(consumerProperties)), vertx, topics, writers,
+          new KafkaConsumer<>(offsetReaderProperties(consumerProperties)), vertx, topics, writers, local,
           Integer.parseInt(String.valueOf(maxPollRecords).trim()));
       thread = new Thread(loop, "mqtt-bridge-router");
       thread.setDaemon(true);

@@ -60,6 +60,14 @@ class ReceiptTest {
   }
 
   @Test
+  void longTextsThatGrowWhenEscapedAreWrittenWhole() {
+    String text = "\"\u0001\ud83d\ude97\u6c34".repeat(200);
+    Receipt receipt = new Receipt(Status.REJECTED, "c", "t", "i", 0, 0, null, text, 1);
+    assertThat(new String(receipt.toJson(), UTF_8)).isEqualTo(new String(PresenceRecord.write(receipt), UTF_8));
+    assertThat(Receipt.fromJson(receipt.toJson())).isEqualTo(receipt);
+  }
+
+  @Test
   void ignoresUnknownFields() {
     assertThat(parse(FULL.replace("{", "{\"attempt\":2,\"via\":{\"x\":null},"))).isEqualTo(full());
   }

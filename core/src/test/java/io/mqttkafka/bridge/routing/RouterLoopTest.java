@@ -9,6 +9,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqttkafka.bridge.bus.DownlinkMessage;
+import io.mqttkafka.bridge.downlink.DeliveryTarget;
+import io.mqttkafka.bridge.downlink.FirstReceiptNotWritten;
+import io.vertx.core.Future;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
@@ -62,6 +65,8 @@ class RouterLoopTest {
   private static final String DOWNLINK = "test.downlink";
   private static final String ALIVE = "alive";
   private static final String DEAD = "dead";
+  /** The router's own instance: its connections are delivered to without the event bus. */
+  private static final String HERE = "here";
   private static final int PARTITIONS = 2;
   private static final int MIB = 1024 * 1024;
 
@@ -85,6 +90,8 @@ class RouterLoopTest {
       };
   /** Per instance, the forwards it got, as "partition/offset", in order of arrival. */
   private final Map<String, List<String>> forwarded = new ConcurrentHashMap<>();
+  /** This instance's connections, by client id. */
+  private final Map<String, LocalTarget> here = new ConcurrentHashMap<>();
   /** Every deliver, in order of arrival. */
   private final List<DownlinkMessage> delivered = new CopyOnWriteArrayList<>();
   /** The forwards the dead instance got, unanswered. */
@@ -118,7 +125,7 @@ class RouterLoopTest {
     KafkaSender sender = new KafkaSender(vertx, producer, 64L * MIB, 30_000);
     loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, new RouterVerticle.Topics(SUBSCRIPTIONS, DOWNLINK),
         new RouterVerticle.Writers(sender, new ReceiptWriter(sender, "test.receipts", "router", metrics),
-            new PresenceWriter(sender, SUBSCRIPTIONS), metrics), 500);
+            new PresenceWriter(sender, SUBSCRIPTIONS), metrics), new RouterVerticle.Local(HERE, here::get), 500);
     thread = new Thread(loop, "router-test");
     thread.start();
   }
@@ -447,6 +454,63 @@ class RouterLoopTest {
     assertThat(delivered.get(0).receiptRef()).extracting(r -> r.partition(), r -> r.offset())
         .containsExactly(1, 0L);
     assertThat(copies()).as("a copy is not copied again").hasSize(1);
+  }
+
+  @Test
+  void aDeviceOnTheRoutersOwnInstanceGetsItsMessageWithoutTheEventBus() throws Exception {
+    String near = client(0, "near");
+    String gone = client(0, "gone");
+    String failing = client(0, "failing");
+    here.put(near, new LocalTarget("connection-" + near, Future.succeededFuture()));
+    here.put(failing, new LocalTarget("connection-" + failing, Future.failedFuture(
+        new FirstReceiptNotWritten(Status.DELIVERED, "written to the connection", new KafkaException("full")))));
+    subscribed(near, HERE);
+    subscribed(gone, HERE);
+    subscribed(failing, HERE);
+    routing(0);
+
+    downlink(near);
+    downlink(gone);
+    downlink(failing);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(3)));
+    assertThat(here.get(near).delivered).extracting(DownlinkMessage::offset).containsExactly(0L);
+    assertThat(forwarded).as("no event-bus message").isEmpty();
+    assertThat(receipts(Status.OFFLINE)).as("no connection here").containsExactly("0/1");
+    assertThat(receipts(Status.DELIVERED)).as("written by the router for the instance").containsExactly("0/2");
+    assertThat(producer.history()).filteredOn(r -> r.topic().equals(SUBSCRIPTIONS)).singleElement()
+        .satisfies(r -> assertThat(PresenceRecord.fromJson(r.value().getBytes()).event()).isEqualTo(Event.DISCONNECTED));
+  }
+
+  /** A connection of the router's own instance whose deliveries end as the test says. */
+  private static final class LocalTarget implements DeliveryTarget {
+    final String connectionId;
+    final Future<Void> answer;
+    final List<DownlinkMessage> delivered = new CopyOnWriteArrayList<>();
+
+    LocalTarget(String connectionId, Future<Void> answer) {
+      this.connectionId = connectionId;
+      this.answer = answer;
+    }
+
+    @Override
+    public String connectionId() {
+      return connectionId;
+    }
+
+    @Override
+    public Future<Void> deliver(DownlinkMessage message) {
+      delivered.add(message);
+      return answer;
+    }
+
+    @Override
+    public void takeOver() {
+    }
+
+    @Override
+    public void refreshPresence() {
+    }
   }
 
   private List<ProducerRecord<String, Buffer>> copies() {
