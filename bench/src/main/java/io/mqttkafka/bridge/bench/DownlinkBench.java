@@ -31,10 +31,28 @@ final class DownlinkBench {
           --downlink-topic T         (default mqtt.downlink)
           --receipts-topic T         (default mqtt.receipts)
           --linger-ms N              the back end producer's linger.ms (default 0)
+          --partitioner P            the back end's: default (Kafka's murmur2), crc32 (librdkafka's
+                                     default), round-robin (default default); the bridge moves the
+                                     records another partitioner puts elsewhere than their client's
           --drain-timeout D          (default 30s)
       """;
 
   private DownlinkBench() {
+  }
+
+  /** The back end producer's options with its partitioner. */
+  private static List<String> partitionerOption(String partitioner, List<String> options) {
+    String type = switch (partitioner) {
+      case "default" -> null;
+      case "crc32" -> Crc32Partitioner.class.getName();
+      case "round-robin" -> org.apache.kafka.clients.producer.RoundRobinPartitioner.class.getName();
+      default -> throw new Args.UsageException("--partitioner must be default, crc32 or round-robin");
+    };
+    List<String> all = new java.util.ArrayList<>(options);
+    if (type != null) {
+      all.add(ProducerConfig.PARTITIONER_CLASS_CONFIG + "=" + type);
+    }
+    return all;
   }
 
   static Summary run(Args args) throws Exception {
@@ -52,6 +70,7 @@ final class DownlinkBench {
     String downlinkTopic = args.string("downlink-topic", "mqtt.downlink");
     String receiptsTopic = args.string("receipts-topic", "mqtt.receipts");
     int linger = args.integer("linger-ms", 0);
+    String partitioner = args.string("partitioner", "default");
     Duration drainTimeout = args.duration("drain-timeout", Duration.ofSeconds(30));
     args.checkAllUsed();
     if (qos < 0 || qos > 1 || payload < Payload.HEADER || devices < 1 || rate <= 0) {
@@ -69,6 +88,7 @@ final class DownlinkBench {
     config.put("topic_pattern", topicPattern);
     config.put("subscribe", filter);
     config.put("producer_linger_ms", linger);
+    config.put("producer_partitioner", partitioner);
 
     int runId = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
     String correlationPrefix = "bench-" + runId + "-";
@@ -77,7 +97,7 @@ final class DownlinkBench {
     Fleet fleet = new Fleet(fleetConfig, common.eventLoops(), received::session, stats);
     ReceiptCounter receipts = new ReceiptCounter(common.bootstrap(), receiptsTopic, correlationPrefix);
     var producerProps = KafkaClients.producerProperties(common.bootstrap(), "bench-downlink-backend",
-        List.of(ProducerConfig.LINGER_MS_CONFIG + "=" + linger));
+        partitionerOption(partitioner, List.of(ProducerConfig.LINGER_MS_CONFIG + "=" + linger)));
     KafkaProducer<byte[], byte[]> kafka = new KafkaProducer<>(producerProps);
     try {
       // Each device subscribes as soon as its CONNACK came: the SUBSCRIBEs follow the paced CONNECTs.

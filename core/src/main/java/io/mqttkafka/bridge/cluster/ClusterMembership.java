@@ -12,6 +12,9 @@ import java.util.function.Consumer;
  */
 public final class ClusterMembership {
 
+  /** Where vertx-hazelcast keeps each member's vert.x node id (HazelcastClusterManager). */
+  static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
   private final HazelcastClusterManager manager;
 
   public ClusterMembership(HazelcastClusterManager manager) {
@@ -32,7 +35,9 @@ public final class ClusterMembership {
 
       @Override
       public void memberRemoved(MembershipEvent event) {
-        onLeft.accept(event.getMember().getUuid().toString());
+        // vert.x names a member by the id it keeps in this attribute, not by Hazelcast's member UUID.
+        String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+        onLeft.accept(nodeId != null ? nodeId : event.getMember().getUuid().toString());
       }
     });
   }

@@ -13,6 +13,7 @@ import io.mqttkafka.bridge.process.ProcessCluster;
 import io.mqttkafka.bridge.testkit.ReliabilityReport;
 import io.mqttkafka.bridge.testsupport.TestCluster;
 import io.mqttkafka.bridge.testkit.TestKafka;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,9 +26,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The instance that routes part of the downlink partitions is killed with SIGKILL while a back end
- * keeps writing downlink records to devices. Its partitions move to the survivor when the consumer
- * group notices (session timeout), which rebuilds their state from mqtt.subscriptions and resumes
- * routing. Every downlink record ends with at least one receipt: none vanishes. The moved partitions
+ * keeps writing downlink records to devices. Its partitions move to the survivor as soon as the
+ * cluster sees it gone (the survivor removes it from the router group), which rebuilds their state
+ * from mqtt.subscriptions and resumes routing. Every downlink record ends with at least one receipt: none vanishes. The moved partitions
  * are routed again from the killed router's last commit, so some records reach their device twice;
  * the survivor's own partitions, which it keeps through that rebalance, deliver nothing twice (#6).
  */
@@ -132,6 +133,10 @@ class RouterCrashFaultIT {
         assertThat(twiceByPartition.keySet()).as("partitions with records delivered twice; the survivor kept "
             + ownedBySurvivor + " through the rebalance and routes them on from where it was")
             .doesNotContainAnyElementsOf(ownedBySurvivor);
+        // The partitions moved because the cluster saw the member go and the survivor removed it from the
+        // router group, not because the group waited for its session to time out.
+        assertThat(Files.readString(cluster.get(1).log())).as("the survivor's log")
+            .contains("left the cluster and is removed from group");
       }
     }
   }
