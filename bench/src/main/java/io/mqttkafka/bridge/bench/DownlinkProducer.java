@@ -1,13 +1,13 @@
 package io.mqttkafka.bridge.bench;
 
-import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.records.DownlinkRecord;
 import io.mqttkafka.bridge.testkit.Pacer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Headers;
 
 /**
  * The back end of the downlink benchmark: one thread writes downlink records (key = the device's
@@ -22,7 +22,7 @@ final class DownlinkProducer {
   private final List<Integer> devices;
   private final String clientIdPrefix;
   private final String topicPattern;
-  private final byte[] qos;
+  private final int qos;
   private final int payloadSize;
   private final int runId;
   private final String correlationPrefix;
@@ -44,7 +44,7 @@ final class DownlinkProducer {
     this.devices = devices;
     this.clientIdPrefix = clientIdPrefix;
     this.topicPattern = topicPattern;
-    this.qos = Integer.toString(qos).getBytes(StandardCharsets.UTF_8);
+    this.qos = qos;
     this.payloadSize = payloadSize;
     this.runId = runId;
     this.correlationPrefix = correlationPrefix;
@@ -100,10 +100,8 @@ final class DownlinkProducer {
   private void send(int device) {
     byte p = phase;
     long s = seq[device]++;
-    RecordHeaders headers = new RecordHeaders();
-    headers.add(HeaderNames.TOPIC, topicPattern.replace("{i}", Integer.toString(device)).getBytes(StandardCharsets.UTF_8));
-    headers.add(HeaderNames.QOS, qos);
-    headers.add(HeaderNames.CORRELATION_ID, (correlationPrefix + p + "-" + device + "-" + s).getBytes(StandardCharsets.UTF_8));
+    Headers headers = DownlinkRecord.headers(topicPattern.replace("{i}", Integer.toString(device)), qos,
+        correlationPrefix + p + "-" + device + "-" + s);
     byte[] key = (clientIdPrefix + device).getBytes(StandardCharsets.UTF_8);
     long now = System.nanoTime();
     byte[] value = Payload.encode(payloadSize, runId, p, now, device, s);
