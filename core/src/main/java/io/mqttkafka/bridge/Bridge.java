@@ -250,9 +250,10 @@ public final class Bridge {
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
         instanceId, membership == null ? null : membership.localId()),
-        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink()),
+        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink(), topics.sessions()),
         new RouterVerticle.Writers(sender, receipts, presence, metrics),
-        new RouterVerticle.Local(instanceId, sessions), admin);
+        new RouterVerticle.Local(instanceId, sessions), new RouterVerticle.Queues(config.sessions().queueMaxMessages(),
+            config.sessions().queueMaxBytes(), config.sessions().maxExpiry()), admin);
     routerDeployment = await(vertx.deployVerticle(router));
     if (membership != null) {
       membership.onMemberLeft(router::memberLeft);

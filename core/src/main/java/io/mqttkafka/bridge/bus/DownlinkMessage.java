@@ -16,10 +16,16 @@ import io.vertx.core.buffer.Buffer;
  * @param originOffset    the offset the back end's record got there
  * @param qos             the QoS to publish with: min(requested, granted)
  * @param timestamp       the record's Kafka timestamp, for the Kafka-to-device latency
+ * @param sent            -1 for a first send; else the message was sent to an earlier connection of
+ *                        the client's persistent session and is resent with DUP [MQTT-4.4.0-1]: with
+ *                        that packet id, or a new one when 0 (not known)
  */
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, int originPartition, long originOffset, long timestamp,
-                              Buffer payload) {
+                              Buffer payload, int sent) {
+
+  /** {@link #sent} of a message sent for the first time. */
+  public static final int FIRST_SEND = -1;
 
   /** The record as its receipts name it: where the back end wrote it. */
   public DownlinkRef receiptRef() {

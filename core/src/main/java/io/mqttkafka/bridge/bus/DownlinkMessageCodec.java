@@ -22,6 +22,7 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     ProtocolCodecs.writeString(buffer, m.correlationId());
     buffer.appendByte((byte) m.qos()).appendInt(m.partition()).appendLong(m.offset())
         .appendInt(m.originPartition()).appendLong(m.originOffset()).appendLong(m.timestamp());
+    buffer.appendInt(m.sent());
     buffer.appendInt(m.payload().length()).appendBuffer(m.payload());
   }
 
@@ -39,10 +40,11 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     int originPartition = buffer.getInt(p + 13);
     long originOffset = buffer.getLong(p + 17);
     long timestamp = buffer.getLong(p + 25);
-    int length = buffer.getInt(p + 33);
-    Buffer payload = buffer.getBuffer(p + 37, p + 37 + length);
+    int sent = buffer.getInt(p + 33);
+    int length = buffer.getInt(p + 37);
+    Buffer payload = buffer.getBuffer(p + 41, p + 41 + length);
     return new DownlinkMessage(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset,
-        originPartition, originOffset, timestamp, payload);
+        originPartition, originOffset, timestamp, payload, sent);
   }
 
   @Override

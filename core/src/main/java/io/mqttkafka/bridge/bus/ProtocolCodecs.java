@@ -3,6 +3,10 @@ package io.mqttkafka.bridge.bus;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Ping;
+import io.mqttkafka.bridge.bus.InstanceProtocol.SessionAnswer;
+import io.mqttkafka.bridge.bus.InstanceProtocol.SessionQuery;
+import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.Receipt;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
@@ -96,6 +100,7 @@ final class ProtocolCodecs {
       buffer.appendByte((byte) outcome.kind().ordinal())
           .appendByte(outcome.status() == null ? NONE : (byte) outcome.status().ordinal());
       writeString(buffer, outcome.detail());
+      buffer.appendInt(outcome.packetId());
     }
 
     @Override
@@ -103,7 +108,64 @@ final class ProtocolCodecs {
       Outcome.Kind kind = Outcome.Kind.values()[buffer.getByte(pos)];
       byte status = buffer.getByte(pos + 1);
       int[] at = {pos + 2};
-      return new Outcome(kind, status == NONE ? null : Receipt.Status.values()[status], readString(buffer, at));
+      String detail = readString(buffer, at);
+      return new Outcome(kind, status == NONE ? null : Receipt.Status.values()[status], detail,
+          buffer.getInt(at[0]));
+    }
+  }
+
+  static final class PingCodec extends Local<Ping> {
+    PingCodec() {
+      super("mqtt-bridge-ping");
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, Ping ping) {
+      writeString(buffer, ping.from());
+    }
+
+    @Override
+    public Ping decodeFromWire(int pos, Buffer buffer) {
+      return new Ping(readString(buffer, new int[] {pos}));
+    }
+  }
+
+  static final class SessionQueryCodec extends Local<SessionQuery> {
+    SessionQueryCodec() {
+      super("mqtt-bridge-session-query");
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, SessionQuery query) {
+      writeString(buffer, query.clientId());
+    }
+
+    @Override
+    public SessionQuery decodeFromWire(int pos, Buffer buffer) {
+      return new SessionQuery(readString(buffer, new int[] {pos}));
+    }
+  }
+
+  /** The session travels as its presence record's JSON, the contract's own form. */
+  static final class SessionAnswerCodec extends Local<SessionAnswer> {
+    SessionAnswerCodec() {
+      super("mqtt-bridge-session-answer");
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, SessionAnswer answer) {
+      buffer.appendByte((byte) answer.kind().ordinal());
+      byte[] json = answer.session() == null ? new byte[0] : answer.session().toJson();
+      buffer.appendInt(json.length).appendBytes(json);
+    }
+
+    @Override
+    public SessionAnswer decodeFromWire(int pos, Buffer buffer) {
+      SessionAnswer.Kind kind = SessionAnswer.Kind.values()[buffer.getByte(pos)];
+      int length = buffer.getInt(pos + 1);
+      PresenceRecord session = length == 0 ? null
+          : PresenceRecord.fromJson(buffer.getBytes(pos + 5, pos + 5 + length));
+      return new SessionAnswer(kind, session);
     }
   }
 

@@ -12,7 +12,7 @@ import java.util.TreeSet;
  */
 public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSettings http, KafkaSettings kafka,
                            MappingSettings mappings, ClusterSettings cluster, LoggingSettings logging,
-                           ShutdownSettings shutdown, AuthSettings auth) {
+                           ShutdownSettings shutdown, AuthSettings auth, SessionSettings sessions) {
 
   /** The configuration with nothing overridden. */
   public static BridgeConfig defaults() {
@@ -27,7 +27,8 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
   public String describe() {
     return String.join("\n", section("Bridge", bridge), section("Mqtt", mqtt), section("Http", http),
         section("Kafka", kafka), section("Mappings", mappings), section("Cluster", cluster),
-        section("Logging", logging), section("Shutdown", shutdown), section("Auth", auth));
+        section("Logging", logging), section("Shutdown", shutdown), section("Auth", auth),
+        section("Sessions", sessions));
   }
 
   /** The record's own text, titled by its section rather than its type. */
@@ -57,6 +58,6 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
     KafkaSettings kafka = KafkaSettings.parse(t);
     return new BridgeConfig(InstanceSettings.parse(t), mqtt, HttpSettings.parse(t), kafka,
         MappingSettings.parse(t, auth), ClusterSettings.parse(t), LoggingSettings.parse(t),
-        ShutdownSettings.parse(t), auth);
+        ShutdownSettings.parse(t), auth, SessionSettings.parse(t));
   }
 }

@@ -99,7 +99,7 @@ record ConfigValue(JsonNode node, String key) {
     try {
       return node.isIntegralNumber() ? Duration.ofMillis(node.asLong()) : Durations.parse(string());
     } catch (IllegalArgumentException e) {
-      throw wrong("must be a duration such as 250ms, 10s, 2m or 1h (a plain number is milliseconds)");
+      throw wrong("must be a duration such as 250ms, 10s, 2m, 1h or 30d (a plain number is milliseconds)");
     }
   }
 

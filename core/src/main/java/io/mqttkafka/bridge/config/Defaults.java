@@ -26,13 +26,16 @@ final class Defaults {
         producer: {}
         consumer: {}
         topics: { subscriptions: mqtt.subscriptions, downlink: mqtt.downlink, receipts: mqtt.receipts,
-                  deadLetter: mqtt.deadletter }
+                  deadLetter: mqtt.deadletter, sessions: mqtt.sessions }
         internalTopics: { partitions: 12, replicationFactor: -1 }
         embedded: { dataDir: ./data, port: 9092, controllerPort: 9093 }
       mappings:
         uplink: null                    # null: UPLINK_RULES, or none when authentication is on
         unmatched: reject
         downlink: { filters: ["DL/#"], ackTimeout: 30s }
+      sessions:
+        maxExpiry: 30d
+        queue: { maxMessages: 1000, maxBytes: 1048576 }
       cluster:
         enabled: false
         name: mqtt-kafka-bridge

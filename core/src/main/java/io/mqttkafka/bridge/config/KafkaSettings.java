@@ -25,12 +25,15 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> produce
     consumer = Map.copyOf(consumer);
   }
 
-  /** The bridge's own topics: subscription state, downlink commands, receipts, dead letters. */
-  public record Topics(String subscriptions, String downlink, String receipts, String deadLetter) {
+  /**
+   * The bridge's own topics: subscription state, downlink commands, receipts, dead letters, and the
+   * downlink records kept for clients that cannot take them yet.
+   */
+  public record Topics(String subscriptions, String downlink, String receipts, String deadLetter, String sessions) {
 
     /** The topics the bridge itself writes to, apart from the uplink rules' topics. */
     public List<String> written() {
-      return List.of(deadLetter, subscriptions, receipts);
+      return List.of(deadLetter, subscriptions, receipts, sessions);
     }
   }
 
@@ -62,7 +65,8 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> produce
     return new KafkaSettings(at(t, "kafka.bootstrapServers").string(),
         overlay(common, at(t, "kafka.producer").stringMap()), overlay(common, at(t, "kafka.consumer").stringMap()),
         new Topics(topicName(at(t, "kafka.topics.subscriptions")), topicName(at(t, "kafka.topics.downlink")),
-            topicName(at(t, "kafka.topics.receipts")), topicName(at(t, "kafka.topics.deadLetter"))),
+            topicName(at(t, "kafka.topics.receipts")), topicName(at(t, "kafka.topics.deadLetter")),
+            topicName(at(t, "kafka.topics.sessions"))),
         new InternalTopicLayout(at(t, "kafka.internalTopics.partitions").integer(1, Integer.MAX_VALUE),
             replicationFactor(at(t, "kafka.internalTopics.replicationFactor"))),
         new Embedded(at(t, "kafka.embedded.dataDir").path(), at(t, "kafka.embedded.port").integer(0, 65535),

@@ -5,6 +5,7 @@ import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Ping;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -90,6 +91,8 @@ public final class DownlinkDispatcher extends VerticleBase {
       } else {
         answer(message, await.partition(), await.offset(), key, firstReceipt);
       }
+    } else if (body instanceof Ping ping) {
+      message.reply(ping);
     } else if (body instanceof Notice notice) {
       DeliveryTarget session = connection(notice.clientId(), notice.connectionId());
       if (session != null && notice.action() == Notice.Action.TAKEOVER) {
@@ -194,6 +197,8 @@ public final class DownlinkDispatcher extends VerticleBase {
   private static void reply(Message<Object> message, Future<Void> firstReceipt) {
     if (firstReceipt.succeeded()) {
       message.reply(Outcome.RECEIPT_WRITTEN);
+    } else if (firstReceipt.cause() instanceof Parked parked) {
+      message.reply(parked.outcome());
     } else if (firstReceipt.cause() instanceof FirstReceiptNotWritten failed) {
       message.reply(Outcome.receiptNotWritten(failed.status(), failed.detail()));
     } else {

@@ -23,8 +23,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates the bridge's own topics when they are missing and checks the contract between them:
- * {@code mqtt.subscriptions} (compacted) and {@code mqtt.downlink} must have the same partition count,
- * as the router reads partition n of both together. Runs once at start-up, before any verticle.
+ * {@code mqtt.subscriptions} (compacted), {@code mqtt.downlink} and {@code mqtt.sessions} (compacted,
+ * created with as many partitions as {@code mqtt.downlink} has) must have the same partition count,
+ * as the router reads partition n of all three together. Runs once at start-up, before any verticle.
  */
 public final class InternalTopics {
 
@@ -111,10 +112,32 @@ public final class InternalTopics {
     int subscriptionPartitions = described.get(topics.subscriptions()).partitions().size();
     int downlinkPartitions = described.get(topics.downlink()).partitions().size();
     if (subscriptionPartitions != downlinkPartitions) {
-      throw new IllegalStateException("Kafka topics " + topics.subscriptions() + " (" + subscriptionPartitions
-          + " partitions) and " + topics.downlink() + " (" + downlinkPartitions
-          + " partitions) must have the same partition count: the router reads both by partition number");
+      throw notCoPartitioned(topics.subscriptions(), subscriptionPartitions, topics.downlink(), downlinkPartitions);
     }
+    if (!existing.contains(topics.sessions())) {
+      // Also for a bridge that ran before the topic existed: as many partitions as the downlink topic has.
+      NewTopic sessions = new NewTopic(topics.sessions(), Optional.of(downlinkPartitions), replication)
+          .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+      try {
+        admin.createTopics(List.of(sessions)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+      awaitLeaders(admin, List.of(topics.sessions()));
+    }
+    int sessionPartitions = describe(admin, List.of(topics.sessions())).get(topics.sessions()).partitions().size();
+    if (sessionPartitions != downlinkPartitions) {
+      throw notCoPartitioned(topics.sessions(), sessionPartitions, topics.downlink(), downlinkPartitions);
+    }
+  }
+
+  private static IllegalStateException notCoPartitioned(String topic, int partitions, String downlink,
+                                                        int downlinkPartitions) {
+    return new IllegalStateException("Kafka topics " + topic + " (" + partitions + " partitions) and " + downlink
+        + " (" + downlinkPartitions + " partitions) must have the same partition count: the router reads them by"
+        + " partition number");
   }
 
   /**

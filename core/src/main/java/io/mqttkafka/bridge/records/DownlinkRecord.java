@@ -21,11 +21,12 @@ import org.apache.kafka.common.utils.Utils;
  * @param originPartition where the back end wrote it: {@code partition} unless the bridge moved it
  * @param originOffset    its offset there
  * @param ttlMs           milliseconds it lives after {@code timestamp}, or -1 for ever
+ * @param offline         its {@code mqtt.offline} header; null when it has none (the client's default)
  * @param invalid         null when the record can be routed, else why not
  */
 public record DownlinkRecord(String clientId, String mqttTopic, int qos, String correlationId, long ttlMs,
                              int partition, long offset, int originPartition, long originOffset, long timestamp,
-                             String invalid) {
+                             OfflinePolicy offline, String invalid) {
 
   /** Downlink QoS when the record has no mqtt.qos header: commands are worth an acknowledgement. */
   public static final int DEFAULT_QOS = 1;
@@ -43,6 +44,7 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
     String correlationId = null;
     String originPartition = null;
     String originOffset = null;
+    String offline = null;
     // One pass over the headers (a record carries a handful); the last of a name wins, as lastHeader.
     for (Header header : headers) {
       switch (header.key()) {
@@ -52,6 +54,7 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
         case HeaderNames.CORRELATION_ID -> correlationId = text(header);
         case HeaderNames.ORIGINAL_PARTITION -> originPartition = text(header);
         case HeaderNames.ORIGINAL_OFFSET -> originOffset = text(header);
+        case HeaderNames.OFFLINE -> offline = text(header);
         default -> { }
       }
     }
@@ -61,16 +64,25 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
       fromPartition = Integer.parseInt(originPartition);
       fromOffset = Long.parseLong(originOffset);
     }
+    OfflinePolicy policy = offline == null ? null : OfflinePolicy.parse(offline);
     String invalid = validate(key, topic, qos, ttl);
+    if (invalid == null && offline != null && policy == null) {
+      invalid = "header " + HeaderNames.OFFLINE + " must be drop, queue or latest";
+    }
     int qosLevel = invalid != null || qos == null ? DEFAULT_QOS : qos.charAt(0) - '0';
     long ttlMs = invalid != null || ttl == null ? FOR_EVER : Long.parseLong(ttl);
     return new DownlinkRecord(key, topic, qosLevel, correlationId, ttlMs, partition, offset, fromPartition,
-        fromOffset, timestamp, invalid);
+        fromOffset, timestamp, policy, invalid);
   }
 
   /** True when {@link #ttlMs} has passed at {@code nowMillis}. */
   public boolean expiredAt(long nowMillis) {
     return ttlMs >= 0 && timestamp + ttlMs < nowMillis;
+  }
+
+  /** What happens to the record while its client cannot take it. */
+  public OfflinePolicy offlinePolicy(boolean persistentSession) {
+    return offline != null ? offline : OfflinePolicy.defaultFor(persistentSession);
   }
 
   /** True when the bridge moved this record from where the back end wrote it. */

@@ -21,6 +21,13 @@ public final class HeaderNames {
   /** Downlink: the record expires this many milliseconds after its timestamp. */
   public static final String TTL_MS = "ttl.ms";
   /**
+   * Downlink: what happens while the client is offline: {@code drop} (receipt {@code offline}; the
+   * default for a client without a persistent session), {@code queue} (kept until it can be delivered
+   * or expires; the default for a persistent session) or {@code latest} (queued, keeping only the
+   * newest record per client and MQTT topic).
+   */
+  public static final String OFFLINE = "mqtt.offline";
+  /**
    * Downlink, set by the bridge: a record a back end wrote to another partition than its client's
    * (any partitioner but Kafka's default) is copied to its client's partition with these, the
    * partition and offset the back end's record got, which its receipts name.

@@ -45,7 +45,16 @@ public record Receipt(
     /** The downlink record itself is invalid; {@code detail} says why. */
     @JsonProperty("rejected") REJECTED("rejected"),
     /** The owning instance or the device did not answer in time. */
-    @JsonProperty("timeout") TIMEOUT("timeout");
+    @JsonProperty("timeout") TIMEOUT("timeout"),
+    /**
+     * Kept for the client while it is offline or not subscribed (its {@code mqtt.offline} is
+     * {@code queue} or {@code latest}); later {@code delivered}, {@code expired} or {@code superseded}.
+     */
+    @JsonProperty("queued") QUEUED("queued"),
+    /** Queued as {@code latest}, then replaced by a newer record for the same client and MQTT topic. */
+    @JsonProperty("superseded") SUPERSEDED("superseded"),
+    /** Not queued: the client's queue holds as many messages or bytes as it may. */
+    @JsonProperty("queue_full") QUEUE_FULL("queue_full");
 
     /** The JSON value, as in the annotation. */
     final String json;

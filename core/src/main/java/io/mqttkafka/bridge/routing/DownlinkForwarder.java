@@ -30,7 +30,12 @@ final class DownlinkForwarder {
       /** The connection is gone (its instance is gone, or it closed): {@code offline}, and say so for it. */
       GONE,
       /** The instance did not answer in time (or forgot the message): {@code offline}. */
-      NO_ANSWER
+      NO_ANSWER,
+      /**
+       * The persistent session's connection ended before the message was acknowledged: the router
+       * parks it, or writes {@code outcome}'s status when the record is not kept.
+       */
+      PARKED
     }
   }
 
@@ -65,6 +70,7 @@ final class DownlinkForwarder {
             case RECEIPT_WRITTEN -> result.complete(new Result(Result.Kind.RECEIPT_WRITTEN, outcome, null));
             case RECEIPT_NOT_WRITTEN -> result.complete(new Result(Result.Kind.RECEIPT_NOT_WRITTEN, outcome,
                 outcome.detail()));
+            case PARKED -> result.complete(new Result(Result.Kind.PARKED, outcome, outcome.detail()));
             case NOT_CONNECTED -> result.complete(new Result(Result.Kind.GONE, outcome, "the connection is gone"));
             case UNKNOWN_MESSAGE -> result.complete(new Result(Result.Kind.NO_ANSWER, outcome,
                 "instance " + instanceId + " did not answer: " + outcome.detail()));

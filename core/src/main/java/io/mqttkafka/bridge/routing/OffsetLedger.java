@@ -26,7 +26,9 @@ final class OffsetLedger {
     /** A receipt the router writes itself: Kafka's acknowledgement of it. */
     RECEIPT,
     /** Copied to its client's partition: Kafka's acknowledgement of the copy. */
-    MOVING;
+    MOVING,
+    /** Parked for its client in the sessions topic: Kafka's acknowledgement of the copy and its receipt. */
+    PARKING;
 
     @Override
     public String metricTag() {

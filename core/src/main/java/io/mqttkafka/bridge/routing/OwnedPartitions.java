@@ -4,6 +4,7 @@ import io.mqttkafka.bridge.routing.OffsetLedger.Routed;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -16,19 +17,22 @@ import java.util.TreeSet;
  */
 final class OwnedPartitions {
 
-  /** A partition revoked by the rebalance under way, and the positions of its two topic partitions then. */
-  record Kept(DownlinkPartition partition, long presencePosition, long downlinkPosition) {
+  /** A partition revoked by the rebalance under way, and the positions of its topic partitions then. */
+  record Kept(DownlinkPartition partition, long presencePosition, long downlinkPosition, long sessionsPosition) {
   }
 
   private final Map<Integer, DownlinkPartition> owned = new HashMap<>();
   private final Map<Integer, Kept> kept = new HashMap<>();
   private volatile Set<Integer> numbers = Set.of();
   private volatile int rebuilding;
+  private static final Routed[] KINDS = Routed.values();
+
   private volatile int clients;
+  private volatile int offlineSessions;
   private volatile int held;
-  private volatile int forwarded;
-  private volatile int receipts;
-  private volatile int moving;
+  private volatile long parked;
+  private volatile long parkedBytes;
+  private volatile int[] routed = new int[KINDS.length];
 
   DownlinkPartition get(int number) {
     return owned.get(number);
@@ -43,7 +47,10 @@ final class OwnedPartitions {
   }
 
   void remove(int number) {
-    owned.remove(number);
+    DownlinkPartition gone = owned.remove(number);
+    if (gone != null) {
+      gone.dropped();
+    }
   }
 
   /** Sets a revoked partition aside with the router's positions in it. */
@@ -77,22 +84,27 @@ final class OwnedPartitions {
   /** Every turn of the loop (records come and settle): sums, no allocation. */
   void publishCounts() {
     int known = 0;
+    int offline = 0;
     int waiting = 0;
-    int toInstances = 0;
-    int ownReceipts = 0;
-    int copies = 0;
+    long messages = 0;
+    long messageBytes = 0;
+    int[] waitingFor = new int[KINDS.length];
     for (DownlinkPartition partition : owned.values()) {
       known += partition.table.size();
+      offline += partition.table.offlineSessions();
       waiting += partition.gate.records();
-      toInstances += partition.ledger.unsettled(Routed.FORWARDED);
-      ownReceipts += partition.ledger.unsettled(Routed.RECEIPT);
-      copies += partition.ledger.unsettled(Routed.MOVING);
+      messages += partition.queues.messages();
+      messageBytes += partition.queues.bytes();
+      for (Routed kind : KINDS) {
+        waitingFor[kind.ordinal()] += partition.ledger.unsettled(kind);
+      }
     }
-    clients = known;
+    clients = known - offline;
+    offlineSessions = offline;
     held = waiting;
-    forwarded = toInstances;
-    receipts = ownReceipts;
-    moving = copies;
+    parked = messages;
+    parkedBytes = messageBytes;
+    routed = waitingFor;
   }
 
   Set<Integer> numbers() {
@@ -103,8 +115,24 @@ final class OwnedPartitions {
     return rebuilding;
   }
 
+  /** Connected clients. */
   int clients() {
     return clients;
+  }
+
+  /** Persistent sessions whose client is offline. */
+  int offlineSessions() {
+    return offlineSessions;
+  }
+
+  /** Messages parked for clients. */
+  long parked() {
+    return parked;
+  }
+
+  /** Key and value bytes of the parked messages (kept in Kafka; the router keeps an index entry each). */
+  long parkedBytes() {
+    return parkedBytes;
   }
 
   /** Downlink records held by the presence gates. */
@@ -114,10 +142,11 @@ final class OwnedPartitions {
 
   /** Downlink records routed and not settled, waiting for {@code kind}. */
   int routed(Routed kind) {
-    return switch (kind) {
-      case FORWARDED -> forwarded;
-      case RECEIPT -> receipts;
-      case MOVING -> moving;
-    };
+    return routed[kind.ordinal()];
+  }
+
+  /** The partitions owned now, for a task outside the loop's turn (a copy). */
+  List<DownlinkPartition> snapshot() {
+    return List.copyOf(owned.values());
   }
 }

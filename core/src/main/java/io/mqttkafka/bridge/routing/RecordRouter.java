@@ -4,6 +4,7 @@ import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.kafka.BufferSerializer;
 import io.mqttkafka.bridge.records.DownlinkRecord;
+import io.mqttkafka.bridge.records.OfflinePolicy;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.vertx.core.buffer.Buffer;
@@ -15,20 +16,23 @@ import org.slf4j.LoggerFactory;
 /**
  * What the router does with each record of a partition it owns, on the router thread: a presence
  * record changes the partition's {@link SubscriptionTable} (and may tell an instance to close or
- * refresh a connection); a downlink record is decided: {@code rejected}, moved to its client's
- * partition, {@code expired}, {@code offline}, {@code not_subscribed}, or forwarded to the instance
- * that holds its device. The decision is made here, the sending in {@link RouterOutput}.
+ * refresh a connection, and may let what is parked for the client be delivered); a downlink record is
+ * decided: {@code rejected}, moved to its client's partition, {@code expired}, kept for its client
+ * ({@link QueueRouter}), {@code offline}, {@code not_subscribed}, or forwarded to the instance that
+ * holds its device. The decision is made here, the sending in {@link RouterOutput}.
  */
 final class RecordRouter {
 
   private static final Logger LOG = LoggerFactory.getLogger(RecordRouter.class);
 
   private final RouterOutput output;
+  private final QueueRouter queues;
   private final IntSupplier downlinkPartitions;
 
   /** @param downlinkPartitions how many partitions the downlink topic has (where a client's records belong) */
-  RecordRouter(RouterOutput output, IntSupplier downlinkPartitions) {
+  RecordRouter(RouterOutput output, QueueRouter queues, IntSupplier downlinkPartitions) {
     this.output = output;
+    this.queues = queues;
     this.downlinkPartitions = downlinkPartitions;
   }
 
@@ -61,8 +65,11 @@ final class RecordRouter {
           new Notice(Notice.Action.TAKEOVER, record.key(), applied.connectionId()));
       case STALE -> output.notice(applied.instanceId(),
           new Notice(Notice.Action.REFRESH, record.key(), applied.connectionId()));
+      case RESTATE -> queues.restate(partition, record.key());
       case NONE -> { }
     }
+    // A connection, or a new subscription, may take what is parked for the client.
+    queues.drain().drain(partition, record.key());
   }
 
   /** Decides a downlink record, in offset order; every record leaves here routed (see {@link OffsetLedger}). */
@@ -86,18 +93,28 @@ final class RecordRouter {
       return;
     }
     SubscriptionTable.Route route = partition.table.lookup(parsed.clientId(), parsed.mqttTopic());
+    OfflinePolicy policy = parsed.offlinePolicy(route.persistent());
+    if (policy.keeps()) {
+      queues.route(partition, record, parsed, route, policy, nowMillis);
+      return;
+    }
     switch (route.kind()) {
       case OFFLINE -> output.receipt(partition, offset, Status.OFFLINE, parsed.ref(), null);
       case NOT_SUBSCRIBED -> output.receipt(partition, offset, Status.NOT_SUBSCRIBED, parsed.ref(), null);
-      case DELIVER -> output.forward(partition, route.instanceId(), message(parsed, route, record));
+      case DELIVER -> output.forward(partition, route.instanceId(), message(parsed, route.connectionId(),
+          Math.min(parsed.qos(), route.grantedQos()), record.value(), DownlinkMessage.FIRST_SEND), queues);
     }
   }
 
-  private static DownlinkMessage message(DownlinkRecord parsed, SubscriptionTable.Route route,
-                                         ConsumerRecord<String, byte[]> record) {
-    Buffer payload = record.value() == null ? Buffer.buffer() : BufferSerializer.wrap(record.value());
-    return new DownlinkMessage(parsed.clientId(), route.connectionId(), parsed.mqttTopic(),
-        Math.min(parsed.qos(), route.grantedQos()), parsed.correlationId(), parsed.partition(), parsed.offset(),
-        parsed.originPartition(), parsed.originOffset(), parsed.timestamp(), payload);
+  /**
+   * The message for a connection: the record, read at its place in its client's partition.
+   *
+   * @param sent see {@link DownlinkMessage#sent()}
+   */
+  static DownlinkMessage message(DownlinkRecord parsed, String connectionId, int qos, byte[] value, int sent) {
+    Buffer payload = value == null ? Buffer.buffer() : BufferSerializer.wrap(value);
+    return new DownlinkMessage(parsed.clientId(), connectionId, parsed.mqttTopic(), qos, parsed.correlationId(),
+        parsed.partition(), parsed.offset(), parsed.originPartition(), parsed.originOffset(), parsed.timestamp(),
+        payload, sent);
   }
 }

@@ -42,7 +42,7 @@ import org.slf4j.event.Level;
  * record written before them; while polls come back full (a backlog), only once the oldest records
  * without a sample have waited {@link #SAMPLE_AFTER_NANOS}, so one round trip covers many polls.
  */
-final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
+final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, RouterSessions.Loop {
 
   private static final Logger LOG = LoggerFactory.getLogger(RouterLoop.class);
   private static final Duration POLL = Duration.ofMillis(100);
@@ -67,6 +67,8 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   private final SettleQueue settlements = new SettleQueue();
   private final RouterRebalanceListener rebalance;
   private final RecordRouter router;
+  private final QueueRouter queues;
+  private final RouterSessions sessions;
   /** A router far behind on presence would warn for every batch: once in 10 s, the rest at DEBUG. */
   private final LogThrottle waitWarnings = new LogThrottle(Duration.ofSeconds(10));
   private volatile boolean running = true;
@@ -77,18 +79,24 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   private boolean awaitingSample;
   private int downlinkPartitions;
 
+  /** How many records a poll returns at most, and what the router keeps for offline clients. */
+  record Settings(int maxPollRecords, QueueRouter.Limits queues) {
+  }
+
   RouterLoop(Consumer<String, byte[]> consumer, Consumer<?, ?> offsetReader, Vertx vertx, RouterVerticle.Topics topics,
-             RouterVerticle.Writers writers, RouterVerticle.Local local, int maxPollRecords) {
+             RouterVerticle.Writers writers, RouterVerticle.Local local, Settings settings) {
     this.consumer = consumer;
     this.offsetReader = offsetReader;
     this.topics = topics;
     this.metrics = writers.metrics();
-    this.maxPollRecords = maxPollRecords;
+    this.maxPollRecords = settings.maxPollRecords();
     this.context = Contexts.newEventLoopContext(vertx);
     InstanceProtocol.register(vertx.eventBus());
-    this.rebalance = new RouterRebalanceListener(consumer, topics.subscriptions(), topics.downlink(), owned, this);
-    this.router = new RecordRouter(new RouterOutput(vertx, writers, local, settlements, () -> running),
-        this::downlinkPartitions);
+    this.rebalance = new RouterRebalanceListener(consumer, topics, owned, this);
+    RouterOutput output = new RouterOutput(vertx, writers, local, settlements, () -> running, topics.sessions());
+    this.queues = new QueueRouter(output, settlements, settings.queues());
+    this.router = new RecordRouter(output, queues, this::downlinkPartitions);
+    this.sessions = new RouterSessions(vertx, consumer, owned, queues, output, local, this);
   }
 
   /** Ready once it took part in an assignment and every partition it owns is rebuilt. */
@@ -121,7 +129,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
 
   private void loop() {
     try {
-      consumer.subscribe(List.of(topics.subscriptions(), topics.downlink()), rebalance);
+      consumer.subscribe(List.of(topics.subscriptions(), topics.downlink(), topics.sessions()), rebalance);
       while (running) {
         turn();
       }
@@ -136,6 +144,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
       LOG.error("Router stopped by an unexpected failure", e);
     } finally {
       try {
+        sessions.stop();
         commit(true);
       } finally {
         Utils.closeQuietly(offsetReader, "router end-offsets consumer");
@@ -156,6 +165,14 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
         router.presence(partition, record);
       }
     }
+    for (ConsumerRecord<String, byte[]> record : records.records(topics.sessions())) {
+      DownlinkPartition partition = owned.get(record.partition());
+      if (partition != null && !partition.ready()) {
+        queues.rebuild(partition, record);
+      } else if (partition != null) {
+        queues.drain().copyRead(partition, record);
+      }
+    }
     long now = System.nanoTime();
     for (TopicPartition tp : records.partitions()) {
       DownlinkPartition partition = tp.topic().equals(topics.downlink()) ? owned.get(tp.partition()) : null;
@@ -166,6 +183,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
     routeHeld(records.count() < maxPollRecords);
     checkRebuilt();
     settlements.apply();
+    sessions.turn(System.nanoTime());
     owned.publishCounts();
     if (System.nanoTime() - lastCommitNanos > COMMIT_EVERY_NANOS) {
       commit(false);
@@ -241,6 +259,13 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   }
 
   @Override
+  public void restored(DownlinkPartition partition) {
+    for (String clientId : partition.queues.clients()) {
+      queues.drain().drain(partition, clientId);
+    }
+  }
+
+  @Override
   public void checkRebuilt() {
     long slowestNanos = -1;
     long now = System.nanoTime();
@@ -248,13 +273,17 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
       if (partition.ready()) {
         continue;
       }
-      long took = partition.checkRebuilt(positionNow(partition.presence), now);
+      long took = partition.checkRebuilt(positionNow(partition.presence), positionNow(partition.sessions), now);
       if (took >= 0) {
         slowestNanos = Math.max(slowestNanos, took);
         metrics.routerRebuilt(took);
-        LOG.debug("Router partition {} rebuilt: {} clients from {} records in {} ms", partition.number,
-            partition.table.size(), partition.rebuildUntil(), TimeUnit.NANOSECONDS.toMillis(took));
+        LOG.debug("Router partition {} rebuilt: {} clients ({} offline sessions) from {} records, {} parked"
+            + " messages, in {} ms", partition.number, partition.table.size(), partition.table.offlineSessions(),
+            partition.rebuildUntil(), partition.queues.messages(), TimeUnit.NANOSECONDS.toMillis(took));
         consumer.resume(List.of(partition.downlink));
+        consumer.pause(List.of(partition.sessions)); // read again for drains only (readParked)
+        partition.reading = false;
+        restored(partition);
       }
     }
     if (slowestNanos < 0) {
@@ -262,8 +291,10 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
     }
     owned.publish();
     if (owned.rebuilding() == 0) {
-      LOG.info("Router routes partitions {}: {} connected clients, state rebuilt in {} ms", owned.numbers(),
-          owned.clients(), TimeUnit.NANOSECONDS.toMillis(slowestNanos));
+      owned.publishCounts();
+      LOG.info("Router routes partitions {}: {} connected clients, {} offline sessions, {} parked messages, state"
+          + " rebuilt in {} ms", owned.numbers(), owned.clients(), owned.offlineSessions(), owned.parked(),
+          TimeUnit.NANOSECONDS.toMillis(slowestNanos));
     }
   }
 
@@ -317,7 +348,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   }
 
   @Override
-  public void presenceAssigned(List<TopicPartition> partitions) {
+  public void rebuiltTopicsAssigned(List<TopicPartition> partitions) {
     // The reader never fetches; it holds what it asks about only because Kafka's consumer warns on
     // every end-offsets answer for a partition it is not assigned.
     offsetReader.assign(partitions);
@@ -325,7 +356,16 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   }
 
   @Override
-  public Map<TopicPartition, Long> presenceEnds(List<TopicPartition> partitions) {
+  public Map<TopicPartition, Long> endOffsetsNow(List<TopicPartition> partitions) {
+    try {
+      return offsetReader.endOffsets(partitions, END_OFFSETS_TIMEOUT);
+    } catch (TimeoutException e) {
+      return Map.of();
+    }
+  }
+
+  @Override
+  public Map<TopicPartition, Long> endOffsets(List<TopicPartition> partitions) {
     return offsetReader.endOffsets(partitions);
   }
 

@@ -4,6 +4,8 @@ import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Ping;
+import io.mqttkafka.bridge.downlink.Parked;
 import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import io.mqttkafka.bridge.downlink.FirstReceiptNotWritten;
 import io.mqttkafka.bridge.kafka.BufferSerializer;
@@ -19,9 +21,12 @@ import io.mqttkafka.bridge.routing.DownlinkForwarder.Result;
 import io.mqttkafka.bridge.routing.OffsetLedger.Routed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -54,9 +59,10 @@ final class RouterOutput {
   private final SettleQueue settlements;
   private final BooleanSupplier running;
   private final RouterVerticle.Local local;
+  private final String sessionsTopic;
 
   RouterOutput(Vertx vertx, RouterVerticle.Writers writers, RouterVerticle.Local local, SettleQueue settlements,
-               BooleanSupplier running) {
+               BooleanSupplier running, String sessionsTopic) {
     this.local = local;
     this.vertx = vertx;
     this.receipts = writers.receipts();
@@ -66,38 +72,55 @@ final class RouterOutput {
     this.forwarder = new DownlinkForwarder(vertx, writers.metrics());
     this.settlements = settlements;
     this.running = running;
+    this.sessionsTopic = sessionsTopic;
   }
 
   /** A receipt the router decides itself; the record settles once Kafka has it. */
   void receipt(DownlinkPartition partition, long offset, Status status, DownlinkRef record, String detail) {
     partition.ledger.routed(offset, Routed.RECEIPT);
-    untilWritten(() -> receipts.write(status, record, detail), partition, offset);
+    untilWritten(() -> receipts.write(status, record, detail), () -> partition.ledger.settle(offset));
   }
 
   /**
    * Forwards the message to the instance that holds its device: over the event bus, or straight to
    * the connection when that is this instance (no request, reply, timer or context hop of the
    * protocol: the router cannot outlive its own instance). It settles once that instance has the
-   * first receipt in Kafka, or once the router has written the receipt the instance could not.
+   * first receipt in Kafka, or once the router has written the receipt the instance could not. The
+   * record is not kept for its client: a persistent session's connection that ends before the
+   * PUBACK leaves the receipt the instance names.
+   *
+   * @param gone told, on the router thread, when the connection turned out to be gone
    */
-  void forward(DownlinkPartition partition, String instanceId, DownlinkMessage message) {
+  void forward(DownlinkPartition partition, String instanceId, DownlinkMessage message, Gone gone) {
     partition.ledger.routed(message.offset(), Routed.FORWARDED);
-    Future<Result> delivered = instanceId.equals(local.instanceId()) ? deliverHere(message)
-        : forwarder.deliver(instanceId, message);
-    delivered.onSuccess(result -> {
+    Runnable settle = () -> partition.ledger.settle(message.offset());
+    send(instanceId, message).onSuccess(result -> {
       switch (result.kind()) {
-        case RECEIPT_WRITTEN -> settlements.settled(partition, message.offset());
-        case RECEIPT_NOT_WRITTEN -> untilWritten(() -> receipts.write(result.outcome().status(),
-            message.receiptRef(), result.detail()), partition, message.offset());
+        case RECEIPT_WRITTEN -> settlements.run(settle);
+        case RECEIPT_NOT_WRITTEN, PARKED -> untilWritten(() -> receipts.write(result.outcome().status(),
+            message.receiptRef(), result.detail()), settle);
         case GONE, NO_ANSWER -> {
-          untilWritten(() -> receipts.write(Status.OFFLINE, message.receiptRef(), result.detail()), partition,
-              message.offset());
+          untilWritten(() -> receipts.write(Status.OFFLINE, message.receiptRef(), result.detail()), settle);
           if (result.kind() == Result.Kind.GONE) {
-            disconnected(instanceId, message);
+            settlements.run(() -> gone.connectionGone(partition, message.clientId(), message.connectionId()));
           }
         }
       }
     });
+  }
+
+  /** Told on the router thread that a connection the router forwarded to is gone. */
+  @FunctionalInterface
+  interface Gone {
+    void connectionGone(DownlinkPartition partition, String clientId, String connectionId);
+  }
+
+  /**
+   * Sends the message to its device's instance (or straight to the connection when that is this
+   * instance); completes, never fails, with the final result, on an event loop.
+   */
+  Future<Result> send(String instanceId, DownlinkMessage message) {
+    return instanceId.equals(local.instanceId()) ? deliverHere(message) : forwarder.deliver(instanceId, message);
   }
 
   /**
@@ -113,11 +136,40 @@ final class RouterOutput {
       headers.add(HeaderNames.ORIGINAL_PARTITION, ascii(Integer.toString(record.partition())));
       headers.add(HeaderNames.ORIGINAL_OFFSET, ascii(Long.toString(record.offset())));
     }
-    ProducerRecord<String, io.vertx.core.buffer.Buffer> copy = new ProducerRecord<>(record.topic(), home,
+    ProducerRecord<String, Buffer> copy = new ProducerRecord<>(record.topic(), home,
         record.timestamp(), record.key(), record.value() == null ? null : BufferSerializer.wrap(record.value()),
         headers);
-    untilWritten(() -> sender.sendControl(copy).onSuccess(ok -> metrics.routerRerouted()).mapEmpty(), partition,
-        record.offset());
+    untilWritten(() -> sender.sendControl(copy).onSuccess(ok -> metrics.routerRerouted()).mapEmpty(),
+        () -> partition.ledger.settle(record.offset()));
+  }
+
+  /**
+   * Writes a parked record's copy to {@code mqtt.sessions} (the partition of the same number), until
+   * Kafka has it; then {@code written} gets its offset there, on the router thread.
+   */
+  void park(DownlinkPartition partition, String key, Headers headers, long timestamp, byte[] payload,
+            LongConsumer written) {
+    ProducerRecord<String, Buffer> copy = new ProducerRecord<>(sessionsTopic, partition.number, timestamp, key,
+        payload == null ? null : BufferSerializer.wrap(payload), headers);
+    long[] offset = {-1};
+    untilWritten(() -> sender.sendControl(copy).onSuccess(metadata -> offset[0] = metadata.offset()),
+        () -> written.accept(offset[0]));
+  }
+
+  /** Deletes a parked record's copy from {@code mqtt.sessions}: a tombstone, written until Kafka has it. */
+  void unpark(DownlinkPartition partition, String key) {
+    ProducerRecord<String, Buffer> tombstone = new ProducerRecord<>(sessionsTopic, partition.number, key, null);
+    untilWritten(() -> sender.sendControl(tombstone), () -> { });
+  }
+
+  /** A receipt of a parked record; {@code written} runs on the router thread once Kafka has it. */
+  void receipt(Status status, DownlinkRef record, String detail, Runnable written) {
+    untilWritten(() -> receipts.write(status, record, detail), written);
+  }
+
+  /** A presence record the router writes for a client (its session expired, its connection is gone). */
+  void presence(String clientId, PresenceRecord record) {
+    untilWritten(() -> presence.write(clientId, record), () -> { });
   }
 
   /** The message to a connection of this instance: the same outcomes as over the protocol. */
@@ -130,7 +182,12 @@ final class RouterOutput {
       if (answer.succeeded()) {
         return Future.succeededFuture(new Result(Result.Kind.RECEIPT_WRITTEN, Outcome.RECEIPT_WRITTEN, null));
       }
-      Outcome outcome = answer.cause() instanceof FirstReceiptNotWritten failed
+      Outcome outcome;
+      if (answer.cause() instanceof Parked parked) {
+        outcome = parked.outcome();
+        return Future.succeededFuture(new Result(Result.Kind.PARKED, outcome, outcome.detail()));
+      }
+      outcome = answer.cause() instanceof FirstReceiptNotWritten failed
           ? Outcome.receiptNotWritten(failed.status(), failed.detail())
           : Outcome.receiptNotWritten(Status.OFFLINE, answer.cause().toString());
       return Future.succeededFuture(new Result(Result.Kind.RECEIPT_NOT_WRITTEN, outcome, outcome.detail()));
@@ -142,26 +199,33 @@ final class RouterOutput {
     vertx.eventBus().send(InstanceProtocol.address(instanceId), notice);
   }
 
-  /** The connection is gone without its "disconnected" record (its instance died): say so for it. */
-  private void disconnected(String instanceId, DownlinkMessage message) {
-    presence.write(message.clientId(), new PresenceRecord(PresenceRecord.Event.DISCONNECTED, instanceId,
-        message.connectionId(), false, List.of(), PresenceRecord.UNKNOWN_PROTOCOL_VERSION,
-        System.currentTimeMillis()));
+  /**
+   * Asks whether an instance is there; {@code gone} runs on the router thread when the event bus has
+   * no handler for it (the instance stopped or died). No answer in time says nothing.
+   */
+  void ping(String instanceId, Runnable gone) {
+    vertx.eventBus().request(InstanceProtocol.address(instanceId), new Ping(local.instanceId()),
+        InstanceProtocol.REQUEST).onFailure(failure -> {
+          if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
+            settlements.run(gone);
+          }
+        });
   }
 
-  /** Writes until Kafka has it, while the router runs; then settles the record. */
-  private void untilWritten(Supplier<Future<?>> write, DownlinkPartition partition, long offset) {
+  /**
+   * Writes until Kafka has it, while the router runs; then runs {@code written} on the router thread.
+   * A router that stops leaves it unwritten: a record not settled is routed again by the next owner.
+   */
+  private void untilWritten(Supplier<Future<?>> write, Runnable written) {
     write.get().onComplete((ok, failure) -> {
       if (failure == null) {
-        settlements.settled(partition, offset);
+        settlements.run(written);
       } else if (running.getAsBoolean()) {
         // Also for a partition that moved meanwhile: its new owner routes the record again (at worst a
         // second receipt or copy); this router cannot tell from here, and one too many loses nothing.
-        LOG.debug("Router: write for downlink {}/{} failed, trying again: {}", partition.downlink, offset,
-            failure.toString());
-        vertx.setTimer(RETRY_MS, id -> untilWritten(write, partition, offset));
+        LOG.debug("Router: write failed, trying again: {}", failure.toString());
+        vertx.setTimer(RETRY_MS, id -> untilWritten(write, written));
       }
-      // Else the router stops: the record stays uncommitted and is routed again by the next owner.
     });
   }
 

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps, restores, rebuilds and drops the router's partitions as Kafka assigns and revokes them (on
  * the router thread, inside a poll). Kafka assigns the same partition numbers of
- * {@code mqtt.subscriptions} and {@code mqtt.downlink} together (range assignment over
- * co-partitioned topics).
+ * {@code mqtt.subscriptions}, {@code mqtt.downlink} and {@code mqtt.sessions} together (range
+ * assignment over co-partitioned topics).
  *
  * <p>A partition that an (eager) rebalance revokes and gives back is not new: the router keeps its
  * table, held records and ledger and continues from its own positions, not from the committed offset
@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * positions was routed or is held: nothing is routed twice or skipped. (Had another member owned it
  * meanwhile, in a generation this one missed, continuing still skips nothing; at worst records are
  * routed twice, as a rebuild would.) Any other partition is new: its table is rebuilt from the start
- * of the subscriptions partition, with its downlink partition paused meanwhile and then read from the
- * committed offset.
+ * of the subscriptions partition, and its parked messages from the start of the sessions partition,
+ * with its downlink partition paused meanwhile and then read from the committed offset.
  */
 final class RouterRebalanceListener implements ConsumerRebalanceListener {
 
@@ -40,28 +40,33 @@ final class RouterRebalanceListener implements ConsumerRebalanceListener {
     /** The consumer's position in {@code tp}, or -1 when it is not known; never waits. */
     long positionNow(TopicPartition tp);
 
-    /** The subscriptions partitions assigned now: the ones the end-offsets consumer may be asked about. */
-    void presenceAssigned(List<TopicPartition> partitions);
+    /**
+     * The subscriptions and sessions partitions assigned now: the ones the end-offsets consumer may be
+     * asked about.
+     */
+    void rebuiltTopicsAssigned(List<TopicPartition> partitions);
 
-    /** The end offsets of subscriptions partitions, asked on the end-offsets consumer (a round trip). */
-    Map<TopicPartition, Long> presenceEnds(List<TopicPartition> partitions);
+    /** The end offsets of subscriptions and sessions partitions, asked on the end-offsets consumer (a round trip). */
+    Map<TopicPartition, Long> endOffsets(List<TopicPartition> partitions);
 
     /** Marks partitions rebuilt as their presence is read; called after every change of ownership. */
     void checkRebuilt();
+
+    /** A rebuilt partition was assigned back: what waited meanwhile (drains) goes on. */
+    void restored(DownlinkPartition partition);
   }
 
   private final Consumer<?, ?> consumer;
+  private final RouterVerticle.Topics topics;
   private final String subscriptionsTopic;
-  private final String downlinkTopic;
   private final OwnedPartitions owned;
   private final Loop loop;
   private volatile boolean assignedOnce;
 
-  RouterRebalanceListener(Consumer<?, ?> consumer, String subscriptionsTopic, String downlinkTopic,
-                          OwnedPartitions owned, Loop loop) {
+  RouterRebalanceListener(Consumer<?, ?> consumer, RouterVerticle.Topics topics, OwnedPartitions owned, Loop loop) {
     this.consumer = consumer;
-    this.subscriptionsTopic = subscriptionsTopic;
-    this.downlinkTopic = downlinkTopic;
+    this.topics = topics;
+    this.subscriptionsTopic = topics.subscriptions();
     this.owned = owned;
     this.loop = loop;
   }
@@ -79,9 +84,10 @@ final class RouterRebalanceListener implements ConsumerRebalanceListener {
         continue;
       }
       Kept before = owned.takeKept(tp.partition());
-      if (!assigned.contains(new TopicPartition(downlinkTopic, tp.partition()))) {
-        LOG.warn("Router got {} without partition {} of {}: the two topics must be co-partitioned", tp,
-            tp.partition(), downlinkTopic);
+      if (!assigned.contains(new TopicPartition(topics.downlink(), tp.partition()))
+          || !assigned.contains(new TopicPartition(topics.sessions(), tp.partition()))) {
+        LOG.warn("Router got {} without partition {} of {} and {}: the three topics must be co-partitioned", tp,
+            tp.partition(), topics.downlink(), topics.sessions());
       } else if (before != null) {
         restore(before);
         continue;
@@ -92,14 +98,23 @@ final class RouterRebalanceListener implements ConsumerRebalanceListener {
     if (!moved.isEmpty()) {
       LOG.debug("Router partitions {} moved to other instances", moved);
     }
-    loop.presenceAssigned(assigned.stream().filter(tp -> tp.topic().equals(subscriptionsTopic)).toList());
-    Map<TopicPartition, Long> ends = rebuild.isEmpty() ? Map.of() : loop.presenceEnds(rebuild);
+    loop.rebuiltTopicsAssigned(assigned.stream().filter(tp -> !tp.topic().equals(topics.downlink())).toList());
+    List<TopicPartition> rebuilt = new ArrayList<>();
+    for (TopicPartition tp : rebuild) {
+      rebuilt.add(tp);
+      rebuilt.add(new TopicPartition(topics.sessions(), tp.partition()));
+    }
+    Map<TopicPartition, Long> ends = rebuild.isEmpty() ? Map.of() : loop.endOffsets(rebuilt);
     long now = System.nanoTime();
     for (TopicPartition tp : rebuild) {
-      DownlinkPartition partition = new DownlinkPartition(tp.partition(), subscriptionsTopic, downlinkTopic,
-          ends.getOrDefault(tp, 0L), now);
+      TopicPartition sessions = new TopicPartition(topics.sessions(), tp.partition());
+      DownlinkPartition partition = new DownlinkPartition(tp.partition(), topics, ends.getOrDefault(tp, 0L),
+          ends.getOrDefault(sessions, 0L), now);
       owned.put(partition);
       consumer.seekToBeginning(List.of(tp));
+      if (assigned.contains(sessions)) {
+        consumer.seekToBeginning(List.of(sessions));
+      }
       if (assigned.contains(partition.downlink)) {
         consumer.pause(List.of(partition.downlink));
       }
@@ -119,10 +134,18 @@ final class RouterRebalanceListener implements ConsumerRebalanceListener {
   private void restore(Kept before) {
     DownlinkPartition partition = before.partition();
     owned.put(partition);
+    partition.restored();
     consumer.seek(partition.presence, before.presencePosition());
     consumer.seek(partition.downlink, before.downlinkPosition());
     if (!partition.ready() || partition.gate.paused()) {
       consumer.pause(List.of(partition.downlink));
+    }
+    if (partition.ready()) {
+      consumer.pause(List.of(partition.sessions)); // read again for drains only (RouterLoop)
+      partition.reading = false;
+      loop.restored(partition);
+    } else {
+      consumer.seek(partition.sessions, before.sessionsPosition());
     }
     LOG.debug("Router partition {} kept: {} clients, presence from {}, downlink from {}, {} batches held",
         partition.number, partition.table.size(), before.presencePosition(), before.downlinkPosition(),
@@ -143,8 +166,9 @@ final class RouterRebalanceListener implements ConsumerRebalanceListener {
       }
       long presencePosition = loop.positionNow(partition.presence);
       long downlinkPosition = loop.positionNow(partition.downlink);
-      if (presencePosition >= 0 && downlinkPosition >= 0) {
-        owned.keep(new Kept(partition, presencePosition, downlinkPosition));
+      long sessionsPosition = loop.positionNow(partition.sessions);
+      if (presencePosition >= 0 && downlinkPosition >= 0 && (sessionsPosition >= 0 || partition.ready())) {
+        owned.keep(new Kept(partition, presencePosition, downlinkPosition, sessionsPosition));
       } // else it cannot continue without its positions: rebuilt if assigned back
     }
     drop(revoked);

@@ -7,6 +7,7 @@ import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +35,18 @@ public final class RouterVerticle extends VerticleBase {
   private static final String DEFAULT_GROUP = "mqtt-kafka-bridge-router";
   private static final long STOP_WAIT_SECONDS = 30;
 
-  /** The two topics the router consumes. */
-  public record Topics(String subscriptions, String downlink) {
+  /** The three co-partitioned topics the router consumes. */
+  public record Topics(String subscriptions, String downlink, String sessions) {
+  }
+
+  /**
+   * What the router keeps for clients that cannot take their downlink records yet.
+   *
+   * @param maxMessages per client
+   * @param maxBytes    key and value bytes per client
+   * @param maxKeep     the longest a record is kept (the longest session expiry)
+   */
+  public record Queues(int maxMessages, long maxBytes, Duration maxKeep) {
   }
 
   /** The Kafka writers and metrics the router uses. */
@@ -51,6 +62,7 @@ public final class RouterVerticle extends VerticleBase {
   private final Topics topics;
   private final Writers writers;
   private final Admin admin;
+  private final Queues queues;
   private RouterLoop loop;
   private Thread thread;
 
@@ -59,8 +71,9 @@ public final class RouterVerticle extends VerticleBase {
    * @param admin removes members of the router group that left the cluster ({@link #memberLeft})
    */
   public RouterVerticle(Map<String, Object> consumerProperties, Topics topics, Writers writers, Local local,
-                        Admin admin) {
+                        Queues queues, Admin admin) {
     this.local = local;
+    this.queues = queues;
     this.consumerProperties = Map.copyOf(consumerProperties);
     this.topics = topics;
     this.writers = writers;
@@ -70,6 +83,12 @@ public final class RouterVerticle extends VerticleBase {
       metrics.routerRecords(kind, () -> loop == null ? 0 : loop.owned().routed(kind));
     }
     metrics.routerRecordsHeld(() -> loop == null ? 0 : loop.owned().held());
+    metrics.gauge("router.sessions.offline", "Persistent sessions whose client is offline, in this router's partitions",
+        () -> loop == null ? 0 : loop.owned().offlineSessions());
+    metrics.gauge("router.parked.messages", "Downlink records kept for clients in this router's partitions",
+        () -> loop == null ? 0 : loop.owned().parked());
+    metrics.gauge("router.parked.bytes", "Key and value bytes of the downlink records kept for clients",
+        () -> loop == null ? 0 : loop.owned().parkedBytes());
   }
 
   /**
@@ -161,7 +180,8 @@ public final class RouterVerticle extends VerticleBase {
       Object maxPollRecords = consumerProperties.getOrDefault(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
       loop = new RouterLoop(new KafkaConsumer<>(consumerProperties),
           new KafkaConsumer<>(offsetReaderProperties(consumerProperties)), vertx, topics, writers, local,
-          Integer.parseInt(String.valueOf(maxPollRecords).trim()));
+          new RouterLoop.Settings(Integer.parseInt(String.valueOf(maxPollRecords).trim()),
+              new QueueRouter.Limits(queues.maxMessages(), queues.maxBytes(), queues.maxKeep().toMillis())));
       thread = new Thread(loop, "mqtt-bridge-router");
       thread.setDaemon(true);
       thread.start();

@@ -1,27 +1,33 @@
 package io.mqttkafka.bridge.routing;
 
 import io.mqttkafka.bridge.records.PresenceRecord;
+import io.mqttkafka.bridge.records.PresenceRecord.Event;
+import io.mqttkafka.bridge.records.PresenceRecord.Session;
 import io.mqttkafka.bridge.topic.TopicFilter;
-import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The subscription state of one partition of {@code mqtt.subscriptions}: for each connected client,
- * its current connection (instance, connection id) and its filters.
+ * its current connection (instance, connection id) and its filters; for each client whose persistent
+ * session outlives its connection, that offline session (filters, expiry, QoS 2 packet ids) until it
+ * expires ({@link SessionExpiry}).
  *
  * <p>Rebuilt by replaying the partition from its start and then kept current with live records, so
  * {@link #apply} depends only on the order of the records. Kafka's log order decides between two
  * connections of one client: a {@code connected} record always takes over, and any other record of a
  * connection that is no longer the current one is stale and ignored. Compaction keeps only the last
- * record per client, so a {@code subscribed}, {@code unsubscribed} or {@code refreshed} record for a
- * client with no state restores it: every record carries the connection's whole state.
+ * record per client, so a {@code subscribed}, {@code unsubscribed}, {@code refreshed} or
+ * {@code updated} record for a client with no state restores it: every record carries the
+ * connection's whole state.
  *
- * <p>Holds only connected clients, in a compact form: equal instance ids and equal filter lists are
- * shared between clients (most devices subscribe to the same filters) and forgotten with their last
- * user; filters are kept parsed, so {@link #lookup} parses nothing.
+ * <p>Compact: equal instance ids and equal filter lists are shared between clients and forgotten with
+ * their last user; filters are kept parsed, so {@link #lookup} parses nothing; a client without a
+ * persistent session holds no session fields.
  *
  * <p>Not thread-safe: one table per partition, used by the one thread that consumes that partition.
  */
@@ -40,14 +46,23 @@ public final class SubscriptionTable {
        * {@code instanceId} to write the state of {@code connectionId} again, so that the client's last
        * record, the one compaction keeps, is the current connection's.
        */
-      STALE
+      STALE,
+      /**
+       * Like {@link #STALE}, but the current state is an offline session, which no instance holds:
+       * the router writes its {@code disconnected} record again ({@link #offlineRecord}).
+       */
+      RESTATE
     }
 
     static final Applied NONE = new Applied(Action.NONE, null, null);
   }
 
-  /** Where a downlink message for a client goes; {@code grantedQos} is -1 unless {@code DELIVER}. */
-  public record Route(Kind kind, String instanceId, String connectionId, int grantedQos) {
+  /**
+   * Where a downlink message for a client goes; {@code grantedQos} is -1 unless {@code DELIVER}.
+   *
+   * @param persistent whether the client has a persistent session (connected or not)
+   */
+  public record Route(Kind kind, String instanceId, String connectionId, int grantedQos, boolean persistent) {
 
     public enum Kind {
       /** Send it to {@code connectionId} on {@code instanceId} at QoS min(requested, grantedQos). */
@@ -58,26 +73,41 @@ public final class SubscriptionTable {
       NOT_SUBSCRIBED
     }
 
-    static final Route OFFLINE = new Route(Kind.OFFLINE, null, null, -1);
+    static final Route OFFLINE = new Route(Kind.OFFLINE, null, null, -1, false);
+    static final Route SESSION_OFFLINE = new Route(Kind.OFFLINE, null, null, -1, true);
+  }
+
+  /** A client's current connection, for the router's drains. */
+  record Connection(String instanceId, String connectionId, boolean persistent, Filters filters) {
+  }
+
+  /** A client's persistent session, connected or not: what a resuming connection takes over. */
+  public record SessionView(String connectionId, boolean connected, long expiryInterval,
+                            List<PresenceRecord.Subscription> filters, List<Integer> qos2Received) {
   }
 
   private final Map<String, Client> clients = new HashMap<>();
+  /** The instance ids of connected clients: the instances the router probes ({@link #instances}). */
   private final Interner<String> instanceIds = new Interner<>();
+  /** The instance ids offline sessions were last connected through. */
+  private final Interner<String> formerInstanceIds = new Interner<>();
   private final Interner<Filters> filterSets = new Interner<>();
+  private final SessionExpiry expiry = new SessionExpiry();
 
   /** Applies a presence record, the value of the record with key {@code clientId}. */
   public Applied apply(String clientId, PresenceRecord record) {
     Client current = clients.get(clientId);
     return switch (record.event()) {
       case CONNECTED -> connect(clientId, current, record);
-      case SUBSCRIBED, UNSUBSCRIBED, REFRESHED -> update(clientId, current, record);
+      case SUBSCRIBED, UNSUBSCRIBED, REFRESHED, UPDATED -> update(clientId, current, record);
       case DISCONNECTED -> disconnect(clientId, current, record);
+      case EXPIRED -> expire(clientId, current, record);
     };
   }
 
   private Applied connect(String clientId, Client current, PresenceRecord record) {
     put(clientId, current, record);
-    return isOther(current, record)
+    return current != null && current.connected() && isOther(current, record)
         ? new Applied(Applied.Action.TAKEOVER, current.instanceId, current.connectionId)
         : Applied.NONE;
   }
@@ -92,12 +122,27 @@ public final class SubscriptionTable {
 
   private Applied disconnect(String clientId, Client current, PresenceRecord record) {
     if (current == null) {
-      return Applied.NONE; // nothing to end, e.g. replaying a client whose last record ended it
+      if (record.leavesSession()) {
+        put(clientId, null, record); // replaying an offline session
+      }
+      return Applied.NONE; // else nothing to end, e.g. replaying a client whose last record ended it
     }
     if (isOther(current, record)) {
       return stale(current); // the old connection's late "disconnected" after a takeover
     }
-    remove(clientId, current);
+    if (record.leavesSession()) {
+      put(clientId, current, record);
+    } else {
+      remove(clientId, current);
+    }
+    return Applied.NONE;
+  }
+
+  /** An offline session expired: applied only while the named connection is still the client's last. */
+  private Applied expire(String clientId, Client current, PresenceRecord record) {
+    if (current != null && !current.connected() && !isOther(current, record)) {
+      remove(clientId, current);
+    }
     return Applied.NONE;
   }
 
@@ -107,7 +152,8 @@ public final class SubscriptionTable {
   }
 
   private static Applied stale(Client current) {
-    return new Applied(Applied.Action.STALE, current.instanceId, current.connectionId);
+    return current.connected() ? new Applied(Applied.Action.STALE, current.instanceId, current.connectionId)
+        : new Applied(Applied.Action.RESTATE, current.instanceId, current.connectionId);
   }
 
   /** Applies a tombstone (a {@code null} value): the client's state is deleted. */
@@ -127,21 +173,98 @@ public final class SubscriptionTable {
     if (client == null) {
       return Route.OFFLINE;
     }
+    if (!client.connected()) {
+      return Route.SESSION_OFFLINE;
+    }
     int granted = client.filters.grantedQos(mqttTopic);
+    boolean persistent = client instanceof SessionClient;
     return granted < 0
-        ? new Route(Route.Kind.NOT_SUBSCRIBED, client.instanceId, client.connectionId, -1)
-        : new Route(Route.Kind.DELIVER, client.instanceId, client.connectionId, granted);
+        ? new Route(Route.Kind.NOT_SUBSCRIBED, client.instanceId, client.connectionId, -1, persistent)
+        : new Route(Route.Kind.DELIVER, client.instanceId, client.connectionId, granted, persistent);
   }
 
-  /** The number of connected clients. */
+  /** The client's connection, or null when it is not connected. */
+  Connection connection(String clientId) {
+    Client client = clients.get(clientId);
+    return client == null || !client.connected() ? null
+        : new Connection(client.instanceId, client.connectionId, client instanceof SessionClient, client.filters);
+  }
+
+  /** The client's persistent session, or null when it has none. */
+  public SessionView session(String clientId) {
+    return clients.get(clientId) instanceof SessionClient s ? new SessionView(s.connectionId, s.connected(),
+        s.expiryInterval, s.filters.subscriptions(), qos2List(s.qos2)) : null;
+  }
+
+  /**
+   * The {@code disconnected} record of a client's offline session, or of its connection (with its
+   * session, if persistent) as the router writes it when that connection's instance is gone; null
+   * when the client has no state.
+   */
+  PresenceRecord offlineRecord(String clientId, long nowMillis) {
+    Client client = clients.get(clientId);
+    if (client == null) {
+      return null;
+    }
+    Session session = null;
+    if (client instanceof SessionClient s) {
+      session = new Session(s.expiryInterval, s.connected() ? nowMillis + s.expiryInterval * 1000 : s.expiresAt,
+          qos2List(s.qos2));
+    }
+    return new PresenceRecord(Event.DISCONNECTED, client.instanceId, client.connectionId, false,
+        session == null ? List.of() : client.filters.subscriptions(), PresenceRecord.UNKNOWN_PROTOCOL_VERSION,
+        nowMillis, session);
+  }
+
+  /** The instance ids of the connected clients. */
+  Set<String> instances() {
+    return Set.copyOf(instanceIds.values());
+  }
+
+  /** The clients connected through {@code instanceId}. */
+  List<String> connectedThrough(String instanceId) {
+    List<String> found = new ArrayList<>();
+    clients.forEach((clientId, client) -> {
+      if (client.connected() && client.instanceId.equals(instanceId)) {
+        found.add(clientId);
+      }
+    });
+    return found;
+  }
+
+  /**
+   * Removes every offline session whose expiry passed at {@code nowMillis} and returns their
+   * {@code expired} records (key: the client id), for the router to write.
+   */
+  Map<String, PresenceRecord> expireDue(long nowMillis) {
+    Map<String, PresenceRecord> expired = new HashMap<>();
+    for (String clientId : expiry.due(nowMillis)) {
+      Client client = clients.get(clientId);
+      if (client instanceof SessionClient s && !s.connected() && s.expiresAt <= nowMillis) {
+        expired.put(clientId, new PresenceRecord(Event.EXPIRED, s.instanceId, s.connectionId, false, List.of(),
+            PresenceRecord.UNKNOWN_PROTOCOL_VERSION, nowMillis));
+        remove(clientId, s);
+      }
+    }
+    return expired;
+  }
+
+  /** The number of clients held: connected ones and offline sessions. */
   public int size() {
     return clients.size();
+  }
+
+  /** The number of offline sessions held. */
+  public int offlineSessions() {
+    return expiry.size();
   }
 
   public void clear() {
     clients.clear();
     instanceIds.clear();
+    formerInstanceIds.clear();
     filterSets.clear();
+    expiry.clear();
   }
 
   /** For tests: the client's filters, the same instance for clients with equal filter lists. */
@@ -157,26 +280,46 @@ public final class SubscriptionTable {
 
   private void put(String clientId, Client current, PresenceRecord record) {
     // Acquire before releasing: a client keeping its filters must not drop the shared copy.
-    Client client = new Client(instanceIds.acquire(record.instanceId()), record.connectionId(),
-        filterSets.acquire(Filters.of(record.filters())));
+    String instanceId = (record.connected() ? instanceIds : formerInstanceIds).acquire(record.instanceId());
+    Filters filters = filterSets.acquire(Filters.of(record.filters()));
+    Session session = record.session();
+    Client client = session == null ? new Client(instanceId, record.connectionId(), filters)
+        : new SessionClient(instanceId, record.connectionId(), filters, session.expiryInterval(),
+            record.connected() ? 0 : session.expiresAt(), qos2Array(session.qos2Received()));
     if (current != null) {
-      release(current);
+      release(clientId, current);
     }
     clients.put(clientId, client);
+    if (!client.connected()) {
+      expiry.add(clientId, client.expiresAt());
+    }
   }
 
   private void remove(String clientId, Client current) {
     clients.remove(clientId);
-    release(current);
+    release(clientId, current);
   }
 
-  private void release(Client client) {
-    instanceIds.release(client.instanceId);
+  private void release(String clientId, Client client) {
     filterSets.release(client.filters);
+    if (client.connected()) {
+      instanceIds.release(client.instanceId);
+    } else {
+      formerInstanceIds.release(client.instanceId);
+      expiry.remove(clientId, client.expiresAt());
+    }
   }
 
-  /** One connected client: three references (the instance id and filters are shared). */
-  private static final class Client {
+  private static int[] qos2Array(List<Integer> ids) {
+    return ids.isEmpty() ? null : ids.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static List<Integer> qos2List(int[] ids) {
+    return ids == null ? List.of() : Arrays.stream(ids).boxed().toList();
+  }
+
+  /** One client without a persistent session: connected, three references (instance id and filters shared). */
+  private static class Client {
     final String instanceId;
     final String connectionId;
     final Filters filters;
@@ -186,86 +329,39 @@ public final class SubscriptionTable {
       this.connectionId = connectionId;
       this.filters = filters;
     }
+
+    boolean connected() {
+      return true;
+    }
+
+    long expiresAt() {
+      return 0;
+    }
   }
 
-  /** A client's parsed filters with their QoS, compared by value so equal lists can be shared. */
-  static final class Filters {
-    private final TopicFilter[] filters;
-    private final byte[] qos;
-    private final int hash;
+  /** A client with a persistent session, connected ({@code expiresAt} 0) or offline. */
+  private static final class SessionClient extends Client {
+    final long expiryInterval;
+    final long expiresAt;
+    /** The QoS 2 packet ids received and not released; null when none. */
+    final int[] qos2;
 
-    private Filters(TopicFilter[] filters, byte[] qos) {
-      this.filters = filters;
-      this.qos = qos;
-      this.hash = 31 * Arrays.hashCode(filters) + Arrays.hashCode(qos);
-    }
-
-    static Filters of(List<Subscription> subscriptions) {
-      int n = subscriptions.size();
-      TopicFilter[] filters = new TopicFilter[n];
-      byte[] qos = new byte[n];
-      for (int i = 0; i < n; i++) {
-        filters[i] = TopicFilter.parse(subscriptions.get(i).filter());
-        qos[i] = (byte) subscriptions.get(i).qos();
-      }
-      return new Filters(filters, qos);
-    }
-
-    /** The highest QoS among the filters that match {@code topic}, or -1 when none does. */
-    int grantedQos(String topic) {
-      int granted = -1;
-      for (int i = 0; i < filters.length; i++) {
-        if (qos[i] > granted && filters[i].matches(topic)) {
-          granted = qos[i];
-        }
-      }
-      return granted;
+    SessionClient(String instanceId, String connectionId, Filters filters, long expiryInterval, long expiresAt,
+                  int[] qos2) {
+      super(instanceId, connectionId, filters);
+      this.expiryInterval = expiryInterval;
+      this.expiresAt = expiresAt;
+      this.qos2 = qos2;
     }
 
     @Override
-    public boolean equals(Object o) {
-      return o instanceof Filters other && hash == other.hash
-          && Arrays.equals(filters, other.filters) && Arrays.equals(qos, other.qos);
+    boolean connected() {
+      return expiresAt == 0;
     }
 
     @Override
-    public int hashCode() {
-      return hash;
-    }
-  }
-
-  /** Shares equal values and forgets each one when its last user releases it. */
-  private static final class Interner<T> {
-    private final Map<T, Shared<T>> shared = new HashMap<>();
-
-    T acquire(T value) {
-      Shared<T> entry = shared.computeIfAbsent(value, Shared::new);
-      entry.users++;
-      return entry.value;
-    }
-
-    void release(T value) {
-      Shared<T> entry = shared.get(value);
-      if (--entry.users == 0) {
-        shared.remove(value);
-      }
-    }
-
-    int size() {
-      return shared.size();
-    }
-
-    void clear() {
-      shared.clear();
-    }
-  }
-
-  private static final class Shared<T> {
-    final T value;
-    int users;
-
-    Shared(T value) {
-      this.value = value;
+    long expiresAt() {
+      return expiresAt;
     }
   }
 }

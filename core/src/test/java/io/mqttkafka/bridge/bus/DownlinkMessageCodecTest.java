@@ -12,7 +12,7 @@ class DownlinkMessageCodecTest {
   @Test
   void aMessageCrossesTheWireWhole() {
     DownlinkMessage sent = new DownlinkMessage("car-é1", "host-1/1763700000000-17", "DL/水/warn", 1, "corr-1", 7,
-        123_456_789_012L, 7, 123_456_789_012L, 1_763_700_000_000L, Buffer.buffer(new byte[] {0, 1, 2, (byte) 0xFF}));
+        123_456_789_012L, 7, 123_456_789_012L, 1_763_700_000_000L, Buffer.buffer(new byte[] {0, 1, 2, (byte) 0xFF}), 4711);
     Buffer wire = Buffer.buffer().appendString("frame header");
     codec.encodeToWire(wire, sent);
 
@@ -23,7 +23,7 @@ class DownlinkMessageCodecTest {
 
   @Test
   void aMovedMessageKeepsWhereTheBackEndWroteIt() {
-    DownlinkMessage sent = new DownlinkMessage("car1", "h/1-1", "DL/x", 1, null, 5, 9, 2, 77, 1L, Buffer.buffer("p"));
+    DownlinkMessage sent = new DownlinkMessage("car1", "h/1-1", "DL/x", 1, null, 5, 9, 2, 77, 1L, Buffer.buffer("p"), DownlinkMessage.FIRST_SEND);
     Buffer wire = Buffer.buffer();
     codec.encodeToWire(wire, sent);
 
@@ -36,7 +36,7 @@ class DownlinkMessageCodecTest {
 
   @Test
   void absentCorrelationIdAndEmptyPayloadStayThat() {
-    DownlinkMessage sent = new DownlinkMessage("c", "i/1-1", "t", 0, null, 0, 0, 0, 0, 0, Buffer.buffer());
+    DownlinkMessage sent = new DownlinkMessage("c", "i/1-1", "t", 0, null, 0, 0, 0, 0, 0, Buffer.buffer(), 0);
     Buffer wire = Buffer.buffer();
     codec.encodeToWire(wire, sent);
 
@@ -45,7 +45,7 @@ class DownlinkMessageCodecTest {
 
   @Test
   void withinAnInstanceTheMessageItselfIsHandedOver() {
-    DownlinkMessage sent = new DownlinkMessage("c", "i/1-1", "t", 0, null, 0, 0, 0, 0, 0, Buffer.buffer("x"));
+    DownlinkMessage sent = new DownlinkMessage("c", "i/1-1", "t", 0, null, 0, 0, 0, 0, 0, Buffer.buffer("x"), -1);
     assertThat(codec.transform(sent)).isSameAs(sent);
   }
 }

@@ -43,7 +43,7 @@ class BridgeConfigTest {
       mqtt: { maxMessageSize: 268435456 }                   | mqtt.maxMessageSize             | between 1 and 268435455
       mqtt: { connectTimeout: 0s }                          | mqtt.connectTimeout             | must be greater than 0, was "0s"
       mqtt: { connectTimeout: -5 }                          | mqtt.connectTimeout             | must be greater than 0
-      mqtt: { connectTimeout: soon }                        | mqtt.connectTimeout             | must be a duration such as 250ms, 10s, 2m or 1h
+      mqtt: { connectTimeout: soon }                        | mqtt.connectTimeout             | must be a duration such as 250ms, 10s, 2m, 1h or 30d
       mqtt: { maxClientIdLength: 22 }                       | mqtt.maxClientIdLength          | between 23 and 65535
       mqtt: { clientIdPattern: "[a-z" }                     | mqtt.clientIdPattern            | is not a valid regular expression
       mqtt: { receiveMaximum: 0 }                           | mqtt.receiveMaximum             | between 1 and 65535
@@ -146,7 +146,7 @@ class BridgeConfigTest {
         """);
 
     assertThat(c.topicsKnownAtStart())
-        .containsExactly("a.fixed", "mqtt.deadletter", "mqtt.receipts", "mqtt.subscriptions");
+        .containsExactly("a.fixed", "mqtt.deadletter", "mqtt.receipts", "mqtt.sessions", "mqtt.subscriptions");
   }
 
   @Test

@@ -51,7 +51,8 @@ class ConfigLoaderTest {
     assertThat(c.kafka().producer()).isEmpty();
     assertThat(c.kafka().consumer()).isEmpty();
     assertThat(c.kafka().topics()).isEqualTo(
-        new KafkaSettings.Topics("mqtt.subscriptions", "mqtt.downlink", "mqtt.receipts", "mqtt.deadletter"));
+        new KafkaSettings.Topics("mqtt.subscriptions", "mqtt.downlink", "mqtt.receipts", "mqtt.deadletter",
+            "mqtt.sessions"));
     assertThat(c.kafka().internalTopics()).isEqualTo(new KafkaSettings.InternalTopicLayout(12, (short) -1));
     assertThat(c.kafka().embedded()).isEqualTo(new KafkaSettings.Embedded(Path.of("./data"), 9092, 9093));
     assertThat(c.mappings().uplink()).hasSize(1);

@@ -59,6 +59,6 @@ class DownlinkDispatcherTest {
 
   private static DownlinkMessage message(String clientId, int partition, long offset) {
     return new DownlinkMessage(clientId, "c-1", "DL/X", 1, "corr", partition, offset, partition, offset, 0L,
-        Buffer.buffer("payload"));
+        Buffer.buffer("payload"), DownlinkMessage.FIRST_SEND);
   }
 }

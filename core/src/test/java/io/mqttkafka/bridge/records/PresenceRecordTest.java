@@ -124,8 +124,8 @@ class PresenceRecordTest {
 
   @ParameterizedTest
   @EnumSource(Event.class)
-  void onlyDisconnectedIsNotConnected(Event event) {
-    boolean connected = event != Event.DISCONNECTED;
+  void onlyDisconnectedAndExpiredAreNotConnected(Event event) {
+    boolean connected = event != Event.DISCONNECTED && event != Event.EXPIRED;
     assertThat(new PresenceRecord(event, "i", "i/1", connected, List.of(), 4, 1).connected()).isEqualTo(connected);
     assertThatIllegalArgumentException()
         .isThrownBy(() -> new PresenceRecord(event, "i", "i/1", !connected, List.of(), 4, 1))

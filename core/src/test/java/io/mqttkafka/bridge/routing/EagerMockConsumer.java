@@ -108,6 +108,17 @@ final class EagerMockConsumer extends MockConsumer<String, byte[]> {
     return offset;
   }
 
+  /** A seek, as a real consumer's: the records from there on are fetched (again). */
+  @Override
+  public synchronized void seek(TopicPartition tp, long offset) {
+    super.seek(tp, offset);
+    for (ConsumerRecord<String, byte[]> record : log.getOrDefault(tp, List.of())) {
+      if (record.offset() >= offset) {
+        addRecord(record);
+      }
+    }
+  }
+
   /** Records of the partition returned by polls so far, re-reads included. */
   synchronized int fetched(TopicPartition tp) {
     return fetched.getOrDefault(tp, 0);

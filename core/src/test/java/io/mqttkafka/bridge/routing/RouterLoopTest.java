@@ -59,95 +59,7 @@ import org.junit.jupiter.api.Test;
  * rebalances, a log per partition) and a real, unclustered Vert.x whose event bus has two device
  * instances: {@code alive} answers every forward, {@code dead} never does until the test says so.
  */
-class RouterLoopTest {
-
-  private static final String SUBSCRIPTIONS = "test.subscriptions";
-  private static final String DOWNLINK = "test.downlink";
-  private static final String ALIVE = "alive";
-  private static final String DEAD = "dead";
-  /** The router's own instance: its connections are delivered to without the event bus. */
-  private static final String HERE = "here";
-  private static final int PARTITIONS = 2;
-  private static final int MIB = 1024 * 1024;
-
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final BridgeMetrics metrics = new BridgeMetrics(registry);
-  private final EagerMockConsumer consumer = new EagerMockConsumer();
-  /** How many of the next receipts the producer refuses (Kafka did not take them). */
-  private final AtomicInteger receiptsToRefuse = new AtomicInteger();
-  private final MockProducer<String, Buffer> producer =
-      new MockProducer<>(true, null, new StringSerializer(), new BufferSerializer()) {
-        @Override
-        public synchronized java.util.concurrent.Future<RecordMetadata> send(ProducerRecord<String, Buffer> record,
-                                                                            Callback callback) {
-          if (record.topic().equals("test.receipts") && receiptsToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            KafkaException refused = new KafkaException("refused by the test");
-            callback.onCompletion(null, refused);
-            return CompletableFuture.failedFuture(refused);
-          }
-          return super.send(record, callback);
-        }
-      };
-  /** Per instance, the forwards it got, as "partition/offset", in order of arrival. */
-  private final Map<String, List<String>> forwarded = new ConcurrentHashMap<>();
-  /** This instance's connections, by client id. */
-  private final Map<String, LocalTarget> here = new ConcurrentHashMap<>();
-  /** Every deliver, in order of arrival. */
-  private final List<DownlinkMessage> delivered = new CopyOnWriteArrayList<>();
-  /** The forwards the dead instance got, unanswered. */
-  private final List<Message<Object>> unanswered = new CopyOnWriteArrayList<>();
-  private final WarningLog warnings = new WarningLog();
-  /** The test ended the router thread with a failure on purpose. */
-  private boolean stoppedByTheTest;
-  private Vertx vertx;
-  private RouterLoop loop;
-  private Thread thread;
-
-  @BeforeEach
-  void start() throws Exception {
-    warnings.install();
-    vertx = Vertx.vertx();
-    vertx.eventBus().<Object>consumer(InstanceProtocol.address(ALIVE), message -> {
-      got(ALIVE, message);
-      message.reply(Outcome.RECEIPT_WRITTEN);
-    }).completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    vertx.eventBus().<Object>consumer(InstanceProtocol.address(DEAD), message -> {
-      got(DEAD, message);
-      unanswered.add(message);
-    }).completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-
-    consumer.updatePartitions(DOWNLINK, List.of(new PartitionInfo(DOWNLINK, 0, null, null, null),
-        new PartitionInfo(DOWNLINK, 1, null, null, null)));
-    for (int p = 0; p < PARTITIONS; p++) {
-      consumer.updateBeginningOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
-      consumer.updateEndOffsets(Map.of(presence(p), 0L, downlink(p), 0L));
-    }
-    KafkaSender sender = new KafkaSender(vertx, producer, 64L * MIB, 30_000);
-    loop = new RouterLoop(consumer, new OffsetReader(consumer), vertx, new RouterVerticle.Topics(SUBSCRIPTIONS, DOWNLINK),
-        new RouterVerticle.Writers(sender, new ReceiptWriter(sender, "test.receipts", "router", metrics),
-            new PresenceWriter(sender, SUBSCRIPTIONS), metrics), new RouterVerticle.Local(HERE, here::get), 500);
-    thread = new Thread(loop, "router-test");
-    thread.start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    try {
-      if (stoppedByTheTest) {
-        assertThat(warnings.errorsFrom("io.mqttkafka", "io.vertx")).singleElement().asString()
-            .contains("Router stopped by an unexpected failure");
-        return;
-      }
-      assertThat(thread.isAlive()).as("the router thread still runs").isTrue();
-      loop.stop();
-      thread.join(5_000);
-      assertThat(thread.isAlive()).as("the router thread stopped").isFalse();
-      assertThat(warnings.errorsFrom("io.mqttkafka", "io.vertx")).isEmpty();
-    } finally {
-      warnings.uninstall();
-      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    }
-  }
+class RouterLoopTest extends RouterLoopHarness {
 
   @Test
   void aPartitionWhosePositionIsNotKnownStopsNeitherTheRouterNorTheOtherPartitionsCommits() throws Exception {
@@ -237,7 +149,7 @@ class RouterLoopTest {
     await().atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).size() == 6);
     Thread.sleep(300);
     assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1", "0/2", "0/3", "0/4", "0/5");
-    assertThat(consumer.paused()).isEmpty();
+    assertThat(consumer.paused()).doesNotContain(downlink(0));
     assertThat(rebuilds()).isEqualTo(rebuilt);
     assertThat(presenceWaitExceeded()).isZero();
   }
@@ -294,7 +206,7 @@ class RouterLoopTest {
     int presenceRead = consumer.fetched(presence(0));
     long rebuilt = rebuilds();
 
-    onLoop(c -> c.loseAndRejoin(List.of(presence(0), downlink(0))));
+    onLoop(c -> c.loseAndRejoin(List.of(presence(0), downlink(0), sessions(0))));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 3 && unanswered.size() == 2);
     assertThat(forwards(ALIVE)).containsExactly("0/0", "0/2", "0/2");
@@ -360,7 +272,7 @@ class RouterLoopTest {
     consumer.updateEndOffsets(Map.of(presence(0), 2L)); // a presence record the router has not read yet
     downlink(alive, 3 * MIB);
     await().atMost(Duration.ofSeconds(4)).until(() -> consumer.position(downlink(0)) == 1);
-    assertThat(consumer.paused()).as("3 MiB held: under the limit").isEmpty();
+    assertThat(consumer.paused()).as("3 MiB held: under the limit").doesNotContain(downlink(0));
     downlink(alive, 2 * MIB);
     await().atMost(Duration.ofSeconds(4)).until(() -> consumer.paused().contains(downlink(0)));
     downlink(alive);
@@ -371,7 +283,7 @@ class RouterLoopTest {
     subscribed(alive, ALIVE); // the presence record they wait for
     await().atMost(Duration.ofSeconds(4)).until(() -> forwards(ALIVE).size() == 3);
     assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1", "0/2");
-    assertThat(consumer.paused()).isEmpty();
+    assertThat(consumer.paused()).doesNotContain(downlink(0));
     assertThat(presenceWaitExceeded()).isZero();
   }
 
@@ -480,164 +392,5 @@ class RouterLoopTest {
     assertThat(receipts(Status.DELIVERED)).as("written by the router for the instance").containsExactly("0/2");
     assertThat(producer.history()).filteredOn(r -> r.topic().equals(SUBSCRIPTIONS)).singleElement()
         .satisfies(r -> assertThat(PresenceRecord.fromJson(r.value().getBytes()).event()).isEqualTo(Event.DISCONNECTED));
-  }
-
-  /** A connection of the router's own instance whose deliveries end as the test says. */
-  private static final class LocalTarget implements DeliveryTarget {
-    final String connectionId;
-    final Future<Void> answer;
-    final List<DownlinkMessage> delivered = new CopyOnWriteArrayList<>();
-
-    LocalTarget(String connectionId, Future<Void> answer) {
-      this.connectionId = connectionId;
-      this.answer = answer;
-    }
-
-    @Override
-    public String connectionId() {
-      return connectionId;
-    }
-
-    @Override
-    public Future<Void> deliver(DownlinkMessage message) {
-      delivered.add(message);
-      return answer;
-    }
-
-    @Override
-    public void takeOver() {
-    }
-
-    @Override
-    public void refreshPresence() {
-    }
-  }
-
-  private List<ProducerRecord<String, Buffer>> copies() {
-    return producer.history().stream().filter(r -> r.topic().equals(DOWNLINK)).toList();
-  }
-
-  private static String header(ProducerRecord<String, Buffer> record, String name) {
-    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
-  }
-
-  private void got(String instance, Message<Object> message) {
-    if (message.body() instanceof DownlinkMessage forwarded) {
-      delivered.add(forwarded);
-      forwards(instance).add(forwarded.partition() + "/" + forwarded.offset());
-    } else if (message.body() instanceof Await await) {
-      forwards(instance).add("await " + await.partition() + "/" + await.offset());
-    }
-  }
-
-  private List<String> forwards(String instance) {
-    return forwarded.computeIfAbsent(instance, k -> new CopyOnWriteArrayList<>());
-  }
-
-  /** The receipts written with the status, as "partition/offset". */
-  private List<String> receipts(Status status) {
-    return producer.history().stream().filter(r -> r.topic().equals("test.receipts"))
-        .map(r -> Receipt.fromJson(r.value().getBytes())).filter(r -> r.status() == status)
-        .map(r -> r.partition() + "/" + r.offset()).toList();
-  }
-
-  private OptionalLong committed(int partition) {
-    return consumer.lastCommitted(downlink(partition));
-  }
-
-  private long rebuilds() {
-    return registry.get("mqtt.bridge.router.rebuild").timer().count();
-  }
-
-  private double presenceWaitExceeded() {
-    return registry.get("mqtt.bridge.router.presence.wait.exceeded").counter().count();
-  }
-
-  /** An eager rebalance that gives the router these partition numbers of both topics. */
-  /** Assigns the partitions and waits until the router has rebuilt them and is ready. */
-  private void routing(int... partitions) {
-    assign(partitions);
-    await().atMost(Duration.ofSeconds(5)).until(loop::ready);
-  }
-
-  private void assign(int... partitions) {
-    List<TopicPartition> assignment = Arrays.stream(partitions).boxed()
-        .flatMap(p -> List.of(presence(p), downlink(p)).stream()).toList();
-    onLoop(c -> c.eagerRebalance(assignment));
-  }
-
-  /** Runs the action on the router's thread, inside a poll, as Kafka runs rebalance callbacks; waits for it. */
-  private void onLoop(Consumer<EagerMockConsumer> action) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    consumer.schedulePollTask(() -> {
-      action.accept(consumer);
-      done.complete(null);
-    });
-    done.orTimeout(5, TimeUnit.SECONDS).join();
-  }
-
-  private void subscribed(String clientId, String instanceId) {
-    PresenceRecord record = new PresenceRecord(Event.SUBSCRIBED, instanceId, "connection-" + clientId, true,
-        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis());
-    byte[] json = record.toJson();
-    consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
-  }
-
-  private void downlink(String clientId) {
-    downlink(clientId, 10);
-  }
-
-  /** A downlink record that claims {@code size} bytes (what the held-bytes limit counts). */
-  private void downlink(String clientId, int size) {
-    RecordHeaders headers = new RecordHeaders();
-    headers.add(HeaderNames.TOPIC, "DL/command".getBytes(StandardCharsets.UTF_8));
-    consumer.append(DOWNLINK, partitionOf(clientId), clientId, new byte[10], headers, size);
-  }
-
-  private static TopicPartition presence(int partition) {
-    return new TopicPartition(SUBSCRIPTIONS, partition);
-  }
-
-  private static TopicPartition downlink(int partition) {
-    return new TopicPartition(DOWNLINK, partition);
-  }
-
-  /** A client id in the partition, by Kafka's default partitioner, as the router checks. */
-  private static String client(int partition, String prefix) {
-    for (int n = 0; ; n++) {
-      String id = prefix + "-" + n;
-      if (partitionOf(id) == partition) {
-        return id;
-      }
-    }
-  }
-
-  private static int partitionOf(String clientId) {
-    return Utils.toPositive(Utils.murmur2(clientId.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
-  }
-
-  /**
-   * The router's end-offsets consumer: assigned, never polled, answering with the end offsets set on
-   * (and the timeouts armed in) the group consumer, so that each test sets them in one place.
-   */
-  private static final class OffsetReader extends MockConsumer<String, byte[]> {
-    private final EagerMockConsumer source;
-
-    OffsetReader(EagerMockConsumer source) {
-      super("earliest");
-      this.source = source;
-    }
-
-    @Override
-    public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions) {
-      assertThat(assignment()).as("end offsets asked for assigned partitions only").containsAll(partitions);
-      return source.endOffsets(partitions);
-    }
-
-    @Override
-    public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions, Duration timeout) {
-      assertThat(assignment()).as("end offsets asked for assigned partitions only").containsAll(partitions);
-      return source.endOffsets(partitions, timeout);
-    }
   }
 }
