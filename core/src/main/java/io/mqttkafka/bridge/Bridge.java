@@ -22,6 +22,7 @@ import io.mqttkafka.bridge.mqtt.ConnectionGuard;
 import io.mqttkafka.bridge.mqtt.ConnectionLimits;
 import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
+import io.mqttkafka.bridge.mqtt.SessionResume;
 import io.mqttkafka.bridge.mqtt.SessionServices;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
@@ -217,7 +218,8 @@ public final class Bridge {
     ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
     authenticator = Authenticators.fromConfig(vertx, config.auth(), metrics);
     SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
-        presence, receipts, metrics, sessions, authenticator);
+        presence, receipts, metrics, sessions, authenticator, config.sessions(),
+        new SessionResume(vertx, sender, topics.sessions()));
 
     ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
         this::readiness);

@@ -125,6 +125,18 @@ public final class KafkaSender {
     }
   }
 
+  /**
+   * How many partitions {@code topic} has, from the producer's metadata, without waiting; -1 while
+   * that is not known (the metadata request is then on its way).
+   */
+  public int partitions(String topic) {
+    try {
+      return producer.partitionsFor(topic).size();
+    } catch (TimeoutException e) {
+      return -1;
+    }
+  }
+
   /** Bytes handed to the sender and not yet acknowledged or failed. */
   public long inFlightBytes() {
     return inFlightBytes.get();

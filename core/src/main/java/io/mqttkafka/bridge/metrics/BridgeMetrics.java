@@ -40,6 +40,8 @@ public final class BridgeMetrics {
   private final Timer downlinkLatency;
   private final Timer rebuild;
   private final Timer presenceWait;
+  private final Timer resumedSession;
+  private final Timer noSession;
   private final Counter presenceWaitExceeded;
   private final Counter routerAwaits;
   private final Counter rerouted;
@@ -95,6 +97,8 @@ public final class BridgeMetrics {
         .publishPercentileHistogram().register(registry);
     rebuild = Timer.builder(PREFIX + "router.rebuild")
         .description("Time to rebuild one partition's subscription state from Kafka").register(registry);
+    resumedSession = sessionResume(registry, "resumed");
+    noSession = sessionResume(registry, "none");
     presenceWait = Timer.builder(PREFIX + "router.presence.wait")
         .description("Time the router held a batch of downlink records until it had read the presence records"
             + " written before them").register(registry);
@@ -259,6 +263,19 @@ public final class BridgeMetrics {
     Gauge.builder(PREFIX + "router.records", count).tag("stage", "held")
         .description("Downlink records the router holds or routed and has not settled yet, by stage")
         .register(registry);
+  }
+
+  /**
+   * How long a CONNECT that does not start clean waited for its session (tag {@code session}:
+   * {@code resumed}, or {@code none} when it had none or no router answered).
+   */
+  public void sessionResumeTime(long nanos, boolean resumed) {
+    (resumed ? resumedSession : noSession).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private static Timer sessionResume(MeterRegistry registry, String session) {
+    return Timer.builder(PREFIX + "session.resume").tag("session", session).publishPercentileHistogram()
+        .description("Time from a CONNECT that resumes to its session's answer from the router").register(registry);
   }
 
   public void routerAwait() {

@@ -19,7 +19,9 @@ public final class MetricTags {
     /** More unacknowledged QoS 1/2 PUBLISH packets than CONNACK's Receive Maximum. */
     RECEIVE_MAXIMUM,
     /** A SUBSCRIBE or UNSUBSCRIBE with a filter that is not a valid MQTT topic filter. */
-    INVALID_FILTER;
+    INVALID_FILTER,
+    /** A DISCONNECT that sets a Session Expiry Interval for a session that was to end with the connection. */
+    SESSION_EXPIRY;
 
     @Override
     public String metricTag() {

@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.MqttDisconnectMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,14 +47,13 @@ public final class DeviceSession implements DeliveryTarget {
   private final UplinkFlow uplink;
   private final SubscriptionFlow subscriptions;
   private final DeviceDelivery delivery;
+  private final KeptSession kept;
 
   /**
-   * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
-   * @param pauses           this event loop's paused connections; also frees the connection slot on close
-   * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+   * @param pauses this event loop's paused connections; also frees the connection slot on close
+   * @param start  who the client is, its keep-alive, and the session it starts or resumes
    */
-  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, String username, ReadPauses pauses,
-                int keepAliveSeconds) {
+  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, ReadPauses pauses, SessionStart start) {
     this.endpoint = endpoint;
     this.context = vertx.getOrCreateContext();
     this.services = services;
@@ -61,8 +61,11 @@ public final class DeviceSession implements DeliveryTarget {
     this.connectionId = services.registry().newConnectionId();
     this.pauses = pauses;
     this.lifecycle = new SessionLifecycle(endpoint, services.metrics(), clientId);
-    this.uplink = new UplinkFlow(endpoint, lifecycle, services, username, pauses, keepAliveSeconds);
-    this.subscriptions = new SubscriptionFlow(endpoint, lifecycle, services, username, connectionId);
+    this.kept = new KeptSession(start.sessionExpiry(), services.sessions().maxExpirySeconds());
+    this.subscriptions = new SubscriptionFlow(endpoint, lifecycle, services, start, connectionId, kept);
+    this.uplink = new UplinkFlow(endpoint, lifecycle, services, start, pauses,
+        start.persistent() ? () -> subscriptions.writePresence(Event.UPDATED) : null);
+    kept.qos2From(uplink::qos2Received);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
         clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
         lifecycle::closeSlowConsumer);
@@ -136,6 +139,13 @@ public final class DeviceSession implements DeliveryTarget {
   }
 
   private void onDisconnect(MqttDisconnectMessage message) {
+    MqttProperties.MqttProperty<?> expiry = message.properties() == null ? null
+        : message.properties().getProperty(MqttProperties.SESSION_EXPIRY_INTERVAL);
+    if (expiry != null && !kept.expiryAtDisconnect(Integer.toUnsignedLong((Integer) expiry.value()))) {
+      // [MQTT-3.14.2-2] a session that was to end with the connection cannot be kept at DISCONNECT.
+      lifecycle.protocolViolation(ProtocolError.SESSION_EXPIRY, MqttDisconnectReasonCode.PROTOCOL_ERROR);
+      return;
+    }
     lifecycle.clientDisconnected(message.code());
   }
 

@@ -8,6 +8,7 @@ import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.metrics.MetricTags.KeepAliveBound;
 import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 import io.mqttkafka.bridge.mqtt.ReasonCodes.Refusal;
+import io.mqttkafka.bridge.records.PresenceRecord;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.vertx.core.Future;
@@ -137,20 +138,56 @@ public final class MqttBridgeVerticle extends VerticleBase {
         connectionLimits.release();
         Refusal refusal = ReasonCodes.refusal(outcome.cause());
         refuse(endpoint, version, refusal);
-      } else if (draining.getAsBoolean()) {
-        connectionLimits.release();
-        refuse(endpoint, version, Refusal.SERVER_UNAVAILABLE);
       } else {
-        accept(endpoint, version, outcome.result());
+        resumeThenAccept(endpoint, version, outcome.result(), closed);
       }
     });
   }
 
-  private void accept(MqttEndpoint endpoint, int version, Identity identity) {
+  /**
+   * A CONNECT that does not start clean (MQTT 3.1.1 CleanSession 0, MQTT 5 Clean Start 0) resumes the
+   * client's session if it has one: CONNACK waits for the router that owns it to say so, and says
+   * whether a session is present. No answer in time refuses the CONNECT (server unavailable): the
+   * client tries again, rather than lose its session to a wrong "not present".
+   */
+  private void resumeThenAccept(MqttEndpoint endpoint, int version, Identity identity, boolean[] closed) {
+    long expiry = SessionStart.grantedExpiry(endpoint, services.sessions().maxExpirySeconds());
+    if (endpoint.isCleanSession()) {
+      acceptUnlessDraining(endpoint, version, identity, expiry, null);
+      return;
+    }
+    long asked = System.nanoTime();
+    services.resume().find(identity.clientId()).onComplete((found, failure) -> {
+      metrics.sessionResumeTime(System.nanoTime() - asked, found != null);
+      if (closed[0]) {
+        connectionLimits.release();
+        LOG.debug("[client-id: {}] connection closed while its session was asked for", identity.clientId());
+      } else if (failure != null) {
+        connectionLimits.release();
+        LOG.warn("[client-id: {}] CONNECT refused: {}", identity.clientId(), failure.getMessage());
+        refuse(endpoint, version, Refusal.SESSION_UNAVAILABLE);
+      } else {
+        acceptUnlessDraining(endpoint, version, identity, expiry, found);
+      }
+    });
+  }
+
+  private void acceptUnlessDraining(MqttEndpoint endpoint, int version, Identity identity, long expiry,
+                                    PresenceRecord resumed) {
+    if (draining.getAsBoolean()) {
+      connectionLimits.release();
+      refuse(endpoint, version, Refusal.SERVER_UNAVAILABLE);
+    } else {
+      accept(endpoint, version, identity, expiry, resumed);
+    }
+  }
+
+  private void accept(MqttEndpoint endpoint, int version, Identity identity, long expiry, PresenceRecord resumed) {
     String clientId = identity.clientId();
-    MqttProperties properties = connackProperties(version);
+    MqttProperties properties = connackProperties(version, expiry);
     int keepAlive = enforceKeepAliveBounds(endpoint, version, properties);
-    DeviceSession session = new DeviceSession(endpoint, vertx, services, identity.username(), pauses, keepAlive);
+    DeviceSession session = new DeviceSession(endpoint, vertx, services, pauses,
+        new SessionStart(identity.username(), keepAlive, expiry, resumed));
     session.start();
     DeviceSession previous = registry.register(session);
     if (previous != null) {
@@ -159,9 +196,9 @@ public final class MqttBridgeVerticle extends VerticleBase {
     }
     metrics.connectionOpened();
     EndpointChannel.consolidateFlushes(endpoint);
-    endpoint.accept(false, properties);
-    LOG.debug("[client-id: {}] connected (MQTT {}, keep-alive {} s)", clientId, version == MQTT_5 ? "5" : "3.1.1",
-        keepAlive);
+    endpoint.accept(resumed != null, properties);
+    LOG.debug("[client-id: {}] connected (MQTT {}, keep-alive {} s, session expiry {} s{})", clientId,
+        version == MQTT_5 ? "5" : "3.1.1", keepAlive, expiry, resumed != null ? ", session resumed" : "");
   }
 
   /**
@@ -198,7 +235,8 @@ public final class MqttBridgeVerticle extends VerticleBase {
     return enforced;
   }
 
-  private MqttProperties connackProperties(int version) {
+  /** @param expiry the Session Expiry Interval granted, in seconds */
+  private MqttProperties connackProperties(int version, long expiry) {
     if (version != MQTT_5) {
       return MqttProperties.NO_PROPERTIES;
     }
@@ -209,9 +247,9 @@ public final class MqttBridgeVerticle extends VerticleBase {
         MqttProperties.MAXIMUM_PACKET_SIZE, config.maxMessageSize()));
     properties.add(new MqttProperties.IntegerProperty(
         MqttProperties.TOPIC_ALIAS_MAXIMUM, 0));
-    // The bridge keeps no session state between connections.
+    // The interval granted, at most sessions.maxExpiry: a client learns that it was capped only from here.
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
+        MqttProperties.SESSION_EXPIRY_INTERVAL, (int) expiry));
     properties.add(new MqttProperties.IntegerProperty(
         MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE, 0));
     properties.add(new MqttProperties.IntegerProperty(

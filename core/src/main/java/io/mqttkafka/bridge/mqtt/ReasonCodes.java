@@ -20,6 +20,8 @@ public final class ReasonCodes {
   public enum Refusal implements MetricTag {
     CLIENT_ID_INVALID("client_id_invalid"),
     SERVER_UNAVAILABLE("server_unavailable"),
+    /** The client asked to resume its session and no router could say what it is in time. */
+    SESSION_UNAVAILABLE("session_unavailable"),
     /** Credentials were sent and are wrong: unknown user, wrong password, invalid token. */
     BAD_CREDENTIALS("bad_credentials"),
     /** No acceptable credentials were sent, or valid ones name another client. */
@@ -58,7 +60,7 @@ public final class ReasonCodes {
       // [MQTT-3.1.3-9] v3.1.1 0x02; v5 0x85
       case CLIENT_ID_INVALID -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
           : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED;
-      case SERVER_UNAVAILABLE -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
+      case SERVER_UNAVAILABLE, SESSION_UNAVAILABLE -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
           : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
       // v3.1.1 0x04, v5 0x86
       case BAD_CREDENTIALS -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD

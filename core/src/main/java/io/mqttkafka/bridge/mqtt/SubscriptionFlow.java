@@ -32,19 +32,30 @@ final class SubscriptionFlow {
   private final String clientId;
   private final String connectionId;
   private final Subscriptions subscriptions;
+  private final KeptSession kept;
 
-  /** @param username the authenticated user name (fills ${username} of the allowed filters), or null */
-  SubscriptionFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, String username,
-                   String connectionId) {
+  /**
+   * @param start  who the client is (its user name fills ${username} of the allowed filters) and the
+   *               session it resumes, whose subscriptions are active at once
+   * @param kept   what of the session outlives the connection, written in each presence record
+   */
+  SubscriptionFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, SessionStart start,
+                   String connectionId, KeptSession kept) {
     this.endpoint = endpoint;
     this.lifecycle = lifecycle;
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
     this.connectionId = connectionId;
+    this.kept = kept;
     MqttSettings.Limits limits = services.mqtt().limits();
-    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, username,
+    this.subscriptions = new Subscriptions(services.downlink().filters(), clientId, start.username(),
         ReasonCodes.isMqtt5(endpoint.protocolVersion()), limits.maxTopicLength(), limits.maxTopicLevels(),
         services.metrics()::limitRejected);
+    int dropped = subscriptions.restore(start.resumedFilters());
+    if (dropped > 0) {
+      LOG.info("[client-id: {}] {} subscriptions of its session not resumed: mappings.downlink.filters or"
+          + " mqtt.limits no longer allow them", clientId, dropped);
+    }
   }
 
   void onSubscribe(MqttSubscribeMessage message) {
@@ -77,11 +88,16 @@ final class SubscriptionFlow {
     });
   }
 
-  /** Writes the connection's state as a presence record of {@code event}; completes once Kafka has it. */
+  /**
+   * Writes the connection's state as a presence record of {@code event}; completes once Kafka has it.
+   * The {@code disconnected} record of a persistent session keeps its filters and says when it expires.
+   */
   Future<Void> writePresence(Event event) {
-    PresenceRecord record = new PresenceRecord(event, services.instanceId(), connectionId, event != Event.DISCONNECTED,
-        event == Event.DISCONNECTED ? List.of() : subscriptions.snapshot(), endpoint.protocolVersion(),
-        System.currentTimeMillis());
+    boolean ended = event == Event.DISCONNECTED;
+    long now = System.currentTimeMillis();
+    PresenceRecord record = new PresenceRecord(event, services.instanceId(), connectionId, !ended,
+        ended && !kept.persistent() ? List.of() : subscriptions.snapshot(), endpoint.protocolVersion(), now,
+        kept.record(ended ? now : 0));
     return services.presence().write(clientId, record).onFailure(failure ->
         LOG.warn("[client-id: {}] presence record ({}) not written to Kafka: {}", clientId, event, failure.toString()));
   }

@@ -91,6 +91,23 @@ final class Subscriptions {
     return codes;
   }
 
+  /**
+   * Takes over a resumed session's subscriptions, each still allowed by the filters and limits in
+   * force now (the configuration may have changed since); returns how many were not.
+   */
+  int restore(List<PresenceRecord.Subscription> resumed) {
+    int dropped = 0;
+    for (PresenceRecord.Subscription subscription : resumed) {
+      String filter = subscription.filter();
+      if (TopicLimits.check(filter, maxTopicLength, maxTopicLevels) != null || !isAllowed(TopicFilter.parse(filter))) {
+        dropped++;
+      } else {
+        granted.put(filter, Math.min(subscription.qos(), MAX_GRANTED_QOS));
+      }
+    }
+    return dropped;
+  }
+
   /** Applies an UNSUBSCRIBE; returns the UNSUBACK codes (MQTT 5 only sends them). */
   List<MqttUnsubAckReasonCode> unsubscribe(List<String> filters) {
     List<MqttUnsubAckReasonCode> codes = new ArrayList<>(filters.size());

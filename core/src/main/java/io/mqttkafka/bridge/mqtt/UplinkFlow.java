@@ -15,9 +15,12 @@ import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@link ReasonCodes}; QoS 2 de-duplication between PUBLISH and PUBREL; the connection's limits
  * (Receive Maximum, Topic Alias, publish rate, topic length and levels); backpressure
  * ({@link SocketReading}); and the Will, once {@link SessionLifecycle} decided to publish it.
+ *
+ * <p>In a persistent session the QoS 2 packet ids received and not released are part of the session
+ * ({@link KeptSession}): PUBREC waits until the id is in the session's presence record, PUBCOMP until
+ * it is out, so that a PUBLISH resent after a reconnect, to any instance, is not written twice.
  * Event loop only.
  */
 final class UplinkFlow {
@@ -54,6 +61,8 @@ final class UplinkFlow {
   /** mqtt.limits.publishRate; null when unlimited. */
   private final RateLimiter publishRate;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
+  /** Writes the session's QoS 2 packet ids (a presence record); null when the session is not persistent. */
+  private final Supplier<Future<Void>> writeQos2;
   /**
    * The failure of a QoS 1/2 PUBLISH that closes this connection once its turn to be acknowledged
    * comes; null while there is none. Later PUBLISH packets of the connection are not written: the
@@ -62,22 +71,47 @@ final class UplinkFlow {
   private Throwable closingFailure;
 
   /**
-   * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
-   * @param pauses           this event loop's paused connections
-   * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+   * @param start     who the client is (its user name fills ${username}), its keep-alive, and the QoS 2
+   *                  packet ids its resumed session holds
+   * @param pauses    this event loop's paused connections
+   * @param writeQos2 writes the session's QoS 2 packet ids; null when the session is not persistent
    */
-  UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, String username,
-             ReadPauses pauses, int keepAliveSeconds) {
+  UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, SessionStart start,
+             ReadPauses pauses, Supplier<Future<Void>> writeQos2) {
     this.endpoint = endpoint;
     this.lifecycle = lifecycle;
     this.services = services;
-    this.subject = services.uplink().subject(endpoint.clientIdentifier(), username);
+    this.writeQos2 = writeQos2;
+    int keepAliveSeconds = start.keepAliveSeconds();
+    this.subject = services.uplink().subject(endpoint.clientIdentifier(), start.username());
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
     this.limits = services.mqtt().limits();
     this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
         () -> inflightBelowBound() && !services.uplink().congested());
     this.publishRate = limits.publishRate() == 0 ? null
         : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+    for (int packetId : start.resumedQos2()) {
+      received(packetId);
+    }
+  }
+
+  /** The QoS 2 packet ids written to Kafka and not released by PUBREL yet, in order. */
+  List<Integer> qos2Received() {
+    List<Integer> ids = new ArrayList<>();
+    qos2.forEach((id, state) -> {
+      if (state == Qos2State.RECEIVED) {
+        ids.add(id);
+      }
+    });
+    Collections.sort(ids);
+    return ids;
+  }
+
+  private void received(int packetId) {
+    if (qos2.isEmpty()) {
+      qos2 = new HashMap<>();
+    }
+    qos2.put(packetId, Qos2State.RECEIVED);
   }
 
   /** The QoS 1/2 PUBLISH packets not yet acknowledged to the device. */
@@ -218,8 +252,11 @@ final class UplinkFlow {
     if (failure == null) {
       if (qos == 1) {
         endpoint.publishAcknowledge(packetId);
-      } else {
+      } else if (writeQos2 == null) {
         endpoint.publishReceived(packetId);
+      } else {
+        // The id must be in the session before PUBREC: a resend after a reconnect is then known.
+        afterSessionWrite(() -> endpoint.publishReceived(packetId));
       }
       return;
     }
@@ -252,10 +289,34 @@ final class UplinkFlow {
 
   void onPublishRelease(int packetId) {
     // PUBREL ends the QoS 2 exchange [MQTT-4.3.3-11]; PUBCOMP also for an unknown id, so the client can finish.
-    qos2.remove(packetId);
-    if (!lifecycle.isClosed()) {
-      endpoint.publishComplete(packetId);
+    boolean held = qos2.remove(packetId) != null;
+    if (lifecycle.isClosed()) {
+      return;
     }
+    if (!held || writeQos2 == null) {
+      endpoint.publishComplete(packetId);
+    } else {
+      // The id must be out of the session before PUBCOMP, after which the client may use it again.
+      afterSessionWrite(() -> endpoint.publishComplete(packetId));
+    }
+  }
+
+  /**
+   * Writes the session's QoS 2 packet ids, then acknowledges; a write Kafka does not take closes the
+   * connection unacknowledged (the client resends on its next connection).
+   */
+  private void afterSessionWrite(Runnable acknowledge) {
+    writeQos2.get().onComplete((ok, failure) -> {
+      if (lifecycle.isClosed()) {
+        return;
+      }
+      if (failure == null) {
+        acknowledge.run();
+      } else {
+        logFailure(failure);
+        lifecycle.disconnect(ReasonCodes.disconnect(failure), CloseReason.UPLINK_FAILURE);
+      }
+    });
   }
 
   /** The connection closed: nothing is acknowledged or resumed any more. */

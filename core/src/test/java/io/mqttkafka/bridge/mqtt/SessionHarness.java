@@ -58,12 +58,13 @@ final class SessionHarness {
     SessionServices services = new SessionServices("i-test", config.mqtt(), config.mappings().downlink(),
         new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(), metrics),
         new PresenceWriter(sender, topics.subscriptions()),
-        new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"), null);
+        new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"), null,
+        config.sessions(), new SessionResume(vertx, sender, topics.sessions()));
     ReadPauses pauses = new ReadPauses(vertx, new ConnectionLimits(config.mqtt().limits()), sender::drained,
         config.mqtt().limits().maxReadPause().toNanos());
     CompletableFuture<DeviceSession> started = new CompletableFuture<>();
     loop.runOnContext(v -> {
-      DeviceSession s = new DeviceSession(endpoint, vertx, services, null, pauses, 0);
+      DeviceSession s = new DeviceSession(endpoint, vertx, services, pauses, new SessionStart(null, 0, 0, null));
       s.start();
       services.registry().register(s);
       started.complete(s);
