@@ -250,7 +250,8 @@ public final class Bridge {
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
         instanceId, membership == null ? null : membership.localId()),
-        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink()),
+        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink(),
+            config.mappings().downlink().userProperties()),
         new RouterVerticle.Writers(sender, receipts, presence, metrics),
         new RouterVerticle.Local(instanceId, sessions), admin);
     routerDeployment = await(vertx.deployVerticle(router));

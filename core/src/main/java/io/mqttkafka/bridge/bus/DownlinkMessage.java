@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bus;
 
+import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.DownlinkRef;
 import io.vertx.core.buffer.Buffer;
 
@@ -15,11 +16,12 @@ import io.vertx.core.buffer.Buffer;
  *                        partition ({@code mqtt.original.*} headers)
  * @param originOffset    the offset the back end's record got there
  * @param qos             the QoS to publish with: min(requested, granted)
- * @param timestamp       the record's Kafka timestamp, for the Kafka-to-device latency
+ * @param timestamp       the record's Kafka timestamp, for the Kafka-to-device latency and the expiry
+ * @param properties      the MQTT 5 properties to publish with, and the record's TTL
  */
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, int originPartition, long originOffset, long timestamp,
-                              Buffer payload) {
+                              Buffer payload, DownlinkProperties properties) {
 
   /** The record as its receipts name it: where the back end wrote it. */
   public DownlinkRef receiptRef() {

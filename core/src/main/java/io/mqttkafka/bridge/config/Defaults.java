@@ -32,7 +32,7 @@ final class Defaults {
       mappings:
         uplink: null                    # null: UPLINK_RULES, or none when authentication is on
         unmatched: reject
-        downlink: { filters: ["DL/#"], ackTimeout: 30s }
+        downlink: { filters: ["DL/#"], ackTimeout: 30s, userProperties: { allow: [], deny: [], maxBytes: 4096 } }
       cluster:
         enabled: false
         name: mqtt-kafka-bridge

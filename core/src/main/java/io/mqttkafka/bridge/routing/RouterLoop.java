@@ -88,7 +88,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
     InstanceProtocol.register(vertx.eventBus());
     this.rebalance = new RouterRebalanceListener(consumer, topics.subscriptions(), topics.downlink(), owned, this);
     this.router = new RecordRouter(new RouterOutput(vertx, writers, local, settlements, () -> running),
-        this::downlinkPartitions);
+        this::downlinkPartitions, topics.userProperties());
   }
 
   /** Ready once it took part in an assignment and every partition it owns is rebuilt. */
