@@ -208,7 +208,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
     properties.add(new MqttProperties.IntegerProperty(
         MqttProperties.MAXIMUM_PACKET_SIZE, config.maxMessageSize()));
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.TOPIC_ALIAS_MAXIMUM, 0));
+        MqttProperties.TOPIC_ALIAS_MAXIMUM, config.topicAliasMaximum()));
     // The bridge keeps no session state between connections.
     properties.add(new MqttProperties.IntegerProperty(
         MqttProperties.SESSION_EXPIRY_INTERVAL, 0));

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * The uplink of one connection: PUBLISH to Kafka ({@code UplinkPublisher}), each QoS 1/2 PUBLISH
  * acknowledged only once Kafka has it, in arrival order ({@link AckQueue}), failures mapped by
  * {@link ReasonCodes}; QoS 2 de-duplication between PUBLISH and PUBREL; the connection's limits
- * (Receive Maximum, Topic Alias, publish rate, topic length and levels); backpressure
+ * (Receive Maximum, Topic Aliases, publish rate, topic length and levels); backpressure
  * ({@link SocketReading}); and the Will, once {@link SessionLifecycle} decided to publish it.
  * Event loop only.
  */
@@ -53,6 +53,8 @@ final class UplinkFlow {
   private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. */
   private final RateLimiter publishRate;
+  /** The client's MQTT 5 Topic Aliases. */
+  private final TopicAliases aliases;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
   /**
    * The failure of a QoS 1/2 PUBLISH that closes this connection once its turn to be acknowledged
@@ -78,6 +80,8 @@ final class UplinkFlow {
         () -> inflightBelowBound() && !services.uplink().congested());
     this.publishRate = limits.publishRate() == 0 ? null
         : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+    // MQTT 3.1.1 has no aliases: an empty topic is refused as an alias-only PUBLISH would be.
+    this.aliases = new TopicAliases(v5 ? services.mqtt().topicAliasMaximum() : 0);
   }
 
   /** The QoS 1/2 PUBLISH packets not yet acknowledged to the device. */
@@ -88,11 +92,9 @@ final class UplinkFlow {
   void onPublish(MqttPublishMessage message) {
     int qos = message.qosLevel().value();
     int packetId = message.messageId();
-    String topic = message.topicName();
-    if (topic.isEmpty() || message.properties().getProperty(MqttProperties.TOPIC_ALIAS) != null) {
-      // An alias-only PUBLISH, or any Topic Alias: CONNACK advertised Topic Alias Maximum 0
-      // [MQTT-3.3.2-8], [MQTT-3.3.2-9].
-      lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
+    String topic = aliases.resolve(message.topicName(), message.properties());
+    if (topic == null) {
+      lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, aliases.violation());
       return;
     }
     if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
