@@ -252,7 +252,8 @@ public final class Bridge {
 
     router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
         instanceId, membership == null ? null : membership.localId()),
-        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink(), topics.sessions()),
+        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink(), topics.sessions(),
+            config.mappings().downlink().userProperties()),
         new RouterVerticle.Writers(sender, receipts, presence, metrics),
         new RouterVerticle.Local(instanceId, sessions), new RouterVerticle.Queues(config.sessions().queueMaxMessages(),
             config.sessions().queueMaxBytes(), config.sessions().maxExpiry()), admin);

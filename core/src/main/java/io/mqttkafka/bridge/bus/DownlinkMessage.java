@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.bus;
 
+import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.DownlinkRef;
 import io.vertx.core.buffer.Buffer;
 
@@ -15,14 +16,16 @@ import io.vertx.core.buffer.Buffer;
  *                        partition ({@code mqtt.original.*} headers)
  * @param originOffset    the offset the back end's record got there
  * @param qos             the QoS to publish with: min(requested, granted)
- * @param timestamp       the record's Kafka timestamp, for the Kafka-to-device latency
+ * @param timestamp       the record's Kafka timestamp, for the Kafka-to-device latency and the expiry
+ * @param payload         the record's value
+ * @param properties      the MQTT 5 properties to publish with, and the record's TTL
  * @param sent            -1 for a first send; else the message was sent to an earlier connection of
  *                        the client's persistent session and is resent with DUP [MQTT-4.4.0-1]: with
  *                        that packet id, or a new one when 0 (not known)
  */
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, int originPartition, long originOffset, long timestamp,
-                              Buffer payload, int sent) {
+                              Buffer payload, DownlinkProperties properties, int sent) {
 
   /** {@link #sent} of a message sent for the first time. */
   public static final int FIRST_SEND = -1;

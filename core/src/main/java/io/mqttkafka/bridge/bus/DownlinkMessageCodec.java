@@ -1,14 +1,17 @@
 package io.mqttkafka.bridge.bus;
 
+import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The event-bus codec of {@link DownlinkMessage}, the default codec for that class. Within one
  * instance (the router and the device's connection in the same process) the message object itself
  * is handed over: no headers to build and copy, no payload copy ({@link DownlinkMessage} is
  * immutable and its payload is never written to). Between instances it is one frame: the fields,
- * then the payload.
+ * the payload, then the MQTT 5 properties.
  */
 final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, DownlinkMessage> {
 
@@ -24,6 +27,7 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
         .appendInt(m.originPartition()).appendLong(m.originOffset()).appendLong(m.timestamp());
     buffer.appendInt(m.sent());
     buffer.appendInt(m.payload().length()).appendBuffer(m.payload());
+    writeProperties(buffer, m.properties());
   }
 
   @Override
@@ -43,8 +47,54 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     int sent = buffer.getInt(p + 33);
     int length = buffer.getInt(p + 37);
     Buffer payload = buffer.getBuffer(p + 41, p + 41 + length);
+    at[0] = p + 41 + length;
+    DownlinkProperties properties = readProperties(buffer, at);
     return new DownlinkMessage(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset,
-        originPartition, originOffset, timestamp, payload, sent);
+        originPartition, originOffset, timestamp, payload, properties, sent);
+  }
+
+  /** TTL, format, the strings, the correlation data (length -1: none), then the user properties. */
+  private static void writeProperties(Buffer buffer, DownlinkProperties p) {
+    buffer.appendLong(p.ttlMs()).appendByte((byte) p.payloadFormat());
+    ProtocolCodecs.writeString(buffer, p.contentType());
+    ProtocolCodecs.writeString(buffer, p.responseTopic());
+    if (p.correlationData() == null) {
+      buffer.appendInt(-1);
+    } else {
+      buffer.appendInt(p.correlationData().length).appendBytes(p.correlationData());
+    }
+    buffer.appendInt(p.userProperties().size());
+    for (DownlinkProperties.UserProperty property : p.userProperties()) {
+      ProtocolCodecs.writeString(buffer, property.name());
+      ProtocolCodecs.writeString(buffer, property.value());
+    }
+  }
+
+  private static DownlinkProperties readProperties(Buffer buffer, int[] at) {
+    long ttlMs = buffer.getLong(at[0]);
+    int payloadFormat = buffer.getByte(at[0] + 8);
+    at[0] += 9;
+    String contentType = ProtocolCodecs.readString(buffer, at);
+    String responseTopic = ProtocolCodecs.readString(buffer, at);
+    int length = buffer.getInt(at[0]);
+    at[0] += 4;
+    byte[] correlationData = null;
+    if (length >= 0) {
+      correlationData = buffer.getBytes(at[0], at[0] + length);
+      at[0] += length;
+    }
+    int count = buffer.getInt(at[0]);
+    at[0] += 4;
+    if (count == 0 && contentType == null && responseTopic == null && correlationData == null
+        && payloadFormat == DownlinkProperties.NO_FORMAT) {
+      return DownlinkProperties.ttlOnly(ttlMs);
+    }
+    List<DownlinkProperties.UserProperty> userProperties = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      String name = ProtocolCodecs.readString(buffer, at);
+      userProperties.add(new DownlinkProperties.UserProperty(name, ProtocolCodecs.readString(buffer, at)));
+    }
+    return new DownlinkProperties(contentType, payloadFormat, responseTopic, correlationData, userProperties, ttlMs);
   }
 
   @Override

@@ -10,7 +10,7 @@ final class Defaults {
   static final String YAML = """
       bridge: { id: "" }
       mqtt: { host: 0.0.0.0, port: 1883, maxMessageSize: 1048576, connectTimeout: 10s, maxClientIdLength: 128,
-              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, instances: 0,
+              clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, topicAliasMaximum: 10, instances: 0,
               plain: { enabled: true },
               tls: { enabled: false, port: 8883, certFile: "", keyFile: "", caFile: "", clientAuth: none,
                      protocols: [TLSv1.3, TLSv1.2], ciphers: [], reloadInterval: 10s },
@@ -32,7 +32,7 @@ final class Defaults {
       mappings:
         uplink: null                    # null: UPLINK_RULES, or none when authentication is on
         unmatched: reject
-        downlink: { filters: ["DL/#"], ackTimeout: 30s }
+        downlink: { filters: ["DL/#"], ackTimeout: 30s, userProperties: { allow: [], deny: [], maxBytes: 4096 } }
       sessions:
         maxExpiry: 30d
         queue: { maxMessages: 1000, maxBytes: 1048576 }

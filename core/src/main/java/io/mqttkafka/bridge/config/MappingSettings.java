@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.config;
 import static io.mqttkafka.bridge.config.ConfigValue.at;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mqttkafka.bridge.records.UserPropertyRules;
 import io.mqttkafka.bridge.topic.TopicTemplate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +19,8 @@ import java.util.TreeSet;
 public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Downlink downlink) {
 
   private static final List<String> RULE_KEYS = List.of("name", "match", "topic", "key");
+  /** The user properties of one PUBLISH at most: the largest packet MQTT can express. */
+  private static final int MAX_USER_PROPERTY_BYTES = 268_435_455;
 
   public MappingSettings {
     uplink = List.copyOf(uplink);
@@ -26,10 +29,18 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
   /** What happens to an uplink message that no rule matches. */
   public enum Unmatched { REJECT, DEADLETTER, DROP }
 
-  /** {@code filters}: the topic filters devices may subscribe to; a level may be ${clientId} or ${username}. */
-  public record Downlink(List<String> filters, Duration ackTimeout) {
+  /**
+   * {@code filters}: the topic filters devices may subscribe to; a level may be ${clientId} or ${username}.
+   * {@code userProperties}: which other headers of a downlink record become MQTT 5 user properties.
+   */
+  public record Downlink(List<String> filters, Duration ackTimeout, UserPropertyRules userProperties) {
     public Downlink {
       filters = List.copyOf(filters);
+    }
+
+    /** With the default user property rules. */
+    public Downlink(List<String> filters, Duration ackTimeout) {
+      this(filters, ackTimeout, UserPropertyRules.DEFAULT);
     }
   }
 
@@ -62,7 +73,26 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
           + "): it would let every device write to the dead-letter topic, which no rule allows; use reject or drop");
     }
     return new MappingSettings(rules, unmatched, new Downlink(topicFilters(at(t, "mappings.downlink.filters")),
-        at(t, "mappings.downlink.ackTimeout").duration()));
+        at(t, "mappings.downlink.ackTimeout").duration(), userProperties(t)));
+  }
+
+  private static UserPropertyRules userProperties(JsonNode t) throws ConfigException {
+    return new UserPropertyRules(headerPatterns(at(t, "mappings.downlink.userProperties.allow")),
+        headerPatterns(at(t, "mappings.downlink.userProperties.deny")),
+        at(t, "mappings.downlink.userProperties.maxBytes").integer(1, MAX_USER_PROPERTY_BYTES));
+  }
+
+  /** Header names, each whole or a prefix followed by '*'. */
+  private static List<String> headerPatterns(ConfigValue list) throws ConfigException {
+    List<String> patterns = new ArrayList<>();
+    for (ConfigValue v : list.items()) {
+      String pattern = v.nonBlank();
+      if (pattern.indexOf('*') >= 0 && pattern.indexOf('*') != pattern.length() - 1) {
+        throw v.wrong("must be a header name, or a prefix followed by '*' (such as x-trace-*)");
+      }
+      patterns.add(pattern);
+    }
+    return patterns;
   }
 
   private static Unmatched unmatched(ConfigValue v) throws ConfigException {

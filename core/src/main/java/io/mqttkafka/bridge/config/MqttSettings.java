@@ -19,12 +19,13 @@ import javax.net.ssl.SSLParameters;
 /**
  * The {@code mqtt} section: the MQTT limits every listener shares, and the listeners. {@code port} is the
  * plain TCP listener's, open when {@code plainEnabled}. {@code clientIdPattern} must match the whole
- * client id; {@code instances} 0 = one per CPU core (per listener). The certificate files themselves are
+ * client id; {@code topicAliasMaximum}: the MQTT 5 Topic Aliases a client may set per connection (0: none);
+ * {@code instances} 0 = one per CPU core (per listener). The certificate files themselves are
  * read (and their PEM checked) when the bridge starts, by {@code tls.TlsMaterial}.
  */
 public record MqttSettings(String host, int port, int maxMessageSize, Duration connectTimeout, int maxClientIdLength,
-                           Pattern clientIdPattern, int receiveMaximum, int instances, boolean plainEnabled, Tls tls,
-                           WebSocket websocket, Limits limits) {
+                           Pattern clientIdPattern, int receiveMaximum, int topicAliasMaximum, int instances,
+                           boolean plainEnabled, Tls tls, WebSocket websocket, Limits limits) {
 
   /** The WebSocket path vert.x-mqtt 5.0.8 hard-codes (MqttServerImpl.initChannel). */
   static final String WEBSOCKET_PATH = "/mqtt";
@@ -92,7 +93,8 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
     MqttSettings mqtt = new MqttSettings(at(t, "mqtt.host").nonBlank(), at(t, "mqtt.port").integer(0, 65535),
         maxMessageSize, at(t, "mqtt.connectTimeout").duration(),
         at(t, "mqtt.maxClientIdLength").integer(23, 65535), at(t, "mqtt.clientIdPattern").regex(),
-        at(t, "mqtt.receiveMaximum").integer(1, 65535), at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE),
+        at(t, "mqtt.receiveMaximum").integer(1, 65535), at(t, "mqtt.topicAliasMaximum").integer(0, 65535),
+        at(t, "mqtt.instances").integer(0, Integer.MAX_VALUE),
         at(t, "mqtt.plain.enabled").bool(), tls(t, websocket.tlsEnabled()), websocket, limits(t));
     checkListeners(t, mqtt);
     return mqtt;

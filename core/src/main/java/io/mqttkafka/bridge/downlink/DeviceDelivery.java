@@ -2,9 +2,12 @@ package io.mqttkafka.bridge.downlink;
 
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
+import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -14,13 +17,16 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 
 /**
  * Downlink PUBLISH to one device, and a receipt for each message: {@code delivered} once written,
  * then for QoS 1 {@code acked} on PUBACK or {@code timeout} when none comes within
  * {@code mappings.downlink.ackTimeout}. Keeps at most the device's Receive Maximum QoS 1 messages
- * unacknowledged [MQTT-3.3.4-7] and queues a bounded number behind them, in order. Not thread-safe:
- * the connection's event loop only.
+ * unacknowledged [MQTT-3.3.4-7] and queues a bounded number behind them, in order. An MQTT 5 device
+ * gets the message's properties, with what is left of its TTL as Message Expiry Interval; a message
+ * whose TTL ran out while it waited is {@code expired}, one larger than the device's Maximum Packet
+ * Size {@code rejected}, neither sent. Not thread-safe: the connection's event loop only.
  *
  * <p>{@link #deliver} completes once the message's first receipt ({@code delivered}, or why not) is
  * in Kafka: only then may the router settle the record and commit its offset, so an instance that
@@ -47,12 +53,17 @@ public final class DeviceDelivery {
   private final long ackTimeoutMs;
   private final long ackTimeoutNanos;
   private final Runnable onSlowConsumer;
+  private final boolean mqtt5;
+  /** The device's Maximum Packet Size (MQTT 5 CONNECT property), or {@link Long#MAX_VALUE}. */
+  private final long maxPacketSize;
   /** Published QoS 1 messages awaiting PUBACK, by packet id, oldest first (so earliest deadline first). */
   private final Map<Integer, InFlight> inFlight = new LinkedHashMap<>();
   private final ArrayDeque<Delivery> queued = new ArrayDeque<>();
   private int writing;
   private long unwrittenBytes;
   private boolean closed;
+  /** The packet id of the last QoS 1 PUBLISH: this class numbers them, as only it publishes. */
+  private int lastPacketId;
 
   /** The one timer for the oldest in-flight message's ack timeout; -1 when none is armed. */
   private long ackTimer = -1;
@@ -90,6 +101,8 @@ public final class DeviceDelivery {
     this.receiveMaximum = receiveMaximum;
     this.ackTimeoutMs = ackTimeoutMs;
     this.ackTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs);
+    this.mqtt5 = endpoint.protocolVersion() == MqttVersion.MQTT_5.protocolLevel();
+    this.maxPacketSize = maxPacketSize(endpoint.connectProperties());
   }
 
   /**
@@ -141,6 +154,25 @@ public final class DeviceDelivery {
   private void publish(Delivery delivery) {
     DownlinkMessage message = delivery.message;
     int qos = message.qos();
+    DownlinkProperties props = message.properties();
+    long now = props.ttlMs() < 0 ? 0 : clock.currentTimeMillis();
+    if (props.expiredAt(message.timestamp(), now)) {
+      // [MQTT-3.3.2-5] a message whose expiry passed before it could be sent is not sent.
+      firstReceipt(delivery, Status.EXPIRED, "its ttl.ms passed while it waited for the device");
+      return;
+    }
+    long expirySeconds = props.expiryIntervalSeconds(message.timestamp(), now);
+    MqttProperties properties = mqtt5 ? PublishProperties.of(props, expirySeconds) : MqttProperties.NO_PROPERTIES;
+    if (maxPacketSize != Long.MAX_VALUE) {
+      long packet = PublishProperties.packetSize(message.mqttTopic(), qos, props, expirySeconds,
+          message.payload().length());
+      if (packet > maxPacketSize) {
+        // [MQTT-3.1.2-24] never a packet larger than the client's Maximum Packet Size.
+        firstReceipt(delivery, Status.REJECTED, "the PUBLISH would take " + packet
+            + " bytes, more than the device's Maximum Packet Size (" + maxPacketSize + ")");
+        return;
+      }
+    }
     int size = message.payload().length() + message.mqttTopic().length();
     if (unwrittenBytes > 0 && unwrittenBytes + size > MAX_UNWRITTEN_BYTES) {
       firstReceipt(delivery, Status.OFFLINE, "the device does not read: connection closed as a slow consumer");
@@ -151,7 +183,8 @@ public final class DeviceDelivery {
     if (qos > 0) {
       writing++;
     }
-    endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), false, false)
+    endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), false, false,
+            qos > 0 ? nextPacketId() : 0, properties)
         .onComplete((packetId, failure) -> {
           unwrittenBytes -= size;
           if (qos > 0) {
@@ -162,7 +195,8 @@ public final class DeviceDelivery {
             return;
           }
           metrics.downlinkLatency(System.currentTimeMillis() - message.timestamp());
-          firstReceipt(delivery, Status.DELIVERED, null);
+          firstReceipt(delivery, Status.DELIVERED, !mqtt5 && props.hasMqtt5Only()
+              ? "an MQTT 3.1.1 device: the record's MQTT 5 properties were not sent" : null);
           if (qos > 0) {
             if (closed) {
               receipt(message, Status.TIMEOUT, "connection closed before PUBACK");
@@ -200,6 +234,37 @@ public final class DeviceDelivery {
     if (expired) {
       drain();
     }
+  }
+
+  /**
+   * The next packet id. vert.x's own numbering is not reachable from the publish that carries
+   * properties.
+   */
+  private int nextPacketId() {
+    lastPacketId = nextPacketId(lastPacketId, inFlight::containsKey);
+    return lastPacketId;
+  }
+
+  /**
+   * The packet id after {@code last}, 1 to 65,535 and round again, skipping those still awaiting
+   * PUBACK [MQTT-2.2.1-4]. The in-flight window is below 65,535, so one is always free.
+   */
+  static int nextPacketId(int last, IntPredicate inUse) {
+    int id = last;
+    do {
+      id = id % 65_535 + 1;
+    } while (inUse.test(id));
+    return id;
+  }
+
+  private static long maxPacketSize(MqttProperties connect) {
+    MqttProperties.MqttProperty<?> property = connect == null ? null
+        : connect.getProperty(MqttProperties.MAXIMUM_PACKET_SIZE);
+    if (property == null) {
+      return Long.MAX_VALUE;
+    }
+    // A Four Byte Integer read into an int: unsigned.
+    return Integer.toUnsignedLong((Integer) property.value());
   }
 
   private void drain() {

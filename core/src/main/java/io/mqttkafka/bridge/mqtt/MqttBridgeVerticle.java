@@ -246,7 +246,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
     properties.add(new MqttProperties.IntegerProperty(
         MqttProperties.MAXIMUM_PACKET_SIZE, config.maxMessageSize()));
     properties.add(new MqttProperties.IntegerProperty(
-        MqttProperties.TOPIC_ALIAS_MAXIMUM, 0));
+        MqttProperties.TOPIC_ALIAS_MAXIMUM, config.topicAliasMaximum()));
     // The interval granted, at most sessions.maxExpiry: a client learns that it was capped only from here.
     properties.add(new MqttProperties.IntegerProperty(
         MqttProperties.SESSION_EXPIRY_INTERVAL, (int) expiry));

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * The uplink of one connection: PUBLISH to Kafka ({@code UplinkPublisher}), each QoS 1/2 PUBLISH
  * acknowledged only once Kafka has it, in arrival order ({@link AckQueue}), failures mapped by
  * {@link ReasonCodes}; QoS 2 de-duplication between PUBLISH and PUBREL; the connection's limits
- * (Receive Maximum, Topic Alias, publish rate, topic length and levels); backpressure
+ * (Receive Maximum, Topic Aliases, publish rate, topic length and levels); backpressure
  * ({@link SocketReading}); and the Will, once {@link SessionLifecycle} decided to publish it.
  *
  * <p>In a persistent session the QoS 2 packet ids received and not released are part of the session
@@ -60,6 +60,8 @@ final class UplinkFlow {
   private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. */
   private final RateLimiter publishRate;
+  /** The client's MQTT 5 Topic Aliases. */
+  private final TopicAliases aliases;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
   /** Writes the session's QoS 2 packet ids (a presence record); null when the session is not persistent. */
   private final Supplier<Future<Void>> writeQos2;
@@ -90,6 +92,8 @@ final class UplinkFlow {
         () -> inflightBelowBound() && !services.uplink().congested());
     this.publishRate = limits.publishRate() == 0 ? null
         : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+    // MQTT 3.1.1 has no aliases: an empty topic is refused as an alias-only PUBLISH would be.
+    this.aliases = new TopicAliases(v5 ? services.mqtt().topicAliasMaximum() : 0);
     for (int packetId : start.resumedQos2()) {
       received(packetId);
     }
@@ -122,11 +126,9 @@ final class UplinkFlow {
   void onPublish(MqttPublishMessage message) {
     int qos = message.qosLevel().value();
     int packetId = message.messageId();
-    String topic = message.topicName();
-    if (topic.isEmpty() || message.properties().getProperty(MqttProperties.TOPIC_ALIAS) != null) {
-      // An alias-only PUBLISH, or any Topic Alias: CONNACK advertised Topic Alias Maximum 0
-      // [MQTT-3.3.2-8], [MQTT-3.3.2-9].
-      lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
+    String topic = aliases.resolve(message.topicName(), message.properties());
+    if (topic == null) {
+      lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, aliases.violation());
       return;
     }
     if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {

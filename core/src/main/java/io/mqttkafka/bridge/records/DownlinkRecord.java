@@ -12,9 +12,10 @@ import org.apache.kafka.common.utils.Utils;
  * target client id, header {@code mqtt.topic} (required, a valid MQTT topic name), {@code mqtt.qos}
  * ({@code 0} or {@code 1}, default 1), {@code correlation.id}, {@code ttl.ms}; and, on a record the
  * bridge moved to its client's partition, {@code mqtt.original.partition}/{@code mqtt.original.offset},
- * where the back end wrote it. Pure: {@link #parse} never throws, a record that breaks the contract
- * comes back with {@link #invalid()} saying why (the receipt's detail). The benchmark tool writes its
- * records with {@link #headers}.
+ * where the back end wrote it; the MQTT 5 property headers and the other headers that become user
+ * properties ({@link DownlinkProperties}). Pure: {@link #parse} never throws, a record that breaks the
+ * contract comes back with {@link #invalid()} saying why (the receipt's detail). The benchmark tool
+ * writes its records with {@link #headers}.
  *
  * @param partition       where the record sits now
  * @param offset          its offset there
@@ -22,22 +23,31 @@ import org.apache.kafka.common.utils.Utils;
  * @param originOffset    its offset there
  * @param ttlMs           milliseconds it lives after {@code timestamp}, or -1 for ever
  * @param offline         its {@code mqtt.offline} header; null when it has none (the client's default)
+ * @param properties      what the PUBLISH carries as MQTT 5 properties; {@link DownlinkProperties#NONE}
+ *                        when the record is invalid
  * @param invalid         null when the record can be routed, else why not
  */
 public record DownlinkRecord(String clientId, String mqttTopic, int qos, String correlationId, long ttlMs,
                              int partition, long offset, int originPartition, long originOffset, long timestamp,
-                             OfflinePolicy offline, String invalid) {
+                             OfflinePolicy offline, DownlinkProperties properties, String invalid) {
 
   /** Downlink QoS when the record has no mqtt.qos header: commands are worth an acknowledgement. */
   public static final int DEFAULT_QOS = 1;
   private static final long FOR_EVER = -1;
 
+  /** Reads a record's key and headers, its other headers becoming user properties by the default rules. */
+  public static DownlinkRecord parse(String key, Headers headers, int partition, long offset, long timestamp) {
+    return parse(key, headers, partition, offset, timestamp, UserPropertyRules.DEFAULT);
+  }
+
   /**
    * Reads a record's key and headers.
    *
-   * @param key the record's key (the client id), or null
+   * @param key            the record's key (the client id), or null
+   * @param userProperties which of the headers the contract does not read become user properties
    */
-  public static DownlinkRecord parse(String key, Headers headers, int partition, long offset, long timestamp) {
+  public static DownlinkRecord parse(String key, Headers headers, int partition, long offset, long timestamp,
+                                     UserPropertyRules userProperties) {
     String topic = null;
     String qos = null;
     String ttl = null;
@@ -45,7 +55,9 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
     String originPartition = null;
     String originOffset = null;
     String offline = null;
-    // One pass over the headers (a record carries a handful); the last of a name wins, as lastHeader.
+    PropertyHeaderReader mqtt5 = null;
+    // One pass over the headers (a record carries a handful); the last of a name wins, as lastHeader,
+    // except for user properties, which MQTT 5 lets repeat.
     for (Header header : headers) {
       switch (header.key()) {
         case HeaderNames.TOPIC -> topic = text(header);
@@ -55,7 +67,13 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
         case HeaderNames.ORIGINAL_PARTITION -> originPartition = text(header);
         case HeaderNames.ORIGINAL_OFFSET -> originOffset = text(header);
         case HeaderNames.OFFLINE -> offline = text(header);
-        default -> { }
+        case HeaderNames.RESPONSE_TOPIC, HeaderNames.CORRELATION_DATA, HeaderNames.CONTENT_TYPE,
+             HeaderNames.PAYLOAD_FORMAT -> mqtt5 = reader(mqtt5, userProperties).take(header);
+        default -> {
+          if (userProperties.copies(header.key())) {
+            mqtt5 = reader(mqtt5, userProperties).take(header);
+          }
+        }
       }
     }
     int fromPartition = partition;
@@ -71,8 +89,20 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
     }
     int qosLevel = invalid != null || qos == null ? DEFAULT_QOS : qos.charAt(0) - '0';
     long ttlMs = invalid != null || ttl == null ? FOR_EVER : Long.parseLong(ttl);
+    DownlinkProperties properties = DownlinkProperties.NONE;
+    if (invalid == null) {
+      properties = mqtt5 == null ? DownlinkProperties.ttlOnly(ttlMs) : mqtt5.read(ttlMs);
+      if (properties == null) {
+        invalid = mqtt5.problem();
+        properties = DownlinkProperties.NONE;
+      }
+    }
     return new DownlinkRecord(key, topic, qosLevel, correlationId, ttlMs, partition, offset, fromPartition,
-        fromOffset, timestamp, policy, invalid);
+        fromOffset, timestamp, policy, properties, invalid);
+  }
+
+  private static PropertyHeaderReader reader(PropertyHeaderReader reader, UserPropertyRules rules) {
+    return reader != null ? reader : new PropertyHeaderReader(rules);
   }
 
   /** True when {@link #ttlMs} has passed at {@code nowMillis}. */

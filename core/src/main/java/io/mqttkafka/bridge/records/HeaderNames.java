@@ -36,6 +36,25 @@ public final class HeaderNames {
   /** See {@link #ORIGINAL_PARTITION}. */
   public static final String ORIGINAL_OFFSET = "mqtt.original.offset";
   /**
+   * Uplink, from an MQTT 5 PUBLISH or Will: its Response Topic, where the device wants the answer.
+   * Downlink: sent to the device as the Response Topic (a valid MQTT topic name in UTF-8).
+   */
+  public static final String RESPONSE_TOPIC = "mqtt.response.topic";
+  /** Uplink and downlink: the MQTT 5 Correlation Data, bytes unchanged (at most 65,535 of them). */
+  public static final String CORRELATION_DATA = "mqtt.correlation.data";
+  /** Uplink and downlink: the MQTT 5 Content Type (UTF-8), e.g. {@code application/json}. */
+  public static final String CONTENT_TYPE = "mqtt.content.type";
+  /**
+   * Uplink and downlink: the MQTT 5 Payload Format Indicator, {@code 0} (unspecified bytes) or
+   * {@code 1} (UTF-8 text).
+   */
+  public static final String PAYLOAD_FORMAT = "mqtt.payload.format";
+  /**
+   * Uplink: the MQTT 5 Message Expiry Interval the device set, in whole seconds. (Downlink records
+   * use {@link #TTL_MS}, which the bridge sends as the remaining Message Expiry Interval.)
+   */
+  public static final String MESSAGE_EXPIRY = "mqtt.message.expiry";
+  /**
    * The bridge's own header names start with this: MQTT 5 user properties with such names are not
    * copied to uplink records, so a device cannot forge them.
    */

@@ -94,8 +94,7 @@ final class QueueDrain {
                        int granted) {
     ConsumerRecord<String, byte[]> copy = message.copy;
     message.copy = null;
-    DownlinkRecord parsed = DownlinkRecord.parse(message.clientId, copy.headers(), partition.number,
-        message.routedOffset, copy.timestamp());
+    DownlinkRecord parsed = queues.parse(message.clientId, message.routedOffset, partition.number, copy);
     if (parsed.invalid() != null || parsed.expiredAt(System.currentTimeMillis())) {
       queue.drainEnded();
       queues.end(partition, message, parsed.invalid() != null ? Status.REJECTED : Status.EXPIRED,

@@ -6,6 +6,7 @@ import io.mqttkafka.bridge.records.OfflinePolicy;
 import io.mqttkafka.bridge.records.ParkedRecord;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.Receipt.Status;
+import io.mqttkafka.bridge.records.UserPropertyRules;
 import io.mqttkafka.bridge.routing.DownlinkForwarder.Result;
 import io.mqttkafka.bridge.routing.OffsetLedger.Routed;
 import io.mqttkafka.bridge.routing.SubscriptionTable.Route;
@@ -39,12 +40,20 @@ final class QueueRouter implements RouterOutput.Gone {
   private final SettleQueue onRouterThread;
   private final Limits limits;
   private final QueueDrain drain;
+  private final UserPropertyRules userProperties;
 
-  QueueRouter(RouterOutput output, SettleQueue onRouterThread, Limits limits) {
+  /** @param userProperties which headers of a parked record become MQTT 5 user properties, as when it was routed */
+  QueueRouter(RouterOutput output, SettleQueue onRouterThread, Limits limits, UserPropertyRules userProperties) {
     this.output = output;
     this.onRouterThread = onRouterThread;
     this.limits = limits;
+    this.userProperties = userProperties;
     this.drain = new QueueDrain(output, onRouterThread, this);
+  }
+
+  /** Reads a parked copy as the downlink record it is, at its place in the client's downlink partition. */
+  DownlinkRecord parse(String clientId, long routedOffset, int partition, ConsumerRecord<String, byte[]> copy) {
+    return DownlinkRecord.parse(clientId, copy.headers(), partition, routedOffset, copy.timestamp(), userProperties);
   }
 
   QueueDrain drain() {
@@ -246,8 +255,7 @@ final class QueueRouter implements RouterOutput.Gone {
       return;
     }
     ParkedRecord.Meta meta = ParkedRecord.meta(copy.headers());
-    DownlinkRecord parsed = DownlinkRecord.parse(clientId, copy.headers(), partition.number, offset,
-        copy.timestamp());
+    DownlinkRecord parsed = parse(clientId, offset, partition.number, copy);
     if (meta == null || parsed.invalid() != null) {
       LOG.warn("Skipping record {}/{} of the sessions topic: {}", copy.partition(), copy.offset(),
           meta == null ? "its parking headers are missing or broken" : parsed.invalid());

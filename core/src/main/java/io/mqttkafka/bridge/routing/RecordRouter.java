@@ -3,10 +3,14 @@ package io.mqttkafka.bridge.routing;
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.kafka.BufferSerializer;
+import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.DownlinkRecord;
+import io.mqttkafka.bridge.records.HeaderNames;
+import io.mqttkafka.bridge.records.MqttUtf8;
 import io.mqttkafka.bridge.records.OfflinePolicy;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.Receipt.Status;
+import io.mqttkafka.bridge.records.UserPropertyRules;
 import io.vertx.core.buffer.Buffer;
 import java.util.function.IntSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,12 +32,18 @@ final class RecordRouter {
   private final RouterOutput output;
   private final QueueRouter queues;
   private final IntSupplier downlinkPartitions;
+  private final UserPropertyRules userProperties;
 
-  /** @param downlinkPartitions how many partitions the downlink topic has (where a client's records belong) */
-  RecordRouter(RouterOutput output, QueueRouter queues, IntSupplier downlinkPartitions) {
+  /**
+   * @param downlinkPartitions how many partitions the downlink topic has (where a client's records belong)
+   * @param userProperties     which other headers of a downlink record become MQTT 5 user properties
+   */
+  RecordRouter(RouterOutput output, QueueRouter queues, IntSupplier downlinkPartitions,
+               UserPropertyRules userProperties) {
     this.output = output;
     this.queues = queues;
     this.downlinkPartitions = downlinkPartitions;
+    this.userProperties = userProperties;
   }
 
   /**
@@ -75,10 +85,11 @@ final class RecordRouter {
   /** Decides a downlink record, in offset order; every record leaves here routed (see {@link OffsetLedger}). */
   void downlink(DownlinkPartition partition, ConsumerRecord<String, byte[]> record, long nowMillis) {
     DownlinkRecord parsed = DownlinkRecord.parse(record.key(), record.headers(), record.partition(), record.offset(),
-        record.timestamp());
+        record.timestamp(), userProperties);
     long offset = record.offset();
-    if (parsed.invalid() != null) {
-      output.receipt(partition, offset, Status.REJECTED, parsed.ref(), parsed.invalid());
+    String invalid = parsed.invalid() != null ? parsed.invalid() : payloadProblem(parsed.properties(), record.value());
+    if (invalid != null) {
+      output.receipt(partition, offset, Status.REJECTED, parsed.ref(), invalid);
       return;
     }
     if (parsed.expiredAt(nowMillis)) {
@@ -107,6 +118,17 @@ final class RecordRouter {
   }
 
   /**
+   * A payload that the record says is UTF-8 (Payload Format Indicator 1) must be: a device may refuse
+   * it otherwise (PUBACK 0x99), and a PUBACK reason code never reaches the receipts.
+   */
+  private static String payloadProblem(DownlinkProperties properties, byte[] payload) {
+    if (properties.payloadFormat() == 1 && payload != null && !MqttUtf8.isWellFormed(payload, true)) {
+      return "header " + HeaderNames.PAYLOAD_FORMAT + " is 1 but the payload is not well-formed UTF-8";
+    }
+    return null;
+  }
+
+  /**
    * The message for a connection: the record, read at its place in its client's partition.
    *
    * @param sent see {@link DownlinkMessage#sent()}
@@ -115,6 +137,6 @@ final class RecordRouter {
     Buffer payload = value == null ? Buffer.buffer() : BufferSerializer.wrap(value);
     return new DownlinkMessage(parsed.clientId(), connectionId, parsed.mqttTopic(), qos, parsed.correlationId(),
         parsed.partition(), parsed.offset(), parsed.originPartition(), parsed.originOffset(), parsed.timestamp(),
-        payload, sent);
+        payload, parsed.properties(), sent);
   }
 }

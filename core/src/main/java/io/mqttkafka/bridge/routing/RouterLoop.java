@@ -94,8 +94,8 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, Router
     InstanceProtocol.register(vertx.eventBus());
     this.rebalance = new RouterRebalanceListener(consumer, topics, owned, this);
     RouterOutput output = new RouterOutput(vertx, writers, local, settlements, () -> running, topics.sessions());
-    this.queues = new QueueRouter(output, settlements, settings.queues());
-    this.router = new RecordRouter(output, queues, this::downlinkPartitions);
+    this.queues = new QueueRouter(output, settlements, settings.queues(), topics.userProperties());
+    this.router = new RecordRouter(output, queues, this::downlinkPartitions, topics.userProperties());
     this.sessions = new RouterSessions(vertx, consumer, owned, queues, output, local, this);
   }
 

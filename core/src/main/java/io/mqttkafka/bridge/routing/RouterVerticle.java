@@ -5,6 +5,7 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.records.UserPropertyRules;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
@@ -35,8 +36,15 @@ public final class RouterVerticle extends VerticleBase {
   private static final String DEFAULT_GROUP = "mqtt-kafka-bridge-router";
   private static final long STOP_WAIT_SECONDS = 30;
 
-  /** The three co-partitioned topics the router consumes. */
-  public record Topics(String subscriptions, String downlink, String sessions) {
+  /**
+   * The three co-partitioned topics the router consumes, and which headers of a downlink record,
+   * besides the contract's, go to the device as MQTT 5 user properties.
+   */
+  public record Topics(String subscriptions, String downlink, String sessions, UserPropertyRules userProperties) {
+    /** With the default user property rules. */
+    public Topics(String subscriptions, String downlink, String sessions) {
+      this(subscriptions, downlink, sessions, UserPropertyRules.DEFAULT);
+    }
   }
 
   /**

@@ -78,7 +78,7 @@ public final class UplinkPublisher {
     if (retain) {
       headers.add(HeaderNames.RETAIN, TRUE);
     }
-    copyUserProperties(properties, headers);
+    PropertyHeaders.copy(properties, headers);
     long startNanos = System.nanoTime();
     int ruleIndex = mapping.rule().index();
     return sender.send(new ProducerRecord<>(mapping.kafkaTopic(), null, mapping.key(), payload, headers))
@@ -119,21 +119,6 @@ public final class UplinkPublisher {
       default:
         metrics.uplinkRejected(qos);
         return Future.failedFuture(new RejectedTopicException("no mapping rule matches the topic"));
-    }
-  }
-
-  private static void copyUserProperties(MqttProperties properties, Headers headers) {
-    if (properties == null) {
-      return;
-    }
-    // Netty declares the list with a raw element type; iterate as Object to keep javac quiet.
-    for (Object property : properties.getProperties(MqttProperties.USER_PROPERTY)) {
-      if (property instanceof MqttProperties.UserProperty userProperty) {
-        String name = userProperty.value().key;
-        if (!name.startsWith(HeaderNames.RESERVED_PREFIX)) {
-          headers.add(name, bytes(userProperty.value().value));
-        }
-      }
     }
   }
 

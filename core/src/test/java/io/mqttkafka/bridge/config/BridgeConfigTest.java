@@ -97,6 +97,12 @@ class BridgeConfigTest {
       mappings: { downlink: { filters: ["DL/a+/b"] } }      | mappings.downlink.filters[0]    | only as a whole level
       mappings: { downlink: { filters: ["DL/${device}"] } } | mappings.downlink.filters[0]    | has unknown placeholder ${device}
       mappings: { downlink: { ackTimeout: 0 } }             | mappings.downlink.ackTimeout    | must be greater than 0
+      mappings: { downlink: { userProperties: { allow: ["a*b"] } } } | mappings.downlink.userProperties.allow[0] | must be a header name, or a prefix followed by '*'
+      mappings: { downlink: { userProperties: { deny: ["ok", " "] } } } | mappings.downlink.userProperties.deny[1] | must not be empty
+      mappings: { downlink: { userProperties: { deny: x-* } } } | mappings.downlink.userProperties.deny | must be a list
+      mappings: { downlink: { userProperties: { maxBytes: 0 } } } | mappings.downlink.userProperties.maxBytes | between 1 and 268435455
+      mqtt: { topicAliasMaximum: 65536 }                    | mqtt.topicAliasMaximum          | between 0 and 65535
+      mqtt: { topicAliasMaximum: -1 }                       | mqtt.topicAliasMaximum          | between 0 and 65535
       shutdown: { drainPeriod: -1 }                         | shutdown.drainPeriod            | must not be negative
       shutdown: { drainPeriod: later }                      | shutdown.drainPeriod            | must be a duration
       kafka: { internalTopics: { partitions: 0 } }          | kafka.internalTopics.partitions | must be an integer of at least 1

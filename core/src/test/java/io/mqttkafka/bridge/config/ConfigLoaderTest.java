@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.mqttkafka.bridge.config.MappingSettings.Unmatched;
 import io.mqttkafka.bridge.config.UplinkRule;
+import io.mqttkafka.bridge.records.UserPropertyRules;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ class ConfigLoaderTest {
     assertThat(c.mqtt().maxClientIdLength()).isEqualTo(128);
     assertThat(c.mqtt().clientIdPattern().pattern()).isEqualTo("[A-Za-z0-9_.:@-]+");
     assertThat(c.mqtt().receiveMaximum()).isEqualTo(100);
+    assertThat(c.mqtt().topicAliasMaximum()).isEqualTo(10);
     assertThat(c.mqtt().limits()).isEqualTo(new MqttSettings.Limits(100_000, 2000, 4000, 256, 16, 0, 0, 0, 3600,
         Duration.ofSeconds(5)));
     assertThat(c.mqtt().instances()).isZero();
@@ -64,6 +66,7 @@ class ConfigLoaderTest {
     assertThat(rule.key()).isEqualTo("${clientId}");
     assertThat(c.mappings().unmatched()).isEqualTo(Unmatched.REJECT);
     assertThat(c.mappings().downlink()).isEqualTo(new MappingSettings.Downlink(List.of("DL/#"), Duration.ofSeconds(30)));
+    assertThat(c.mappings().downlink().userProperties()).isEqualTo(new UserPropertyRules(List.of(), List.of(), 4096));
     assertThat(c.cluster()).isEqualTo(
         new ClusterSettings(false, "mqtt-kafka-bridge", "127.0.0.1", 5701, List.of()));
     assertThat(c.cluster().kubernetes()).isEqualTo(new ClusterSettings.Kubernetes(false, ""));
@@ -92,6 +95,7 @@ class ConfigLoaderTest {
           port: 1884
           connectTimeout: 250ms
           clientIdPattern: "[a-z]+"
+          topicAliasMaximum: 0
         kafka:
           bootstrapServers: "k1:9092,k2:9092"
           topics: { downlink: cars.downlink }
@@ -101,7 +105,8 @@ class ConfigLoaderTest {
             - { name: position, match: "^UL/([^/]+)/(.+)$", topic: "cs.$1", key: "${clientId}-$2" }
             - { match: "^X/(.+)$", topic: x.raw }
           unmatched: DeadLetter
-          downlink: { filters: ["DL/${clientId}/#", "+/cmd", "#"], ackTimeout: 2m }
+          downlink: { filters: ["DL/${clientId}/#", "+/cmd", "#"], ackTimeout: 2m,
+                      userProperties: { allow: [x-trace-*, unit], deny: [x-trace-secret], maxBytes: 512 } }
         cluster: { enabled: true, members: [a:5701, b] }
         logging: { json: true, level: debug, levels: { io.vertx: warn, org: { apache: off } } }
         """, Map.of());
@@ -123,6 +128,9 @@ class ConfigLoaderTest {
     assertThat(c.mappings().unmatched()).isEqualTo(Unmatched.DEADLETTER);
     assertThat(c.mappings().downlink().filters()).containsExactly("DL/${clientId}/#", "+/cmd", "#");
     assertThat(c.mappings().downlink().ackTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.mappings().downlink().userProperties())
+        .isEqualTo(new UserPropertyRules(List.of("x-trace-*", "unit"), List.of("x-trace-secret"), 512));
+    assertThat(c.mqtt().topicAliasMaximum()).isEqualTo(0);
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().members()).containsExactly("a:5701", "b");
     assertThat(c.cluster().port()).isEqualTo(5701);
@@ -331,6 +339,8 @@ class ConfigLoaderTest {
       "kafka.topics.deadLetter, MQTT_BRIDGE_KAFKA_TOPICS_DEAD_LETTER",
       "kafka.internalTopics.replicationFactor, MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_REPLICATION_FACTOR",
       "mappings.downlink.ackTimeout, MQTT_BRIDGE_MAPPINGS_DOWNLINK_ACK_TIMEOUT",
+      "mappings.downlink.userProperties.maxBytes, MQTT_BRIDGE_MAPPINGS_DOWNLINK_USER_PROPERTIES_MAX_BYTES",
+      "mqtt.topicAliasMaximum, MQTT_BRIDGE_MQTT_TOPIC_ALIAS_MAXIMUM",
       "bridge.id, MQTT_BRIDGE_BRIDGE_ID"
   })
   void envNameIsPrefixedUpperSnakeCase(String key, String env) {

@@ -13,13 +13,23 @@ final class ManualClock implements DeliveryClock {
   private record Timer(long id, long dueNanos, Runnable task) {
   }
 
+  /** Where {@link #currentTimeMillis} starts. */
+  static final long WALL_START_MS = 1_763_700_000_000L;
+  private static final long START_NANOS = TimeUnit.HOURS.toNanos(1);
+
   private final List<Timer> timers = new ArrayList<>();
-  private long now = TimeUnit.HOURS.toNanos(1);
+  private long now = START_NANOS;
   private long nextId;
 
   @Override
   public long nanoTime() {
     return now;
+  }
+
+  /** Wall-clock time: starts at {@link #WALL_START_MS} and moves with {@link #advance}. */
+  @Override
+  public long currentTimeMillis() {
+    return WALL_START_MS + TimeUnit.NANOSECONDS.toMillis(now - START_NANOS);
   }
 
   @Override

@@ -33,11 +33,13 @@ class BadInputIT {
 
   @BeforeAll
   static void start() throws Exception {
+    // Topic Alias Maximum 0: any alias is invalid (TopicAliasTest covers a maximum above 0).
     bridge = TestBridge.start("""
         mqtt:
           maxMessageSize: 1024
           connectTimeout: 1s
           receiveMaximum: 2
+          topicAliasMaximum: 0
         mappings:
           uplink:
             - { match: "^UL/(.+)$", topic: "%s" }

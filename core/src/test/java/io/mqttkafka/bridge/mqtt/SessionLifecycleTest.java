@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.mqtt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mqttkafka.bridge.records.HeaderNames;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
 import io.mqttkafka.bridge.testsupport.FakeMqttEndpoint;
@@ -11,7 +12,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.header.Headers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -93,5 +96,29 @@ class SessionLifecycleTest {
 
     assertThat(h.uplinkPayloads()).containsExactly("car1 is gone");
     assertThat(h.count("connections.closed", "reason", CloseReason.BAD_INPUT)).isEqualTo(1);
+  }
+
+  @Test
+  void theWillsMqtt5PropertiesBecomeHeadersOfItsRecordAsAPublishsDo(Vertx vertx) throws Exception {
+    MqttProperties properties = new MqttProperties();
+    properties.add(new MqttProperties.StringProperty(MqttProperties.RESPONSE_TOPIC, "RSP/car2/gone"));
+    properties.add(new MqttProperties.BinaryProperty(MqttProperties.CORRELATION_DATA, new byte[] {7, (byte) 0xFE}));
+    properties.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, "text/plain"));
+    properties.add(new MqttProperties.UserProperty("reason", "power"));
+    MqttWill will = new MqttWill(true, "UL/car2/will", Buffer.buffer("car2 is gone"), 1, false, properties);
+    SessionHarness car2 = new SessionHarness(vertx, new FakeMqttEndpoint("car2", 5, will, null));
+
+    car2.onLoop(car2.endpoint::connectionLost);
+
+    assertThat(car2.uplink()).hasSize(1);
+    Headers headers = car2.uplink().get(0).headers();
+    assertThat(text(headers, HeaderNames.RESPONSE_TOPIC)).isEqualTo("RSP/car2/gone");
+    assertThat(headers.lastHeader(HeaderNames.CORRELATION_DATA).value()).containsExactly(7, (byte) 0xFE);
+    assertThat(text(headers, HeaderNames.CONTENT_TYPE)).isEqualTo("text/plain");
+    assertThat(text(headers, "reason")).isEqualTo("power");
+  }
+
+  private static String text(Headers headers, String name) {
+    return new String(headers.lastHeader(name).value(), StandardCharsets.UTF_8);
   }
 }

@@ -120,8 +120,9 @@ class UplinkFlowTest {
   }
 
   @Test
-  void aTopicAliasDisconnectsWith0x94AndIsNotWritten(Vertx vertx) throws Exception {
-    SessionHarness h = new SessionHarness(vertx, new FakeMqttEndpoint("car1", MQTT_5));
+  void withTopicAliasMaximum0ATopicAliasDisconnectsWith0x94AndIsNotWritten(Vertx vertx) throws Exception {
+    SessionHarness h = new SessionHarness(vertx, new FakeMqttEndpoint("car1", MQTT_5),
+        Map.of(ConfigLoader.envName("mqtt.topicAliasMaximum"), "0"));
     MqttProperties alias = new MqttProperties();
     alias.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, 1));
 

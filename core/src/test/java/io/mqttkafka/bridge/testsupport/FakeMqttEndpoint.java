@@ -56,6 +56,7 @@ public final class FakeMqttEndpoint implements MqttEndpoint {
   private final MqttWill will;
   private final MqttProperties connectProperties;
   private final List<String> sent = new CopyOnWriteArrayList<>();
+  private final List<MqttProperties> publishedProperties = new CopyOnWriteArrayList<>();
   private final List<Promise<Integer>> heldWrites = new ArrayList<>();
   private boolean holdWrites;
   private int nextPacketId = 1;
@@ -285,14 +286,27 @@ public final class FakeMqttEndpoint implements MqttEndpoint {
 
   @Override
   public Future<Integer> publish(String topic, Buffer payload, MqttQoS qos, boolean isDup, boolean isRetain) {
-    int packetId = qos == MqttQoS.AT_MOST_ONCE ? 0 : nextPacketId++;
-    write("PUBLISH " + topic + " qos=" + qos.value() + " id=" + packetId);
+    return publish(topic, payload, qos, isDup, isRetain, qos == MqttQoS.AT_MOST_ONCE ? 0 : nextPacketId++,
+        MqttProperties.NO_PROPERTIES);
+  }
+
+  @Override
+  public Future<Integer> publish(String topic, Buffer payload, MqttQoS qosLevel, boolean isDup, boolean isRetain,
+                                 int messageId, MqttProperties properties) {
+    int packetId = qosLevel == MqttQoS.AT_MOST_ONCE ? 0 : messageId;
+    write("PUBLISH " + topic + " qos=" + qosLevel.value() + " id=" + packetId);
+    publishedProperties.add(properties);
     Promise<Integer> written = Promise.promise();
     if (holdWrites) {
       heldWrites.add(written);
       return written.future().map(packetId);
     }
     return Future.succeededFuture(packetId);
+  }
+
+  /** The properties of each downlink PUBLISH sent, in order ({@code NO_PROPERTIES} when none). */
+  public List<MqttProperties> publishedProperties() {
+    return publishedProperties;
   }
 
   @Override
@@ -521,11 +535,6 @@ public final class FakeMqttEndpoint implements MqttEndpoint {
     throw unused();
   }
 
-  @Override
-  public Future<Integer> publish(String topic, Buffer payload, MqttQoS qosLevel, boolean isDup, boolean isRetain,
-                                 int messageId, MqttProperties properties) {
-    throw unused();
-  }
 
   @Override
   public MqttEndpoint authenticationExchange(MqttAuthenticationExchangeMessage message) {
