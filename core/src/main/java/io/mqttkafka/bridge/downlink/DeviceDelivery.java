@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.downlink;
 
 import io.mqttkafka.bridge.bus.DownlinkMessage;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.Receipt.Status;
@@ -13,9 +14,11 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 
@@ -50,6 +53,7 @@ public final class DeviceDelivery {
   private final ReceiptWriter receipts;
   private final BridgeMetrics metrics;
   private final int receiveMaximum;
+  private final boolean persistent;
   private final long ackTimeoutMs;
   private final long ackTimeoutNanos;
   private final Runnable onSlowConsumer;
@@ -64,11 +68,25 @@ public final class DeviceDelivery {
   private boolean closed;
   /** The packet id of the last QoS 1 PUBLISH: this class numbers them, as only it publishes. */
   private int lastPacketId;
+  /** Packet ids of QoS 1 PUBLISH packets being written (not yet awaiting their PUBACK). */
+  private final Set<Integer> sending = new HashSet<>();
 
   /** The one timer for the oldest in-flight message's ack timeout; -1 when none is armed. */
   private long ackTimer = -1;
 
-  private record InFlight(DownlinkMessage message, long deadlineNanos) {
+  private record InFlight(Delivery delivery, long deadlineNanos) {
+  }
+
+  /**
+   * What the device and its session agreed to.
+   *
+   * @param receiveMaximum    the device's Receive Maximum (MQTT 5 CONNECT property; 65,535 otherwise)
+   * @param ackTimeoutMs      how long a QoS 1 PUBLISH waits for its PUBACK
+   * @param persistentSession whether the session outlives the connection: then a message is answered
+   *                          once it is final (acked, timed out), and one the connection ends before is
+   *                          handed back to be kept ({@link Parked})
+   */
+  public record Terms(int receiveMaximum, long ackTimeoutMs, boolean persistentSession) {
   }
 
   /** A message on its way to the device, and the answer the router waits for. */
@@ -81,25 +99,23 @@ public final class DeviceDelivery {
     }
   }
 
-  /**
-   * @param receiveMaximum the device's Receive Maximum (MQTT 5 CONNECT property; 65,535 otherwise)
-   * @param onSlowConsumer closes the connection: the device does not read what is written to it
-   */
+  /** @param onSlowConsumer closes the connection: the device does not read what is written to it */
   public DeviceDelivery(MqttEndpoint endpoint, Vertx vertx, ReceiptWriter receipts, BridgeMetrics metrics,
-                        int receiveMaximum, long ackTimeoutMs, Runnable onSlowConsumer) {
-    this(endpoint, DeliveryClock.of(vertx), receipts, metrics, receiveMaximum, ackTimeoutMs, onSlowConsumer);
+                        Terms terms, Runnable onSlowConsumer) {
+    this(endpoint, DeliveryClock.of(vertx), receipts, metrics, terms, onSlowConsumer);
   }
 
   /** @param clock the time and timer of the ack timeouts */
   DeviceDelivery(MqttEndpoint endpoint, DeliveryClock clock, ReceiptWriter receipts, BridgeMetrics metrics,
-                 int receiveMaximum, long ackTimeoutMs, Runnable onSlowConsumer) {
+                 Terms terms, Runnable onSlowConsumer) {
     this.onSlowConsumer = onSlowConsumer;
     this.endpoint = endpoint;
     this.clock = clock;
     this.receipts = receipts;
     this.metrics = metrics;
-    this.receiveMaximum = receiveMaximum;
-    this.ackTimeoutMs = ackTimeoutMs;
+    this.receiveMaximum = terms.receiveMaximum();
+    this.persistent = terms.persistentSession();
+    this.ackTimeoutMs = terms.ackTimeoutMs();
     this.ackTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs);
     this.mqtt5 = endpoint.protocolVersion() == MqttVersion.MQTT_5.protocolLevel();
     this.maxPacketSize = maxPacketSize(endpoint.connectProperties());
@@ -107,13 +123,16 @@ public final class DeviceDelivery {
 
   /**
    * Publishes the message, or queues it behind a full in-flight window. The future completes once the
-   * message's first receipt is in Kafka, or fails with {@link FirstReceiptNotWritten} (naming the
-   * receipt) when Kafka did not take it: the router then writes that receipt itself.
+   * message's first receipt is in Kafka (in a persistent session: its final one, {@code acked} or
+   * {@code timeout}), or fails with {@link FirstReceiptNotWritten} (naming the receipt) when Kafka did
+   * not take it: the router then writes that receipt itself. In a persistent session, a message the
+   * connection ends before is acknowledged fails with {@link Parked} instead of a receipt: the router
+   * keeps it for the session's next connection, resent with DUP and its packet id if it was sent.
    */
   public Future<Void> deliver(DownlinkMessage message) {
     Delivery delivery = new Delivery(message);
     if (closed || !endpoint.isConnected()) {
-      firstReceipt(delivery, Status.OFFLINE, "connection closed before delivery");
+      ended(delivery, 0, Status.OFFLINE, "connection closed before delivery");
     } else if (message.qos() == 0 || (queued.isEmpty() && inFlight.size() + writing < receiveMaximum)) {
       publish(delivery);
     } else if (queued.size() < MAX_QUEUED) {
@@ -130,7 +149,7 @@ public final class DeviceDelivery {
     if (acked == null) {
       return; // late, after the timeout receipt
     }
-    receipt(acked.message, Status.ACKED, null);
+    finalReceipt(acked.delivery, Status.ACKED, null);
     drain();
   }
 
@@ -141,12 +160,11 @@ public final class DeviceDelivery {
       clock.cancelTimer(ackTimer);
       ackTimer = -1;
     }
-    for (InFlight pending : inFlight.values()) {
-      receipt(pending.message, Status.TIMEOUT, "connection closed before PUBACK");
-    }
+    inFlight.forEach((packetId, pending) ->
+        ended(pending.delivery, packetId, Status.TIMEOUT, "connection closed before PUBACK"));
     inFlight.clear();
     for (Delivery delivery : queued) {
-      firstReceipt(delivery, Status.OFFLINE, "connection closed before delivery");
+      ended(delivery, 0, Status.OFFLINE, "connection closed before delivery");
     }
     queued.clear();
   }
@@ -175,34 +193,44 @@ public final class DeviceDelivery {
     }
     int size = message.payload().length() + message.mqttTopic().length();
     if (unwrittenBytes > 0 && unwrittenBytes + size > MAX_UNWRITTEN_BYTES) {
-      firstReceipt(delivery, Status.OFFLINE, "the device does not read: connection closed as a slow consumer");
+      ended(delivery, 0, Status.OFFLINE, "the device does not read: connection closed as a slow consumer");
       onSlowConsumer.run();
       return;
     }
     unwrittenBytes += size;
+    // A message sent to an earlier connection of the session goes again with DUP [MQTT-4.4.0-1], with
+    // its packet id when known and free.
+    boolean resend = qos > 0 && message.sent() >= 0;
+    int id = qos == 0 ? 0 : resend && message.sent() > 0 && !inUse(message.sent()) ? message.sent() : nextPacketId();
     if (qos > 0) {
       writing++;
+      sending.add(id);
     }
-    endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), false, false,
-            qos > 0 ? nextPacketId() : 0, properties)
+    endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), resend, false, id, properties)
         .onComplete((packetId, failure) -> {
           unwrittenBytes -= size;
           if (qos > 0) {
             writing--;
+            sending.remove(id);
           }
           if (failure != null) {
-            firstReceipt(delivery, Status.OFFLINE, "write to the device failed: " + failure.getMessage());
+            ended(delivery, 0, Status.OFFLINE, "write to the device failed: " + failure.getMessage());
             return;
           }
           metrics.downlinkLatency(System.currentTimeMillis() - message.timestamp());
-          firstReceipt(delivery, Status.DELIVERED, !mqtt5 && props.hasMqtt5Only()
-              ? "an MQTT 3.1.1 device: the record's MQTT 5 properties were not sent" : null);
+          String detail = !mqtt5 && props.hasMqtt5Only()
+              ? "an MQTT 3.1.1 device: the record's MQTT 5 properties were not sent" : null;
+          if (persistent && qos > 0) {
+            receipt(message, Status.DELIVERED, detail); // the router is answered with the final receipt
+          } else {
+            firstReceipt(delivery, Status.DELIVERED, detail);
+          }
           if (qos > 0) {
             if (closed) {
-              receipt(message, Status.TIMEOUT, "connection closed before PUBACK");
+              ended(delivery, id, Status.TIMEOUT, "connection closed before PUBACK");
               return;
             }
-            inFlight.put(packetId, new InFlight(message, clock.nanoTime() + ackTimeoutNanos));
+            inFlight.put(id, new InFlight(delivery, clock.nanoTime() + ackTimeoutNanos));
             if (ackTimer < 0) {
               ackTimer = clock.setTimer(ackTimeoutMs, this::onAckTimeout);
             }
@@ -229,7 +257,7 @@ public final class DeviceDelivery {
       }
       oldestFirst.remove();
       expired = true;
-      receipt(pending.message, Status.TIMEOUT, "no PUBACK within " + ackTimeoutMs + " ms");
+      finalReceipt(pending.delivery, Status.TIMEOUT, "no PUBACK within " + ackTimeoutMs + " ms");
     }
     if (expired) {
       drain();
@@ -241,8 +269,13 @@ public final class DeviceDelivery {
    * properties.
    */
   private int nextPacketId() {
-    lastPacketId = nextPacketId(lastPacketId, inFlight::containsKey);
+    lastPacketId = nextPacketId(lastPacketId, this::inUse);
     return lastPacketId;
+  }
+
+  /** Whether a packet id awaits its PUBACK or is being written. */
+  private boolean inUse(int packetId) {
+    return inFlight.containsKey(packetId) || sending.contains(packetId);
   }
 
   /**
@@ -270,6 +303,33 @@ public final class DeviceDelivery {
   private void drain() {
     while (!closed && !queued.isEmpty() && inFlight.size() + writing < receiveMaximum) {
       publish(queued.poll());
+    }
+  }
+
+  /**
+   * A message's receipt after its first, {@code acked} or {@code timeout}: in a persistent session the
+   * router is answered with it.
+   */
+  private void finalReceipt(Delivery delivery, Status status, String detail) {
+    if (persistent) {
+      firstReceipt(delivery, status, detail);
+    } else {
+      receipt(delivery.message, status, detail);
+    }
+  }
+
+  /**
+   * The message will not reach the device over this connection: {@code status} is its receipt, or,
+   * in a persistent session, the router is handed it back to keep ({@link Parked}), with the packet
+   * id it was sent with (0: not sent).
+   */
+  private void ended(Delivery delivery, int packetId, Status status, String detail) {
+    if (persistent) {
+      delivery.answer.tryFail(new Parked(Outcome.parked(packetId, status, detail)));
+    } else if (status == Status.TIMEOUT) {
+      receipt(delivery.message, status, detail); // its first receipt, delivered, answered the router
+    } else {
+      firstReceipt(delivery, status, detail);
     }
   }
 

@@ -67,8 +67,8 @@ public final class DeviceSession implements DeliveryTarget {
         start.persistent() ? () -> subscriptions.writePresence(Event.UPDATED) : null);
     kept.qos2From(uplink::qos2Received);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
-        clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
-        lifecycle::closeSlowConsumer);
+        new DeviceDelivery.Terms(clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
+            start.persistent()), lifecycle::closeSlowConsumer);
   }
 
   public String clientId() {

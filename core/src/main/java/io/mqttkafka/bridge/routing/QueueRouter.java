@@ -81,7 +81,7 @@ final class QueueRouter implements RouterOutput.Gone {
     String why = route.kind() == Route.Kind.OFFLINE ? "the client is offline"
         : route.kind() == Route.Kind.NOT_SUBSCRIBED ? "the client is not subscribed to " + parsed.mqttTopic()
         : "behind the client's queued messages";
-    park(partition, record, parsed, policy, ParkedRecord.NEVER_SENT, nowMillis, why,
+    park(partition, record, parsed, new Parking(policy, ParkedRecord.NEVER_SENT, nowMillis), why,
         () -> partition.ledger.settle(record.offset()));
   }
 
@@ -112,7 +112,8 @@ final class QueueRouter implements RouterOutput.Gone {
       case RECEIPT_NOT_WRITTEN -> output.receipt(result.outcome().status(), message.receiptRef(), result.detail(),
           settle);
       case PARKED, GONE, NO_ANSWER -> {
-        park(partition, record, parsed, policy, sentWith(result), System.currentTimeMillis(), result.detail(), settle);
+        park(partition, record, parsed, new Parking(policy, sentWith(result), System.currentTimeMillis()),
+            result.detail(), settle);
         if (result.kind() == Result.Kind.GONE) {
           connectionGone(partition, clientId, message.connectionId());
         }
@@ -134,11 +135,20 @@ final class QueueRouter implements RouterOutput.Gone {
   }
 
   /**
+   * How a record is parked: its offline policy, how it was sent before ({@link #sentWith}) and when.
+   */
+  record Parking(OfflinePolicy policy, int sent, long nowMillis) {
+  }
+
+  /**
    * Parks a record for its client, unless the client's queue is full; {@code settled} runs once its
    * receipt ({@code queued}, or {@code queue_full}) is in Kafka.
    */
   void park(DownlinkPartition partition, ConsumerRecord<String, byte[]> record, DownlinkRecord parsed,
-            OfflinePolicy policy, int sent, long nowMillis, String why, Runnable settled) {
+            Parking parking, String why, Runnable settled) {
+    OfflinePolicy policy = parking.policy();
+    int sent = parking.sent();
+    long nowMillis = parking.nowMillis();
     String clientId = parsed.clientId();
     ClientQueue queue = partition.queues.getOrCreate(clientId);
     if (policy == OfflinePolicy.LATEST && sent == ParkedRecord.NEVER_SENT) {
@@ -152,7 +162,7 @@ final class QueueRouter implements RouterOutput.Gone {
         && (queue.size() >= limits.maxMessages() || queue.bytes() + bytes > limits.maxBytes())) {
       partition.queues.dropIfEmpty(clientId, queue);
       output.receipt(Status.QUEUE_FULL, parsed.ref(), "the client's queue holds " + queue.size() + " messages, "
-          + queue.bytes() + " bytes (mappings.downlink.queue.maxMessages " + limits.maxMessages() + ", maxBytes "
+          + queue.bytes() + " bytes (sessions.queue.maxMessages " + limits.maxMessages() + ", maxBytes "
           + limits.maxBytes() + ")", settled);
       return;
     }

@@ -149,7 +149,8 @@ class DeliveryPropertiesTest {
   }
 
   private DeviceDelivery delivery(FakeMqttEndpoint endpoint, int receiveMaximum) {
-    return new DeviceDelivery(endpoint, clock, receipts, metrics, receiveMaximum, 30_000, () -> { });
+    return new DeviceDelivery(endpoint, clock, receipts, metrics, new DeviceDelivery.Terms(receiveMaximum, 30_000,
+        false), () -> { });
   }
 
   private static DownlinkMessage message(long offset, long timestamp, DownlinkProperties properties) {

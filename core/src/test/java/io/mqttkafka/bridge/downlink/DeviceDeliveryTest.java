@@ -174,8 +174,8 @@ class DeviceDeliveryTest {
   }
 
   private DeviceDelivery delivery(int receiveMaximum) {
-    return new DeviceDelivery(endpoint, clock, receipts, metrics, receiveMaximum, ACK_TIMEOUT_MS,
-        () -> slowConsumerCloses++);
+    return new DeviceDelivery(endpoint, clock, receipts, metrics,
+        new DeviceDelivery.Terms(receiveMaximum, ACK_TIMEOUT_MS, false), () -> slowConsumerCloses++);
   }
 
   private static DownlinkMessage message(long offset, int qos) {

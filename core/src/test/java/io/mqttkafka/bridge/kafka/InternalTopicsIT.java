@@ -17,19 +17,23 @@ import org.junit.jupiter.api.Test;
 class InternalTopicsIT {
 
   @Test
-  void missingInternalTopicsAreCreatedWithTheSubscriptionsTopicCompacted() throws Exception {
+  void missingInternalTopicsAreCreatedWithTheSubscriptionsAndSessionsTopicsCompacted() throws Exception {
     Map<String, String> deployment = TestBridge.isolated();
     deployment.put("MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_PARTITIONS", "4");
     Bridge bridge = TestBridge.start("", deployment);
     bridge.stop();
     String subscriptions = deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_SUBSCRIPTIONS");
+    String sessions = deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_SESSIONS");
     var described = TestKafka.admin().describeTopics(List.of(subscriptions, TestBridge.downlinkTopic(deployment),
-        TestBridge.receiptsTopic(deployment), deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_DEAD_LETTER")))
+        TestBridge.receiptsTopic(deployment), deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_DEAD_LETTER"), sessions))
         .allTopicNames().get();
+    assertThat(described).hasSize(5);
     assertThat(described.values()).allSatisfy(d -> assertThat(d.partitions()).hasSize(4));
-    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, subscriptions);
-    Config config = TestKafka.admin().describeConfigs(List.of(resource)).all().get().get(resource);
-    assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("compact");
+    for (String compacted : List.of(subscriptions, sessions)) {
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, compacted);
+      Config config = TestKafka.admin().describeConfigs(List.of(resource)).all().get().get(resource);
+      assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).as(compacted).isEqualTo("compact");
+    }
   }
 
   @Test

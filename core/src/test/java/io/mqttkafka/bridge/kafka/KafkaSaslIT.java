@@ -119,6 +119,7 @@ class KafkaSaslIT {
     String downlink = deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_DOWNLINK");
     String receipts = deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_RECEIPTS");
     String deadLetter = deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_DEAD_LETTER");
+    String sessions = deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_SESSIONS");
     String group = deployment.get("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID");
     List<AclBinding> acls = new ArrayList<>();
     acls.add(allow(ResourceType.TOPIC, uplinkTopic, AclOperation.WRITE));
@@ -126,9 +127,12 @@ class KafkaSaslIT {
     acls.add(allow(ResourceType.TOPIC, subscriptions, AclOperation.READ));
     acls.add(allow(ResourceType.TOPIC, subscriptions, AclOperation.WRITE));
     acls.add(allow(ResourceType.TOPIC, downlink, AclOperation.READ));
+    acls.add(allow(ResourceType.TOPIC, downlink, AclOperation.WRITE));
+    acls.add(allow(ResourceType.TOPIC, sessions, AclOperation.READ));
+    acls.add(allow(ResourceType.TOPIC, sessions, AclOperation.WRITE));
     acls.add(allow(ResourceType.TOPIC, receipts, AclOperation.WRITE));
     acls.add(allow(ResourceType.GROUP, group, AclOperation.READ));
-    for (String internal : List.of(subscriptions, downlink, receipts, deadLetter)) {
+    for (String internal : List.of(subscriptions, downlink, receipts, deadLetter, sessions)) {
       acls.add(allow(ResourceType.TOPIC, internal, AclOperation.CREATE));
     }
     return acls;

@@ -294,7 +294,7 @@ public final class FakeMqttEndpoint implements MqttEndpoint {
   public Future<Integer> publish(String topic, Buffer payload, MqttQoS qosLevel, boolean isDup, boolean isRetain,
                                  int messageId, MqttProperties properties) {
     int packetId = qosLevel == MqttQoS.AT_MOST_ONCE ? 0 : messageId;
-    write("PUBLISH " + topic + " qos=" + qosLevel.value() + " id=" + packetId);
+    write("PUBLISH " + topic + " qos=" + qosLevel.value() + " id=" + packetId + (isDup ? " dup" : ""));
     publishedProperties.add(properties);
     Promise<Integer> written = Promise.promise();
     if (holdWrites) {

@@ -26,6 +26,7 @@ public final class TestBridge {
     env.put("MQTT_BRIDGE_KAFKA_TOPICS_DOWNLINK", ns + ".downlink");
     env.put("MQTT_BRIDGE_KAFKA_TOPICS_RECEIPTS", ns + ".receipts");
     env.put("MQTT_BRIDGE_KAFKA_TOPICS_DEAD_LETTER", ns + ".deadletter");
+    env.put("MQTT_BRIDGE_KAFKA_TOPICS_SESSIONS", ns + ".sessions");
     env.put("MQTT_BRIDGE_KAFKA_CONSUMER_GROUP_ID", ns + ".router");
     return env;
   }
@@ -70,5 +71,9 @@ public final class TestBridge {
 
   public static String receiptsTopic(Map<String, String> deployment) {
     return deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_RECEIPTS");
+  }
+
+  public static String subscriptionsTopic(Map<String, String> deployment) {
+    return deployment.get("MQTT_BRIDGE_KAFKA_TOPICS_SUBSCRIPTIONS");
   }
 }

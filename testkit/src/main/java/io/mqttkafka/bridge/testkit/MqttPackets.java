@@ -72,7 +72,18 @@ public final class MqttPackets {
    */
   public static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
                                boolean willRetain, int keepAliveSeconds) {
-    int flags = 0x02; // [MQTT-3.1.2-4] clean session
+    return connect(clientId, level, willTopic, willPayload, willQos, willRetain, keepAliveSeconds, true);
+  }
+
+  /** CONNECT for MQTT 3.1.1 with the CleanSession flag given, no Will, keep-alive 60 s. */
+  public static byte[] connect(String clientId, boolean cleanSession) {
+    return connect(clientId, V311, null, null, 0, false, 60, cleanSession);
+  }
+
+  /** CONNECT with everything chosen, the CleanSession (MQTT 5: Clean Start) flag too. */
+  public static byte[] connect(String clientId, int level, String willTopic, byte[] willPayload, int willQos,
+                               boolean willRetain, int keepAliveSeconds, boolean cleanSession) {
+    int flags = cleanSession ? 0x02 : 0; // [MQTT-3.1.2-4] clean session
     if (willTopic != null) {
       flags |= 0x04 | (willQos << 3) | (willRetain ? 0x20 : 0);
     }
