@@ -214,7 +214,7 @@ final class QueueRouter implements RouterOutput.Gone {
     }
     for (ParkedMessage message : partition.queues.expired(nowMillis)) {
       end(partition, message, Status.EXPIRED, "not delivered before its deadline (ttl.ms, at most "
-          + "mqtt.limits.maxSessionExpiry)");
+          + "sessions.maxExpiry)");
     }
   }
 
