@@ -35,6 +35,9 @@ final class DownlinkBench {
                                      default), round-robin (default default); the bridge moves the
                                      records another partitioner puts elsewhere than their client's
           --drain-timeout D          (default 30s)
+          --kafka-reference          first the floor: the same records at the same rate to
+                                     <downlink-topic>.reference, read by a plain KafkaConsumer
+                                     (Kafka's end-to-end latency), for --warmup and --duration
       """;
 
   private DownlinkBench() {
@@ -72,6 +75,7 @@ final class DownlinkBench {
     int linger = args.integer("linger-ms", 0);
     String partitioner = args.string("partitioner", "default");
     Duration drainTimeout = args.duration("drain-timeout", Duration.ofSeconds(30));
+    boolean reference = args.flag("kafka-reference");
     args.checkAllUsed();
     if (qos < 0 || qos > 1 || payload < Payload.HEADER || devices < 1 || rate <= 0) {
       throw new Args.UsageException("need --qos 0|1, --payload >= " + Payload.HEADER + ", --devices >= 1, --rate > 0");
@@ -117,10 +121,23 @@ final class DownlinkBench {
       common.progress("%d devices subscribed (%d refused); warm-up %d s", received.subacked(), received.refused(),
           warmup.toSeconds());
 
+      java.util.function.BiFunction<KafkaProducer<byte[], byte[]>, String, DownlinkProducer> producerFor =
+          (backEnd, topic) -> new DownlinkProducer(backEnd, topic, open, fleetConfig.clientIdPrefix(),
+              topicPattern, qos, payload, runId, correlationPrefix, rate, devices);
+      if (reference) {
+        KafkaReference.Result floor = KafkaReference.run(common, downlinkTopic + ".reference",
+            kafka.partitionsFor(downlinkTopic).size(), producerProps, producerFor, runId,
+            warmup.isZero() ? Duration.ofSeconds(5) : warmup, duration);
+        Map<String, Object> ref = summary.section("latency_kafka_reference");
+        ref.put("method", "the same records, rate and producer to " + downlinkTopic + ".reference, read by a plain"
+            + " KafkaConsumer (Kafka defaults): back end send to poll");
+        ref.put("produced", floor.produced());
+        ref.put("received", floor.received());
+        Latency.describe(floor.latency().total(), ref);
+      }
       receipts.start();
       kafka.partitionsFor(downlinkTopic);
-      DownlinkProducer producer = new DownlinkProducer(kafka, downlinkTopic, open, fleetConfig.clientIdPrefix(),
-          topicPattern, qos, payload, runId, correlationPrefix, rate, devices);
+      DownlinkProducer producer = producerFor.apply(kafka, downlinkTopic);
       String scrapeBefore = common.bridge().scrape();
       CpuMeter cpu = common.cpuMeter();
       Ticker ticker = new Ticker(common, line(producer, received, receipts));

@@ -164,6 +164,11 @@ final class ReportTable {
       String latency = latencyPath == null ? "" : fmt(number(r, latencyPath + ".p50_ms")) + " / "
           + fmt(number(r, latencyPath + ".p99_ms")) + " / " + fmt(number(r, latencyPath + ".max_ms"))
           + " (" + latencyPath.replace("latency_", "").replace("connect.connack_latency", "connack") + ")";
+      if (!Double.isNaN(number(r, "latency_kafka_reference.p50_ms"))) {
+        // The downlink's floor, measured in the same run: Kafka's own produce-to-consumer latency.
+        latency += "; Kafka's own " + fmt(number(r, "latency_kafka_reference.p50_ms")) + " / "
+            + fmt(number(r, "latency_kafka_reference.p99_ms")) + " / " + fmt(number(r, "latency_kafka_reference.max_ms"));
+      }
       out.append("| ").append(e.getKey()).append(" | ").append(rate).append(" | ")
           .append(first(r, "messages.lost")).append(" | ").append(latency).append(" | ")
           .append(first(r, "cpu.bridge_us_per_msg")).append(" | ")

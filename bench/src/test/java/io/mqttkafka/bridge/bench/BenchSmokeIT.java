@@ -110,6 +110,20 @@ class BenchSmokeIT {
   }
 
   @Test
+  void downlinkWithTheKafkaReferenceMeasuresKafkasOwnLatencyForTheSameRecordsFirst() throws Exception {
+    Summary s = run("downlink", "--devices", "3", "--rate", "200", "--messages", "60", "--qos", "1",
+        "--duration", "2s", "--kafka-reference", "--downlink-topic", TestBridge.downlinkTopic(DEPLOYMENT),
+        "--receipts-topic", TestBridge.receiptsTopic(DEPLOYMENT));
+
+    assertThat(s.number("latency_kafka_reference", "produced")).isPositive();
+    assertThat(s.number("latency_kafka_reference", "received"))
+        .isEqualTo(s.number("latency_kafka_reference", "produced"));
+    assertThat(s.number("latency_kafka_reference", "count")).isEqualTo(s.number("latency_kafka_reference", "received"));
+    assertThat(s.number("messages", "received_unique_measured")).isEqualTo(60);
+    assertThat(s.number("latency_kafka_to_device", "count")).isEqualTo(60);
+  }
+
+  @Test
   void connectionsModeHoldsEveryConnectionAndReadsTheBridgeHeap() throws Exception {
     Summary s = run("connections", "--connections", "20", "--connect-rate", "200", "--hold", "1s");
 
