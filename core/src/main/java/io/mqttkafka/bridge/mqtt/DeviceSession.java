@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
+import io.mqttkafka.bridge.bus.AdminProtocol;
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
@@ -13,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.MqttDisconnectMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +43,10 @@ public final class DeviceSession implements DeliveryTarget {
   private final SessionServices services;
   private final String clientId;
   private final String connectionId;
+  /** The authenticated user name, or null for an anonymous client. */
+  private final String username;
+  /** When the CONNECT was accepted, epoch milliseconds. */
+  private final long connectedAt;
   private final ReadPauses pauses;
   private final SessionLifecycle lifecycle;
   private final UplinkFlow uplink;
@@ -48,21 +54,22 @@ public final class DeviceSession implements DeliveryTarget {
   private final DeviceDelivery delivery;
 
   /**
-   * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
-   * @param pauses           this event loop's paused connections; also frees the connection slot on close
-   * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+   * @param terms  who the client is and what its CONNACK promised
+   * @param pauses this event loop's paused connections; also frees the connection slot on close
    */
-  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, String username, ReadPauses pauses,
-                int keepAliveSeconds) {
+  DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, ConnectionTerms terms,
+                ReadPauses pauses) {
     this.endpoint = endpoint;
     this.context = vertx.getOrCreateContext();
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
     this.connectionId = services.registry().newConnectionId();
+    this.username = terms.username();
+    this.connectedAt = System.currentTimeMillis();
     this.pauses = pauses;
     this.lifecycle = new SessionLifecycle(endpoint, services.metrics(), clientId);
-    this.uplink = new UplinkFlow(endpoint, lifecycle, services, username, pauses, keepAliveSeconds);
-    this.subscriptions = new SubscriptionFlow(endpoint, lifecycle, services, username, connectionId);
+    this.uplink = new UplinkFlow(endpoint, lifecycle, services, terms, pauses);
+    this.subscriptions = new SubscriptionFlow(endpoint, lifecycle, services, terms.username(), connectionId);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
         clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
         lifecycle::closeSlowConsumer);
@@ -123,6 +130,35 @@ public final class DeviceSession implements DeliveryTarget {
         context.owner().setTimer(SHUTDOWN_ACK_WAIT_MS, id -> lifecycle.endDrain());
       }
     });
+  }
+
+  /** The authenticated user name, or null for an anonymous client. */
+  public String username() {
+    return username;
+  }
+
+  /**
+   * This connection as the admin API shows it; completes on the connection's event loop, where its
+   * subscriptions are kept.
+   */
+  public Future<AdminProtocol.Connection> describe() {
+    Promise<AdminProtocol.Connection> described = Promise.promise();
+    context.runOnContext(v -> described.complete(new AdminProtocol.Connection(clientId, connectionId, username,
+        endpoint.protocolVersion(), connectedAt, subscriptions.granted())));
+    return described.future();
+  }
+
+  /**
+   * Closes this connection on an operator's request (MQTT 5: DISCONNECT 0x98 Administrative action).
+   * The Will is published, as for any close the client did not ask for.
+   */
+  public void disconnectByAdmin() {
+    context.runOnContext(v -> lifecycle.disconnect(MqttDisconnectReasonCode.ADMINISTRATIVE_ACTION, CloseReason.ADMIN));
+  }
+
+  /** Closes this connection because its credentials were revoked (MQTT 5: DISCONNECT 0x87 Not authorized). */
+  public void revoke() {
+    context.runOnContext(v -> lifecycle.disconnect(MqttDisconnectReasonCode.NOT_AUTHORIZED, CloseReason.REVOKED));
   }
 
   /** Writes this connection's presence record again: the router saw a stale record after it. */

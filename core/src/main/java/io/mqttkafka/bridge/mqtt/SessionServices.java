@@ -9,10 +9,26 @@ import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 
 /**
- * What every device session of this instance shares: settings, the Kafka writers, metrics, the registry,
- * and the authenticator that admits connections.
+ * What every device session of this instance shares: the settings a reload changes
+ * ({@link SessionSettings}, read at each use through {@link #mqtt}, {@link #downlink} and
+ * {@link #authenticator}), the Kafka writers, metrics and the registry.
  */
-public record SessionServices(String instanceId, MqttSettings mqtt, MappingSettings.Downlink downlink,
-                              UplinkPublisher uplink, PresenceWriter presence, ReceiptWriter receipts,
-                              BridgeMetrics metrics, SessionRegistry registry, Authenticator authenticator) {
+public record SessionServices(String instanceId, SessionSettings settings, UplinkPublisher uplink,
+                              PresenceWriter presence, ReceiptWriter receipts, BridgeMetrics metrics,
+                              SessionRegistry registry) {
+
+  /** The MQTT settings in force now. */
+  public MqttSettings mqtt() {
+    return settings.current().mqtt();
+  }
+
+  /** The downlink settings in force now. */
+  public MappingSettings.Downlink downlink() {
+    return settings.current().downlink();
+  }
+
+  /** The authenticator in force now: it admits the next CONNECT. */
+  public Authenticator authenticator() {
+    return settings.current().authenticator();
+  }
 }

@@ -48,11 +48,14 @@ final class UplinkFlow {
   /** Fills the mapping rules' ${clientId} and ${username} for this connection's messages. */
   private final TopicMapper.Subject subject;
   private final boolean v5;
-  private final MqttSettings.Limits limits;
+  /** The Receive Maximum in force when the client connected: MQTT 5 was told it in CONNACK. */
+  private final int receiveMaximum;
   private final AckQueue acks = new AckQueue(this::sendAck);
   private final SocketReading reading;
-  /** mqtt.limits.publishRate; null when unlimited. */
-  private final RateLimiter publishRate;
+  /** mqtt.limits.publishRate; null when unlimited. Made anew when a reload changes the rate or burst. */
+  private RateLimiter publishRate;
+  /** The limits {@link #publishRate} was made for. */
+  private MqttSettings.Limits rateLimits;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
   /**
    * The failure of a QoS 1/2 PUBLISH that closes this connection once its turn to be acknowledged
@@ -62,22 +65,37 @@ final class UplinkFlow {
   private Throwable closingFailure;
 
   /**
-   * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
-   * @param pauses           this event loop's paused connections
-   * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+   * @param terms  who the client is (its user name fills ${username}) and what its CONNACK promised
+   * @param pauses this event loop's paused connections
    */
-  UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, String username,
-             ReadPauses pauses, int keepAliveSeconds) {
+  UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, ConnectionTerms terms,
+             ReadPauses pauses) {
     this.endpoint = endpoint;
     this.lifecycle = lifecycle;
     this.services = services;
-    this.subject = services.uplink().subject(endpoint.clientIdentifier(), username);
+    this.subject = services.uplink().subject(endpoint.clientIdentifier(), terms.username());
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
-    this.limits = services.mqtt().limits();
-    this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
-        () -> inflightBelowBound() && !services.uplink().congested());
-    this.publishRate = limits.publishRate() == 0 ? null
-        : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+    this.receiveMaximum = terms.receiveMaximum();
+    this.reading = new SocketReading(endpoint, pauses, services.metrics(),
+        pauses.maxPauseNanos(terms.keepAliveSeconds()), () -> inflightBelowBound() && !services.uplink().congested());
+    publishRate(services.mqtt().limits());
+  }
+
+  /**
+   * The publish rate limiter of the limits in force (mqtt.limits.publishRate/publishBurst): kept while a
+   * reload leaves rate and burst alone, made anew (with a full bucket) when it changes them; null when
+   * unlimited. A reference comparison per PUBLISH when nothing changed.
+   */
+  private RateLimiter publishRate(MqttSettings.Limits limits) {
+    if (limits != rateLimits) {
+      if (rateLimits == null || limits.publishRate() != rateLimits.publishRate()
+          || limits.effectivePublishBurst() != rateLimits.effectivePublishBurst()) {
+        publishRate = limits.publishRate() == 0 ? null
+            : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+      }
+      rateLimits = limits;
+    }
+    return publishRate;
   }
 
   /** The QoS 1/2 PUBLISH packets not yet acknowledged to the device. */
@@ -95,7 +113,9 @@ final class UplinkFlow {
       lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID);
       return;
     }
-    if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
+    MqttSettings.Limits limits = services.mqtt().limits();
+    RateLimiter rate = publishRate(limits);
+    if (rate != null && !rate.tryAcquire(System.nanoTime())) {
       publishRateExceeded();
       return;
     }
@@ -112,21 +132,21 @@ final class UplinkFlow {
         return;
       }
     }
-    if (qos > 0 && v5 && acks.size() >= services.mqtt().receiveMaximum()) {
+    if (qos > 0 && v5 && acks.size() >= receiveMaximum) {
       // [MQTT-3.3.4-9] more unacknowledged QoS 1/2 PUBLISH packets than the Receive Maximum of CONNACK.
       // MQTT 3.1.1 has no such limit: there the 65,535 packet ids bound the in-flight count.
       lifecycle.protocolViolation(ProtocolError.RECEIVE_MAXIMUM, MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
       return;
     }
-    write(message, qos, packetId, topic);
+    write(message, qos, packetId, topic, limits);
   }
 
   /**
    * Writes an admitted PUBLISH to Kafka, a QoS 1/2 one acknowledged (or failed) in its turn, then
    * applies backpressure.
    */
-  private void write(MqttPublishMessage message, int qos, int packetId, String topic) {
-    RejectedTopicException topicRefused = checkTopic(topic);
+  private void write(MqttPublishMessage message, int qos, int packetId, String topic, MqttSettings.Limits limits) {
+    RejectedTopicException topicRefused = checkTopic(topic, limits);
     AckQueue.Entry entry = qos == 0 ? null : acks.add(packetId, qos);
     if (qos == 2) {
       if (qos2.isEmpty()) {
@@ -171,7 +191,7 @@ final class UplinkFlow {
   }
 
   /** The topic limits of mqtt.limits (UTF-8 bytes, levels); null when the topic is within them. No allocation. */
-  private RejectedTopicException checkTopic(String topic) {
+  private RejectedTopicException checkTopic(String topic, MqttSettings.Limits limits) {
     Limit limit = TopicLimits.check(topic, limits.maxTopicLength(), limits.maxTopicLevels());
     if (limit == null) {
       return null;
@@ -190,7 +210,7 @@ final class UplinkFlow {
   }
 
   private boolean inflightBelowBound() {
-    return acks.size() < services.mqtt().receiveMaximum();
+    return acks.size() < receiveMaximum;
   }
 
   /**
@@ -267,6 +287,7 @@ final class UplinkFlow {
   void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
     String clientId = subject.clientId();
+    MqttSettings.Limits limits = services.mqtt().limits();
     Limit limit = TopicLimits.check(will.getWillTopic(), limits.maxTopicLength(), limits.maxTopicLevels());
     if (limit != null) {
       // Held to the same limits as any PUBLISH topic: refused like a Will no rule maps.

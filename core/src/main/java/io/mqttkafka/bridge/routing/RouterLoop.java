@@ -1,17 +1,20 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.bus.AdminProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.util.LogThrottle;
 import io.mqttkafka.bridge.vertx.Contexts;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
@@ -65,6 +68,8 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   private final Context context;
   private final OwnedPartitions owned = new OwnedPartitions();
   private final SettleQueue settlements = new SettleQueue();
+  /** Questions of other threads about the routing state, answered on this thread each turn. */
+  private final ConcurrentLinkedQueue<Runnable> questions = new ConcurrentLinkedQueue<>();
   private final RouterRebalanceListener rebalance;
   private final RecordRouter router;
   /** A router far behind on presence would warn for every batch: once in 10 s, the rest at DEBUG. */
@@ -75,7 +80,8 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   private long lastCommitNanos = System.nanoTime();
   /** True while held downlink records wait for an end-offsets sample (deferred during a backlog). */
   private boolean awaitingSample;
-  private int downlinkPartitions;
+  /** Written and read on the router thread only; volatile for the admin look-up's question, which runs there too. */
+  private volatile int downlinkPartitions;
 
   RouterLoop(Consumer<String, byte[]> consumer, Consumer<?, ?> offsetReader, Vertx vertx, RouterVerticle.Topics topics,
              RouterVerticle.Writers writers, RouterVerticle.Local local, int maxPollRecords) {
@@ -166,6 +172,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
     routeHeld(records.count() < maxPollRecords);
     checkRebuilt();
     settlements.apply();
+    answerQuestions();
     owned.publishCounts();
     if (System.nanoTime() - lastCommitNanos > COMMIT_EVERY_NANOS) {
       commit(false);
@@ -327,6 +334,35 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop {
   @Override
   public Map<TopicPartition, Long> presenceEnds(List<TopicPartition> partitions) {
     return offsetReader.endOffsets(partitions);
+  }
+
+  /** Runs {@code question} on the router thread at its next turn (within a poll, 100 ms). Any thread. */
+  void ask(Runnable question) {
+    questions.add(question);
+  }
+
+  private void answerQuestions() {
+    Runnable question;
+    while ((question = questions.poll()) != null) {
+      question.run();
+    }
+  }
+
+  /**
+   * The router's view of a client if this instance routes its partition, else null. The router thread
+   * only ({@link #ask}).
+   */
+  AdminProtocol.Route route(String clientId) {
+    int partition = Utils.toPositive(Utils.murmur2(clientId.getBytes(StandardCharsets.UTF_8)))
+        % downlinkPartitions();
+    DownlinkPartition owner = owned.get(partition);
+    if (owner == null) {
+      return null;
+    }
+    SubscriptionTable.Connected connected = owner.table.connected(clientId);
+    return connected == null ? new AdminProtocol.Route(partition, false, null, null, List.of())
+        : new AdminProtocol.Route(partition, true, connected.instanceId(), connected.connectionId(),
+            connected.subscriptions());
   }
 
   /** How many partitions the downlink topic has: where a client's downlink records belong. */

@@ -3,6 +3,7 @@ package io.mqttkafka.bridge.routing;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.topic.TopicFilter;
 import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -133,6 +134,17 @@ public final class SubscriptionTable {
         : new Route(Route.Kind.DELIVER, client.instanceId, client.connectionId, granted);
   }
 
+  /** A connected client as the table holds it: its connection and its filters with their QoS. */
+  public record Connected(String instanceId, String connectionId, List<Subscription> subscriptions) {
+  }
+
+  /** The client's connection and filters, or null when it is not connected. */
+  public Connected connected(String clientId) {
+    Client client = clients.get(clientId);
+    return client == null ? null
+        : new Connected(client.instanceId, client.connectionId, client.filters.subscriptions());
+  }
+
   /** The number of connected clients. */
   public int size() {
     return clients.size();
@@ -209,6 +221,14 @@ public final class SubscriptionTable {
         qos[i] = (byte) subscriptions.get(i).qos();
       }
       return new Filters(filters, qos);
+    }
+
+    List<Subscription> subscriptions() {
+      List<Subscription> list = new ArrayList<>(filters.length);
+      for (int i = 0; i < filters.length; i++) {
+        list.add(new Subscription(filters[i].value(), qos[i]));
+      }
+      return list;
     }
 
     /** The highest QoS among the filters that match {@code topic}, or -1 when none does. */

@@ -55,15 +55,17 @@ final class SessionHarness {
     KafkaSender sender = new KafkaSender(vertx, producer, 1_000_000, 60_000);
     TopicMapper mapper = new TopicMapper(config.mappings().uplink());
     KafkaSettings.Topics topics = config.kafka().topics();
-    SessionServices services = new SessionServices("i-test", config.mqtt(), config.mappings().downlink(),
+    SessionServices services = new SessionServices("i-test",
+        new SessionSettings(config.mqtt(), config.mappings().downlink(), null),
         new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(), metrics),
         new PresenceWriter(sender, topics.subscriptions()),
-        new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"), null);
+        new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"));
     ReadPauses pauses = new ReadPauses(vertx, new ConnectionLimits(config.mqtt().limits()), sender::drained,
-        config.mqtt().limits().maxReadPause().toNanos());
+        () -> config.mqtt().limits().maxReadPause().toNanos());
     CompletableFuture<DeviceSession> started = new CompletableFuture<>();
     loop.runOnContext(v -> {
-      DeviceSession s = new DeviceSession(endpoint, vertx, services, null, pauses, 0);
+      DeviceSession s = new DeviceSession(endpoint, vertx, services,
+          new ConnectionTerms(null, 0, config.mqtt().receiveMaximum()), pauses);
       s.start();
       services.registry().register(s);
       started.complete(s);
