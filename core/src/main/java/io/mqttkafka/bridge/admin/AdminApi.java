@@ -91,6 +91,16 @@ public final class AdminApi implements ManagementServer.Extension {
     router.get(BASE + "/test/uplink").handler(this::testUplink);
     router.get(BASE + "/test/subscription").handler(this::testSubscription);
     router.route("/admin/*").failureHandler(JsonResponses::failure);
+    // No route matched (404), or none for the method (405): JSON for the admin paths, text elsewhere.
+    for (int status : new int[] {404, 405}) {
+      router.errorHandler(status, ctx -> {
+        if (ctx.request().path().startsWith("/admin")) {
+          JsonResponses.failure(ctx);
+        } else {
+          ctx.response().setStatusCode(status).end(status == 404 ? "Not Found" : "Method Not Allowed");
+        }
+      });
+    }
   }
 
   private void testUplink(RoutingContext ctx) {

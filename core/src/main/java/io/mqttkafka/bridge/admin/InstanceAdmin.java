@@ -77,7 +77,7 @@ public final class InstanceAdmin extends VerticleBase {
   private InstanceInfo info() {
     return new InstanceInfo(local.instanceId(), local.startedAt(), local.sessions().size(),
         new ArrayList<>(local.router().partitionsOwned()), local.router().clients(), local.ready().getAsBoolean(),
-        Counters.read(local.registry()));
+        Counters.read(local.registry()), System.currentTimeMillis());
   }
 
   /** The client's connection here, if any, and the router's view if this instance routes its partition. */

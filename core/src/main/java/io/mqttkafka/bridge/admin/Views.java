@@ -21,7 +21,7 @@ final class Views {
   /** One instance of the cluster; {@code answered} false (and the rest empty) when it did not answer. */
   record InstanceView(String instanceId, boolean self, boolean answered, String startedAt, boolean ready,
                       int connections, List<Integer> routerPartitions, int routerClients,
-                      Map<String, Double> counters) {
+                      Map<String, Double> counters, long sampledAt) {
   }
 
   /**
@@ -65,11 +65,11 @@ final class Views {
       InstanceInfo info = reply.answer();
       boolean isSelf = reply.instanceId().equals(self);
       if (info == null) {
-        instances.add(new InstanceView(reply.instanceId(), isSelf, false, null, false, 0, List.of(), 0, Map.of()));
+        instances.add(new InstanceView(reply.instanceId(), isSelf, false, null, false, 0, List.of(), 0, Map.of(), 0));
         continue;
       }
       instances.add(new InstanceView(info.instanceId(), isSelf, true, iso(info.startedAt()), info.ready(),
-          info.connections(), info.routerPartitions(), info.routerClients(), info.counters()));
+          info.connections(), info.routerPartitions(), info.routerClients(), info.counters(), info.sampledAt()));
       connections += info.connections();
       partitions.addAll(info.routerPartitions());
     }

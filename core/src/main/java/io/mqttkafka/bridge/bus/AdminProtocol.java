@@ -73,9 +73,10 @@ public final class AdminProtocol {
    * @param ready            its readiness (MQTT listening, Kafka reachable, router partitions rebuilt)
    * @param counters         running totals of its main meters, by name (see the admin API's document);
    *                         a console turns successive answers into rates
+   * @param sampledAt        when the counters were read, epoch milliseconds of that instance's clock
    */
   public record InstanceInfo(String instanceId, long startedAt, int connections, List<Integer> routerPartitions,
-                             int routerClients, boolean ready, Map<String, Double> counters) {
+                             int routerClients, boolean ready, Map<String, Double> counters, long sampledAt) {
     public InstanceInfo {
       Objects.requireNonNull(instanceId, "instanceId");
       routerPartitions = List.copyOf(routerPartitions);

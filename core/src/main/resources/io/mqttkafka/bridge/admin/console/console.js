@@ -8,7 +8,7 @@ const POLL_MS = 2000;
 const SPARK_POINTS = 60;
 const $ = (id) => document.getElementById(id);
 
-let previous = null;                           // the last cluster answer and when it came
+let previous = null;                           // the last cluster answer
 const history = { uplink: [], downlink: [] };  // cluster-wide rates, newest last
 
 function token() {
@@ -50,23 +50,26 @@ function fmt(value, digits) {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits === undefined ? 1 : digits });
 }
 
-/** Per instance id, the rate of each counter between the previous answer and this one (per second). */
-function rates(cluster, now) {
+/**
+ * Per instance id, the rate of each counter between the previous answer and this one (per second of
+ * that instance's own clock, whatever this browser's timers did).
+ */
+function rates(cluster) {
   const result = {};
   if (!previous) {
     return result;
   }
-  const seconds = (now - previous.at) / 1000;
   const before = {};
-  previous.cluster.instances.forEach((i) => { before[i.instanceId] = i.counters; });
+  previous.cluster.instances.forEach((i) => { before[i.instanceId] = i; });
   cluster.instances.forEach((i) => {
     const old = before[i.instanceId];
-    if (!i.answered || !old || seconds <= 0) {
+    const seconds = old ? (i.sampledAt - old.sampledAt) / 1000 : 0;
+    if (!i.answered || !old || !old.answered || seconds <= 0) {
       return;
     }
     const r = {};
     Object.keys(i.counters).forEach((k) => {
-      r[k] = Math.max(0, (i.counters[k] - (old[k] || 0)) / seconds);
+      r[k] = Math.max(0, (i.counters[k] - (old.counters[k] || 0)) / seconds);
     });
     result[i.instanceId] = r;
   });
@@ -154,11 +157,10 @@ function renderCluster(cluster, perInstance) {
 async function poll() {
   try {
     const cluster = await call('GET', '/cluster');
-    const now = Date.now();
-    const perInstance = rates(cluster, now);
+    const perInstance = rates(cluster);
     renderCluster(cluster, perInstance);
     renderRates(perInstance);
-    previous = { cluster, at: now };
+    previous = { cluster };
     setStatus('connected', true);
   } catch (e) {
     setStatus(e.message, false);
