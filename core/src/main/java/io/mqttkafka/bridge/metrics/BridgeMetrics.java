@@ -142,7 +142,8 @@ public final class BridgeMetrics {
   /**
    * A connection ended. Reasons: {@code disconnect} (the client sent DISCONNECT), {@code takeover},
    * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure},
-   * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), and {@code lost}:
+   * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), {@code admin}
+   * (the admin API), {@code revoked} (its user left the password file), and {@code lost}:
    * closed without DISCONNECT (network or keep-alive expiry). A second CONNECT is {@code bad_input}.
    */
   public void connectionClosed(MetricTag reason) {
