@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.http;
 
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.config.HttpSettings;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -43,7 +44,8 @@ public final class AdminGuard implements Handler<RoutingContext> {
   private final Duration interval;
   private final boolean clientCertificate;
   private volatile List<byte[]> tokens;
-  private volatile Buffer lastRead;
+  /** The problem last logged, until a reading holds tokens again; touched only by the periodic check. */
+  private String lastProblem;
   private long timer = -1;
 
   private AdminGuard(Optional<Path> tokenFile, Duration interval, boolean clientCertificate, List<byte[]> tokens) {
@@ -76,22 +78,40 @@ public final class AdminGuard implements Handler<RoutingContext> {
 
   /** Reads the token file again every {@code http.admin.tokenReloadInterval}. */
   public AdminGuard watch(Vertx vertx) {
-    tokenFile.ifPresent(file -> timer = vertx.setPeriodic(interval.toMillis(), id -> vertx.fileSystem()
-        .readFile(file.toString()).onComplete(read -> {
-          if (read.failed()) {
-            LOG.warn("Admin token file {} cannot be read ({}); the tokens in force stay", file, read.cause().toString());
-          } else if (!read.result().equals(lastRead)) {
-            lastRead = read.result();
-            List<byte[]> next = digests(read.result().toString(StandardCharsets.UTF_8));
-            if (next.isEmpty()) {
-              LOG.warn("Admin token file {} holds no token; the tokens in force stay", file);
-            } else if (!same(next, tokens)) {
-              tokens = next;
-              LOG.info("Admin token file {} changed: {} token(s)", file, next.size());
-            }
-          }
-        })));
+    tokenFile.ifPresent(file -> timer = vertx.setPeriodic(interval.toMillis(),
+        id -> vertx.fileSystem().readFile(file.toString()).onComplete(read -> reread(file, read))));
     return this;
+  }
+
+  /**
+   * Applies one reading of the token file. A problem (unreadable, no token) keeps the tokens in force and
+   * is logged once while it lasts, not at every check; a reading that holds tokens ends it.
+   */
+  void reread(Path file, AsyncResult<Buffer> read) {
+    if (read.failed()) {
+      problem("Admin token file " + file + " cannot be read (" + read.cause() + "); the tokens in force stay");
+      return;
+    }
+    List<byte[]> next = digests(read.result().toString(StandardCharsets.UTF_8));
+    if (next.isEmpty()) {
+      problem("Admin token file " + file + " holds no token; the tokens in force stay");
+      return;
+    }
+    if (lastProblem != null) {
+      lastProblem = null;
+      LOG.info("Admin token file {} holds tokens again", file);
+    }
+    if (!same(next, tokens)) {
+      tokens = next;
+      LOG.info("Admin token file {} changed: {} token(s)", file, next.size());
+    }
+  }
+
+  private void problem(String message) {
+    if (!message.equals(lastProblem)) {
+      lastProblem = message;
+      LOG.warn(message);
+    }
   }
 
   public void close(Vertx vertx) {
