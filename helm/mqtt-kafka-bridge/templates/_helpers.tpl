@@ -63,6 +63,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "mqtt-kafka-bridge.configDir" -}}/etc/mqtt-kafka-bridge{{- end }}
 {{- define "mqtt-kafka-bridge.tlsDir" -}}/etc/mqtt-kafka-bridge/tls{{- end }}
 {{- define "mqtt-kafka-bridge.authDir" -}}/etc/mqtt-kafka-bridge/auth{{- end }}
+{{- define "mqtt-kafka-bridge.adminDir" -}}/etc/mqtt-kafka-bridge/admin{{- end }}
 
 {{/* "true" when a file of auth.existingSecret is used: the Secret is mounted then. */}}
 {{- define "mqtt-kafka-bridge.authFilesNeeded" -}}
@@ -97,6 +98,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and .Values.auth.certificate.enabled (not (and (include "mqtt-kafka-bridge.tlsNeeded" .) (ne .Values.tls.clientAuth "none"))) }}
 {{- fail "auth.certificate.enabled: needs tls.enabled (or mqtt.websocket.tls.enabled) with tls.clientAuth request or required" }}
 {{- end }}
+{{- if and .Values.http.admin.enabled (not .Values.http.admin.existingSecret) }}
+{{- fail "http.admin.existingSecret: must name a Secret holding the admin bearer token (under http.admin.tokenKey) when http.admin.enabled is true" }}
+{{- end }}
 {{- if lt (int .Values.drain.periodSeconds) 0 }}
 {{- fail "drain.periodSeconds: must be 0 or more" }}
 {{- end }}
@@ -123,7 +127,13 @@ may be set under mqtt.tls in the values.
 {{- $_ := set $mqtt "tls" (mergeOverwrite (default dict $mqtt.tls) $tls) }}
 {{- end }}
 {{- $_ := set $config "mqtt" $mqtt }}
-{{- $_ := set $config "http" (deepCopy .Values.http) }}
+{{- $http := deepCopy .Values.http }}
+{{- $admin := omit (default dict $http.admin) "existingSecret" "tokenKey" }}
+{{- if .Values.http.admin.enabled }}
+{{- $_ := set $admin "tokenFile" (printf "%s/%s" (include "mqtt-kafka-bridge.adminDir" .) .Values.http.admin.tokenKey) }}
+{{- end }}
+{{- $_ := set $http "admin" $admin }}
+{{- $_ := set $config "http" $http }}
 {{- $_ := set $config "kafka" (omit (deepCopy .Values.kafka) "existingSecret" "secretEnv") }}
 {{- $_ := set $config "mappings" (deepCopy .Values.mappings) }}
 {{- $auth := omit (deepCopy .Values.auth) "existingSecret" "passwordFileKey" }}

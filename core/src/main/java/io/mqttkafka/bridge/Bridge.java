@@ -2,20 +2,19 @@ package io.mqttkafka.bridge;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.mqttkafka.bridge.auth.Authenticator;
+import io.mqttkafka.bridge.admin.AdminApi;
+import io.mqttkafka.bridge.admin.InstanceAdmin;
 import io.mqttkafka.bridge.auth.Authenticators;
-import io.mqttkafka.bridge.cluster.ClusterManagers;
 import io.mqttkafka.bridge.cluster.ClusterMembership;
 import io.mqttkafka.bridge.config.BridgeConfig;
 import io.mqttkafka.bridge.config.KafkaSettings;
+import io.mqttkafka.bridge.http.AdminGuard;
 import io.mqttkafka.bridge.http.ManagementServer;
 import io.mqttkafka.bridge.config.ConfigException;
 import io.mqttkafka.bridge.kafka.EmbeddedBroker;
-import io.mqttkafka.bridge.kafka.InternalTopics;
 import io.mqttkafka.bridge.kafka.KafkaHealth;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.metrics.JvmMeters;
-import io.mqttkafka.bridge.mqtt.DeviceSession;
 import io.mqttkafka.bridge.mqtt.Listener;
 import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.mqtt.ConnectionGuard;
@@ -23,6 +22,7 @@ import io.mqttkafka.bridge.mqtt.ConnectionLimits;
 import io.mqttkafka.bridge.mqtt.MqttBridgeVerticle;
 import io.mqttkafka.bridge.mqtt.SessionRegistry;
 import io.mqttkafka.bridge.mqtt.SessionResume;
+import io.mqttkafka.bridge.mqtt.LiveSettings;
 import io.mqttkafka.bridge.mqtt.SessionServices;
 import io.mqttkafka.bridge.downlink.DownlinkDispatcher;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
@@ -36,14 +36,8 @@ import io.mqttkafka.bridge.uplink.UplinkPublisher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MetricsDomain;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.mqtt.MqttServerOptions;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -55,7 +49,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.AdminClient;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,10 +60,9 @@ public final class Bridge {
 
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
   private static final long STOP_TIMEOUT_SECONDS = 60;
-  private static final long DRAIN_STEP_MS = 100;
-  private static final long DRAIN_POLL_MS = 20;
 
   private final BridgeConfig config;
+  private final long startedAt = System.currentTimeMillis();
   private final EmbeddedBroker embeddedKafka;
   private final String bootstrapServers;
   private final Vertx vertx;
@@ -91,7 +83,10 @@ public final class Bridge {
   private String routerDeployment;
   private RouterVerticle router;
   private JvmMeters jvmMeters;
-  private Authenticator authenticator;
+  private LiveSettings liveSettings;
+  private LiveReload reload;
+  private AdminGuard adminGuard;
+  private String instanceAdminDeployment;
   private volatile int httpPort;
 
   private Bridge(BridgeConfig config, EmbeddedBroker embeddedKafka, String bootstrapServers, Vertx vertx, AdminClient admin,
@@ -123,15 +118,21 @@ public final class Bridge {
    *     (dev mode); null when this build has none
    */
   public static Bridge start(BridgeConfig config, EmbeddedBroker.Starter devKafka) throws Exception {
+    return start(config, devKafka, null);
+  }
+
+  /**
+   * Starts a bridge that also applies changes of its configuration file while it runs
+   * ({@code bridge.reloadInterval}; see {@link LiveReload}).
+   *
+   * @param source the file and environment {@code config} was loaded from; null: no reload
+   */
+  public static Bridge start(BridgeConfig config, EmbeddedBroker.Starter devKafka, ConfigSource source)
+      throws Exception {
     long startNanos = System.nanoTime();
     Authenticators.check(config.auth()); // a bad password file or key fails before Kafka is touched
     // First, so that a wrong certificate file stops the start before anything else runs.
-    ServerTls tls = config.mqtt().tlsNeeded() ? ServerTls.load(config.mqtt().tls()) : null;
-    if (tls != null) {
-      LOG.info("TLS certificate: {}", tls.current().describe());
-      tls.current().validityProblem(Instant.now()).ifPresent(problem ->
-          LOG.warn("The TLS certificate is {}: clients will refuse it", problem));
-    }
+    ServerTls tls = Startup.tls(config);
     EmbeddedBroker embedded = null;
     String bootstrap = config.kafka().bootstrapServers();
     if (config.kafka().embeddedMode()) {
@@ -148,35 +149,13 @@ public final class Bridge {
     try {
       Map<String, Object> producerProperties = ProducerVerticle.producerProperties(config.bridge().id(),
           config.kafka().producer(), bootstrap);
-      Map<String, Object> adminProperties = new LinkedHashMap<>(config.kafka().producer());
-      adminProperties.keySet().retainAll(AdminClientConfig.configNames());
-      adminProperties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-admin-" + config.bridge().id());
-      AdminClient admin = AdminClient.create(adminProperties);
-      try {
-        InternalTopics.ensure(admin, config.kafka());
-      } catch (Exception e) {
-        admin.close(Duration.ofSeconds(5));
-        throw e;
-      }
+      AdminClient admin = Startup.kafkaAdmin(config, bootstrap);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      // No event-bus metrics: one counter look-up per downlink message for figures the bridge's own
-      // downlink metrics already give (measured: 7 % of the router thread's time).
-      VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-          .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS));
-      ClusterMembership membership = null;
-      Vertx vertx;
-      if (config.cluster().enabled()) {
-        HazelcastClusterManager manager = ClusterManagers.clusterManager(config.cluster());
-        vertx = await(ClusterManagers.startClustered(manager, config.cluster(), options,
-            new MicrometerMetricsFactory(registry)));
-        membership = new ClusterMembership(manager);
-      } else {
-        vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
-      }
-      Bridge bridge = new Bridge(config, embedded, bootstrap, vertx, admin, tls, membership);
+      Startup.Runtime runtime = Startup.vertx(config, registry);
+      Bridge bridge = new Bridge(config, embedded, bootstrap, runtime.vertx(), admin, tls, runtime.membership());
       try {
         bridge.deploy(producerProperties, registry);
+        bridge.reload.start(source);
       } catch (Exception e) {
         bridge.stop();
         throw e;
@@ -196,6 +175,7 @@ public final class Bridge {
   private void deploy(Map<String, Object> producerProperties, PrometheusMeterRegistry registry) throws Exception {
     BridgeMetrics metrics = new BridgeMetrics(registry);
     jvmMeters = new JvmMeters(registry);
+    reload = new LiveReload(vertx, config, metrics);
     vertx.exceptionHandler(failure -> ConnectionGuard.onUnhandled(failure, metrics));
     metrics.gauge("uplink.inflight.bytes", "Uplink bytes handed to the Kafka producer and not yet acknowledged",
         () -> producerVerticle.sender().inFlightBytes());
@@ -203,31 +183,53 @@ public final class Bridge {
       LOG.warn("No uplink mapping rule: every PUBLISH is refused{}", config.auth().anyMethod()
           ? " (authentication is on and mappings.uplink is not set: default deny)" : "");
     }
-    TopicMapper mapper = new TopicMapper(config.mappings().uplink());
     KafkaSettings.Topics topics = config.kafka().topics();
-
     ProducerVerticle producerVerticle = new ProducerVerticle(producerProperties, config.topicsKnownAtStart());
     producerDeployment = await(vertx.deployVerticle(producerVerticle));
     this.producerVerticle = producerVerticle;
     producerVerticle.bindMetrics(registry);
     KafkaSender sender = producerVerticle.sender();
     String instanceId = config.bridge().id();
-    UplinkPublisher uplink = new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(),
-        metrics);
+    UplinkPublisher uplink = new UplinkPublisher(new TopicMapper(config.mappings().uplink()), sender,
+        config.mappings().unmatched(), topics.deadLetter(), metrics);
     PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
     ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
-    authenticator = Authenticators.fromConfig(vertx, config.auth(), metrics);
-    SessionServices services = new SessionServices(instanceId, config.mqtt(), config.mappings().downlink(), uplink,
-        presence, receipts, metrics, sessions, authenticator, config.sessions(),
-        new SessionResume(vertx, sender, topics.sessions()));
+    liveSettings = new LiveSettings(config.mqtt(), config.mappings().downlink(),
+        reload.authenticator(config.auth()));
+    SessionServices services = new SessionServices(instanceId, liveSettings, uplink, presence, receipts, metrics,
+        sessions, config.sessions(), new SessionResume(vertx, sender, topics.sessions()));
+    ConnectionLimits connectionLimits = new ConnectionLimits(config.mqtt().limits());
+    reload.targets(new LiveReload.Targets(uplink, liveSettings, connectionLimits, sessions));
 
-    ManagementServer management = new ManagementServer(config.http().host(), config.http().port(), registry,
-        this::readiness);
+    ManagementServer management = new ManagementServer(config.http(), registry, this::readiness,
+        adminApi(uplink, topics.deadLetter()));
     await(vertx.deployVerticle(management));
     httpPort = management.actualPort();
     dispatcherDeployment = await(vertx.deployVerticle(new DownlinkDispatcher(instanceId, sessions)));
+    deployListeners(services, connectionLimits, metrics);
+    router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
+        instanceId, membership == null ? null : membership.localId()),
+        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink(), topics.sessions(),
+            config.mappings().downlink().userProperties()),
+        new RouterVerticle.Writers(sender, receipts, presence, metrics),
+        new RouterVerticle.Local(instanceId, sessions), new RouterVerticle.Queues(config.sessions().queueMaxMessages(),
+            config.sessions().queueMaxBytes(), config.sessions().maxExpiry()), admin);
+    routerDeployment = await(vertx.deployVerticle(router));
+    if (membership != null) {
+      membership.onMemberLeft(router::memberLeft);
+    }
+    instanceAdminDeployment = await(vertx.deployVerticle(new InstanceAdmin(new InstanceAdmin.Local(instanceId,
+        startedAt, sessions, router, registry, this::ready))));
+    metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
+        () -> router.partitionsOwned().size());
+    metrics.gauge("router.clients", "Connected clients known to this instance's router partitions",
+        router::clients);
+    metrics.gauge("sessions", "Device sessions on this instance", sessions::size);
+    kafkaHealth.start();
+  }
 
-    ConnectionLimits connectionLimits = new ConnectionLimits(config.mqtt().limits());
+  private void deployListeners(SessionServices services, ConnectionLimits connectionLimits, BridgeMetrics metrics)
+      throws Exception {
     metrics.gauge("connections.paused", "Connections whose reading is paused (backpressure)",
         connectionLimits::pausedConnections);
     int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
@@ -249,24 +251,19 @@ public final class Bridge {
       metrics.gauge("tls.certificate.expiry.seconds", "When the served TLS certificate expires (Unix time)",
           () -> tls.current().certificate().getNotAfter().getTime() / 1000);
     }
+  }
 
-    router = new RouterVerticle(RouterVerticle.consumerProperties(config.kafka().consumer(), bootstrapServers,
-        instanceId, membership == null ? null : membership.localId()),
-        new RouterVerticle.Topics(topics.subscriptions(), topics.downlink(), topics.sessions(),
-            config.mappings().downlink().userProperties()),
-        new RouterVerticle.Writers(sender, receipts, presence, metrics),
-        new RouterVerticle.Local(instanceId, sessions), new RouterVerticle.Queues(config.sessions().queueMaxMessages(),
-            config.sessions().queueMaxBytes(), config.sessions().maxExpiry()), admin);
-    routerDeployment = await(vertx.deployVerticle(router));
-    if (membership != null) {
-      membership.onMemberLeft(router::memberLeft);
+  /** The admin API and console when {@code http.admin.enabled}, else null. */
+  private AdminApi adminApi(UplinkPublisher uplink, String deadLetterTopic) throws ConfigException {
+    if (!config.http().admin().enabled()) {
+      return null;
     }
-    metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
-        () -> router.partitionsOwned().size());
-    metrics.gauge("router.clients", "Connected clients known to this instance's router partitions",
-        router::clients);
-    metrics.gauge("sessions", "Device sessions on this instance", sessions::size);
-    kafkaHealth.start();
+    adminGuard = AdminGuard.create(config.http().admin());
+    String instanceId = config.bridge().id();
+    LOG.info("Admin API and console on the management port (/admin/v1, /admin/console/)");
+    return new AdminApi(new AdminApi.Parts(instanceId,
+        membership == null ? () -> List.of(instanceId) : membership::instanceIds, uplink, liveSettings,
+        deadLetterTopic, adminGuard));
   }
 
   private Map<String, Boolean> readiness() {
@@ -303,8 +300,9 @@ public final class Bridge {
     return bootstrapServers;
   }
 
+  /** The configuration in force: the one it started with, and the changes a reload applied since. */
   public BridgeConfig config() {
-    return config;
+    return reload == null ? config : reload.running();
   }
 
   /** The router partitions this instance owns now. */
@@ -333,16 +331,23 @@ public final class Bridge {
     LOG.info("Stopping: readiness is down");
     try {
       kafkaHealth.stop();
+      if (reload != null) {
+        reload.close();
+      }
+      undeploy(instanceAdminDeployment);
       // Leave the router group first, so that other instances take its partitions over while this
       // one still delivers to its devices.
       undeploy(routerDeployment);
-      drain();
+      Startup.drain(sessions, config().shutdown().drainPeriod());
       undeploy(tlsReloaderDeployment);
       for (String deployment : mqttDeployments) {
         undeploy(deployment);
       }
-      if (authenticator != null) {
-        authenticator.close();
+      if (liveSettings != null && liveSettings.current().authenticator() != null) {
+        liveSettings.current().authenticator().close();
+      }
+      if (adminGuard != null) {
+        adminGuard.close(vertx);
       }
       undeploy(dispatcherDeployment);
       undeploy(producerDeployment);
@@ -359,33 +364,6 @@ public final class Bridge {
       }
     }
     LOG.info("Stopped");
-  }
-
-  /**
-   * Closes the device connections spread evenly over {@code shutdown.drainPeriod} (MQTT 5: DISCONNECT
-   * 0x8B), so that the fleet reconnects to the other instances gradually rather than all at once.
-   */
-  private void drain() throws InterruptedException {
-    List<DeviceSession> open = new ArrayList<>(sessions.all());
-    long periodMs = config.shutdown().drainPeriod().toMillis();
-    int steps = (int) Math.max(1, Math.min(open.size(), periodMs / DRAIN_STEP_MS));
-    LOG.info("Draining {} MQTT connections over {} ms", open.size(), open.isEmpty() ? 0 : periodMs);
-    for (int step = 0; step < steps; step++) {
-      int from = open.size() * step / steps;
-      int to = open.size() * (step + 1) / steps;
-      open.subList(from, to).forEach(DeviceSession::shutdown);
-      if (step + 1 < steps) {
-        Thread.sleep(periodMs / steps);
-      }
-    }
-    // Connections holding QoS 1/2 PUBLISH packets close once Kafka acknowledged them (bounded).
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DeviceSession.SHUTDOWN_ACK_WAIT_MS + 1_000);
-    while (sessions.size() > 0 && System.nanoTime() - deadline < 0) {
-      Thread.sleep(DRAIN_POLL_MS);
-    }
-    if (sessions.size() > 0) {
-      LOG.warn("{} MQTT connections still open after the drain; closing them", sessions.size());
-    }
   }
 
   private void undeploy(String deployment) throws Exception {

@@ -49,6 +49,26 @@ public final class LogSetup {
     }
   }
 
+  /**
+   * Applies changed levels while the bridge runs (a reload): the root level, the per-logger levels, and
+   * a logger {@code before} named that {@code after} does not goes back to inheriting its level.
+   * {@code logging.json} is not changed.
+   */
+  public static void levels(LoggingSettings before, LoggingSettings after) {
+    if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+      return;
+    }
+    for (String name : before.levels().keySet()) {
+      if (!after.levels().containsKey(name)) {
+        context.getLogger(name).setLevel(null);
+      }
+    }
+    context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(after.level(), Level.INFO));
+    for (Map.Entry<String, String> entry : after.levels().entrySet()) {
+      context.getLogger(entry.getKey()).setLevel(Level.toLevel(entry.getValue(), Level.INFO));
+    }
+  }
+
   public static void flush() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       context.stop();

@@ -115,10 +115,11 @@ class ShutdownIT {
   @Test
   void aConnectionHoldingUnacknowledgedPublishesIsAcknowledgedBeforeServerShuttingDown() throws Exception {
     String topic = TestKafka.uniqueTopic("shutdown-held");
-    // Records wait 1.5 s in the producer: the stop begins while Kafka has not yet acknowledged them.
+    // Records wait 4 s in the producer (under 5 s, the longest a drain waits for them): the stop begins
+    // while Kafka has not yet acknowledged them, even when the metrics scrape is slow on a loaded machine.
     Bridge bridge = TestBridge.start("""
         kafka:
-          producer: { linger.ms: "1500" }
+          producer: { linger.ms: "4000" }
         mappings:
           uplink:
             - { match: "^UL/(.+)$", topic: "%s" }

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Builds the one {@link Authenticator} a deployment uses from {@code auth.*}: the configured methods
@@ -52,20 +54,33 @@ public final class Authenticators {
    */
   public static Authenticator fromConfig(Vertx vertx, AuthSettings config, BridgeMetrics metrics)
       throws ConfigException {
+    return fromConfig(vertx, config, metrics, users -> { });
+  }
+
+  /**
+   * As {@link #fromConfig(Vertx, AuthSettings, BridgeMetrics)}; the JWT key file is checked for changes
+   * every {@code auth.jwt.reloadInterval}, and {@code onRevoked} hears, on a worker thread, of the users
+   * a changed password file removed or gave another password.
+   */
+  public static Authenticator fromConfig(Vertx vertx, AuthSettings config, BridgeMetrics metrics,
+                                         Consumer<Set<String>> onRevoked) throws ConfigException {
     List<Authenticator> methods = new ArrayList<>();
     if (config.certificate().enabled()) {
       methods.add(new CertificateAuthenticator(config.certificate().identity()));
     }
     if (config.jwt().enabled()) {
-      methods.add(new JwtAuthenticator(JWTAuth.create(vertx, jwtOptions(config.jwt())),
-          config.jwt().clientIdClaim()));
+      AuthSettings.Jwt jwt = config.jwt();
+      methods.add(new JwtAuthenticator(JWTAuth.create(vertx, jwtOptions(jwt)), jwt.clientIdClaim())
+          .watch(vertx, jwt.keyFile().orElseThrow(), jwt.reloadInterval(),
+              () -> JWTAuth.create(vertx, jwtOptions(jwt))));
     }
     WorkerExecutor hashPool = null;
     if (config.passwordFile().isPresent()) {
       Path file = config.passwordFile().get();
       hashPool = vertx.createSharedWorkerExecutor(HASH_POOL, HASH_THREADS);
       try {
-        methods.add(new PasswordFileAuthenticator(vertx, hashPool, file).watch(config.passwordFilePollInterval()));
+        methods.add(new PasswordFileAuthenticator(vertx, hashPool, file).onRevoked(onRevoked)
+            .watch(config.passwordFilePollInterval()));
       } catch (IOException | IllegalArgumentException e) {
         hashPool.close();
         methods.forEach(Authenticator::close);

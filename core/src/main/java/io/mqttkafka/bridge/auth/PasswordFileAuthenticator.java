@@ -8,7 +8,11 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * User name and password against a password file ({@code auth.passwordFile}). Hash checks run on the
  * given worker pool, never on the event loop: bcrypt is slow on purpose. The file is polled on a
  * Vert.x timer and read again, off the event loop, when its modification time, size or inode changes;
- * a file that fails to parse is logged and the previous users stay in force.
+ * a file that fails to parse is logged and the previous users stay in force. After a reload, the
+ * users who are gone or whose password changed are handed to the {@link #onRevoked} listener (on the
+ * worker thread), which may close their connections.
  */
 public final class PasswordFileAuthenticator implements Authenticator {
 
@@ -31,6 +37,7 @@ public final class PasswordFileAuthenticator implements Authenticator {
   private volatile PasswordFile.Version seen;
   /** Set on start, cancelled on close, which may run on another thread. */
   private volatile long timerId = -1;
+  private volatile Consumer<Set<String>> revoked = users -> { };
 
   /** Reads the file now (blocking: call at start-up, not on an event loop). */
   PasswordFileAuthenticator(Vertx vertx, WorkerExecutor worker, Path file) throws IOException {
@@ -40,6 +47,12 @@ public final class PasswordFileAuthenticator implements Authenticator {
     this.current = PasswordFile.read(file);
     this.seen = current.version();
     LOG.info("Password file {}: {} user(s)", file, current.users().size());
+  }
+
+  /** Tells {@code listener} the users a reload removed or gave another password; none by default. */
+  PasswordFileAuthenticator onRevoked(Consumer<Set<String>> listener) {
+    this.revoked = listener;
+    return this;
   }
 
   /** Starts polling the file for changes. */
@@ -97,15 +110,33 @@ public final class PasswordFileAuthenticator implements Authenticator {
     if (version.equals(seen)) {
       return;
     }
+    PasswordFile loaded;
     try {
-      PasswordFile loaded = PasswordFile.read(file);
-      current = loaded;
-      seen = loaded.version();
-      LOG.info("Password file {} changed: {} user(s)", file, loaded.users().size());
-    } catch (IOException | IllegalArgumentException e) {
+      loaded = PasswordFile.read(file);
+    } catch (IOException e) {
       seen = version;
       LOG.warn("Password file {} changed but is not usable ({}); keeping the previous {} user(s)", file,
-          e instanceof IOException ? e.toString() : e.getMessage(), current.users().size());
+          e.toString(), current.users().size());
+      return;
+    } catch (IllegalArgumentException e) {
+      seen = version;
+      LOG.warn("Password file {} changed but is not usable ({}); keeping the previous {} user(s)", file,
+          e.getMessage(), current.users().size());
+      return;
+    }
+    PasswordFile before = current;
+    current = loaded;
+    seen = loaded.version();
+    LOG.info("Password file {} changed: {} user(s)", file, loaded.users().size());
+    Set<String> gone = new TreeSet<>();
+    before.users().forEach((user, hash) -> {
+      PasswordHash now = loaded.users().get(user);
+      if (now == null || !now.sameAs(hash)) {
+        gone.add(user);
+      }
+    });
+    if (!gone.isEmpty()) {
+      revoked.accept(Collections.unmodifiableSet(gone));
     }
   }
 

@@ -27,6 +27,9 @@ sealed interface PasswordHash {
 
   boolean matches(String password);
 
+  /** Whether {@code other} is the same hash (same scheme, parameters and bytes): the password did not change. */
+  boolean sameAs(PasswordHash other);
+
   /**
    * Parses the part after {@code user:}.
    *
@@ -90,6 +93,12 @@ sealed interface PasswordHash {
         spec.clearPassword();
       }
     }
+
+    @Override
+    public boolean sameAs(PasswordHash other) {
+      return other instanceof MosquittoPbkdf2 o && iterations == o.iterations && Arrays.equals(salt, o.salt)
+          && Arrays.equals(hash, o.hash);
+    }
   }
 
   /** One round of SHA-512 over password then salt (mosquitto before 2.0). */
@@ -104,6 +113,11 @@ sealed interface PasswordHash {
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("SHA-512 unavailable", e);
       }
+    }
+
+    @Override
+    public boolean sameAs(PasswordHash other) {
+      return other instanceof MosquittoSha512 o && Arrays.equals(salt, o.salt) && Arrays.equals(hash, o.hash);
     }
   }
 
@@ -123,6 +137,11 @@ sealed interface PasswordHash {
       } finally {
         Arrays.fill(bytes, (byte) 0);
       }
+    }
+
+    @Override
+    public boolean sameAs(PasswordHash other) {
+      return other instanceof Bcrypt o && hash.equals(o.hash);
     }
 
     @Override

@@ -94,6 +94,17 @@ public final class ClusterManagers {
     return new HazelcastClusterManager(hazelcastConfig(cluster));
   }
 
+  /**
+   * As {@link #clusterManager(ClusterSettings)}, for the bridge instance {@code instanceId}: the member
+   * carries the id as an attribute ({@link ClusterMembership#INSTANCE_ATTRIBUTE}), so that every member
+   * knows which bridge instances the cluster has ({@link ClusterMembership#instanceIds}).
+   */
+  public static HazelcastClusterManager clusterManager(ClusterSettings cluster, String instanceId) {
+    Config config = hazelcastConfig(cluster);
+    config.getMemberAttributeConfig().setAttribute(ClusterMembership.INSTANCE_ATTRIBUTE, instanceId);
+    return new HazelcastClusterManager(config);
+  }
+
   /** A copy of {@code base} whose event bus binds to and advertises {@code cluster.host}. */
   public static VertxOptions vertxOptions(ClusterSettings cluster, VertxOptions base) {
     VertxOptions options = new VertxOptions(base);

@@ -1,8 +1,12 @@
 package io.mqttkafka.bridge.cluster;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -14,6 +18,8 @@ public final class ClusterMembership {
 
   /** Where vertx-hazelcast keeps each member's vert.x node id (HazelcastClusterManager). */
   static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+  /** The Hazelcast member attribute that holds the bridge instance id of a member. */
+  public static final String INSTANCE_ATTRIBUTE = "mqtt.bridge.instance";
 
   private final HazelcastClusterManager manager;
 
@@ -24,6 +30,23 @@ public final class ClusterMembership {
   /** This member's id in the cluster (a UUID, new at every start). Call once Vert.x has joined. */
   public String localId() {
     return manager.getNodeId();
+  }
+
+  /**
+   * The bridge instance ids of the cluster's members now, this one included, sorted; a member started
+   * without the attribute ({@link ClusterManagers#clusterManager(io.mqttkafka.bridge.config.ClusterSettings,
+   * String)}) is left out.
+   */
+  public List<String> instanceIds() {
+    List<String> ids = new ArrayList<>();
+    for (Member member : manager.getHazelcastInstance().getCluster().getMembers()) {
+      String id = member.getAttribute(INSTANCE_ATTRIBUTE);
+      if (id != null) {
+        ids.add(id);
+      }
+    }
+    Collections.sort(ids);
+    return ids;
   }
 
   /** Calls {@code onLeft} with the id of each member that leaves the cluster, on a Hazelcast thread. */

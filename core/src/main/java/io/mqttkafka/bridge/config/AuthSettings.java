@@ -18,9 +18,12 @@ import java.util.Optional;
  * a refused CONNECT is answered this long after it arrived, whatever was wrong. Methods: a password file
  * ({@code passwordFile}, re-read when it changes, checked every {@code passwordFilePollInterval}), a JWT
  * in the password field ({@link Jwt}), the TLS client certificate ({@link CertificateAuth}).
+ * {@code disconnectRevoked}: close at once the connections of a user the password file no longer has, or
+ * whose password it changed (otherwise they stay until they reconnect).
  */
 public record AuthSettings(boolean allowAnonymous, Duration failureDelay, Optional<Path> passwordFile,
-                           Duration passwordFilePollInterval, Jwt jwt, CertificateAuth certificate) {
+                           Duration passwordFilePollInterval, Jwt jwt, CertificateAuth certificate,
+                           boolean disconnectRevoked) {
 
   /** A longer delay only holds sockets open; a client's CONNACK timeout is often 30 s. */
   private static final Duration MAX_FAILURE_DELAY = Duration.ofSeconds(10);
@@ -46,10 +49,26 @@ public record AuthSettings(boolean allowAnonymous, Duration failureDelay, Option
    * JWT in the MQTT password field, verified with the keys of {@code jwksFile} or {@code publicKeyFile}
    * (exactly one is set when enabled). {@code issuer}, {@code audience}: checked when present. The
    * claim {@code clientIdClaim} must equal the MQTT client id. {@code leeway}: clock skew allowed on
-   * {@code exp}, {@code nbf} and {@code iat} (whole seconds).
+   * {@code exp}, {@code nbf} and {@code iat} (whole seconds). {@code reloadInterval}: how often the key
+   * file is checked for changes (and read again when it changed).
    */
   public record Jwt(Optional<Path> jwksFile, Optional<Path> publicKeyFile, Optional<String> issuer,
-                    Optional<String> audience, String clientIdClaim, Duration leeway) {
+                    Optional<String> audience, String clientIdClaim, Duration leeway, Duration reloadInterval) {
+
+    /** The built-in {@code auth.jwt.reloadInterval}. */
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+
+    /** With the default {@link #reloadInterval}. */
+    public Jwt(Optional<Path> jwksFile, Optional<Path> publicKeyFile, Optional<String> issuer,
+               Optional<String> audience, String clientIdClaim, Duration leeway) {
+      this(jwksFile, publicKeyFile, issuer, audience, clientIdClaim, leeway, DEFAULT_RELOAD_INTERVAL);
+    }
+
+    /** The key file, JWKS or PEM, when enabled. */
+    public Optional<Path> keyFile() {
+      return jwksFile.isPresent() ? jwksFile : publicKeyFile;
+    }
+
     public boolean enabled() {
       return jwksFile.isPresent() || publicKeyFile.isPresent();
     }
@@ -100,7 +119,8 @@ public record AuthSettings(boolean allowAnonymous, Duration failureDelay, Option
       throw anonymous.fail("is false, but no authentication is configured (auth.passwordFile, auth.jwt.jwksFile,"
           + " auth.jwt.publicKeyFile or auth.certificate.enabled), so no client could connect");
     }
-    return new AuthSettings(allowAnonymous, failureDelay, passwordFile, poll, jwt, certificate);
+    return new AuthSettings(allowAnonymous, failureDelay, passwordFile, poll, jwt, certificate,
+        at(t, "auth.disconnectRevoked").bool());
   }
 
   private static Jwt jwt(JsonNode t) throws ConfigException {
@@ -112,7 +132,7 @@ public record AuthSettings(boolean allowAnonymous, Duration failureDelay, Option
     Optional<String> issuer = at(t, "auth.jwt.issuer").optionalString();
     Optional<String> audience = at(t, "auth.jwt.audience").optionalString();
     Jwt jwt = new Jwt(jwks, publicKey, issuer, audience, at(t, "auth.jwt.clientIdClaim").nonBlank().strip(),
-        at(t, "auth.jwt.leeway").nonNegativeDuration());
+        at(t, "auth.jwt.leeway").nonNegativeDuration(), at(t, "auth.jwt.reloadInterval").duration());
     if (!jwt.enabled() && (issuer.isPresent() || audience.isPresent())) {
       throw at(t, issuer.isPresent() ? "auth.jwt.issuer" : "auth.jwt.audience")
           .fail("needs auth.jwt.jwksFile or auth.jwt.publicKeyFile (the keys that verify the tokens)");
@@ -131,7 +151,7 @@ public record AuthSettings(boolean allowAnonymous, Duration failureDelay, Option
   }
 
   /** Empty: not set. Otherwise a regular file this process can read. */
-  private static Optional<Path> readableFile(ConfigValue v) throws ConfigException {
+  static Optional<Path> readableFile(ConfigValue v) throws ConfigException {
     if (v.string().isBlank()) {
       return Optional.empty();
     }

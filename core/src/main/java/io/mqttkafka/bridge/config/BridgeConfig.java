@@ -23,6 +23,22 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
     }
   }
 
+  /**
+   * This running configuration with what a reload applies taken from {@code next} (the keys of
+   * {@link ConfigChange#LIVE}); everything else stays as it is, the instance id included (an empty
+   * {@code bridge.id} is given a new random suffix at each validation).
+   */
+  public BridgeConfig withLiveSettingsOf(BridgeConfig next) {
+    MqttSettings m = mqtt;
+    MqttSettings n = next.mqtt;
+    MqttSettings liveMqtt = new MqttSettings(m.host(), m.port(), m.maxMessageSize(), m.connectTimeout(),
+        n.maxClientIdLength(), n.clientIdPattern(), n.receiveMaximum(), n.topicAliasMaximum(), m.instances(),
+        m.plainEnabled(), m.tls(), m.websocket(), n.limits());
+    LoggingSettings liveLogging = new LoggingSettings(logging.json(), next.logging.level(), next.logging.levels());
+    return new BridgeConfig(bridge, liveMqtt, http, kafka, next.mappings, cluster, liveLogging, next.shutdown,
+        next.auth, sessions);
+  }
+
   /** A summary for the start-up log, one line per section ("Mqtt[host=..., ...]"); secrets masked. */
   public String describe() {
     return String.join("\n", section("Bridge", bridge), section("Mqtt", mqtt), section("Http", http),

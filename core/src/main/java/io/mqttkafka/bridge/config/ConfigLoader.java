@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.time.Duration;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -98,6 +99,11 @@ public final class ConfigLoader {
    * and may look up the host name). Fails with a {@link ConfigException}.
    */
   public Future<BridgeConfig> read() {
+    return readTree().map(ConfigChange::config);
+  }
+
+  /** As {@link #read}, with the tree the configuration was built from. */
+  public Future<ConfigChange> readTree() {
     return retriever.getConfig().recover(this::asConfigFailure).compose(this::validateOnWorker);
   }
 
@@ -109,9 +115,17 @@ public final class ConfigLoader {
    * each such scan at ERROR); a wrong value is reported once per change.
    */
   public void onChange(Handler<AsyncResult<BridgeConfig>> handler) {
+    watch(change -> handler.handle(change.map(ConfigChange::config)));
+  }
+
+  /**
+   * As {@link #onChange}, with the tree the configuration was built from, so that the caller can tell
+   * which keys changed ({@link ConfigChange#changedSince}) and decide what of it to apply.
+   */
+  public void watch(Handler<AsyncResult<ConfigChange>> handler) {
     retriever.listen(change -> validateOnWorker(change.getNewConfiguration()).onComplete(handler));
     retriever.configStream().exceptionHandler(failure ->
-        asConfigFailure(failure).<BridgeConfig>mapEmpty().onComplete(handler));
+        asConfigFailure(failure).<ConfigChange>mapEmpty().onComplete(handler));
   }
 
   /** Stops the scans. */
@@ -124,8 +138,11 @@ public final class ConfigLoader {
     return ConfigTree.envName(key);
   }
 
-  private Future<BridgeConfig> validateOnWorker(JsonObject merged) {
-    return vertx.executeBlocking(() -> validate(merged));
+  private Future<ConfigChange> validateOnWorker(JsonObject merged) {
+    return vertx.executeBlocking(() -> {
+      JsonNode tree = ConfigTree.normalize(merged);
+      return new ConfigChange(BridgeConfig.parse(tree), tree);
+    });
   }
 
   private static BridgeConfig validate(JsonObject merged) throws ConfigException {

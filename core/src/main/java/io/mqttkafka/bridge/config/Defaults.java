@@ -8,7 +8,7 @@ package io.mqttkafka.bridge.config;
 final class Defaults {
 
   static final String YAML = """
-      bridge: { id: "" }
+      bridge: { id: "", reloadInterval: 10s }
       mqtt: { host: 0.0.0.0, port: 1883, maxMessageSize: 1048576, connectTimeout: 10s, maxClientIdLength: 128,
               clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, topicAliasMaximum: 10, instances: 0,
               plain: { enabled: true },
@@ -19,7 +19,9 @@ final class Defaults {
               limits: { maxConnections: 100000, connectRate: 2000, connectBurst: 4000, maxTopicLength: 256,
                         maxTopicLevels: 16, publishRate: 0, publishBurst: 0, minKeepAlive: 0s, maxKeepAlive: 3600s,
                         maxReadPause: 5s } }
-      http: { host: 0.0.0.0, port: 9090 }
+      http: { host: 0.0.0.0, port: 9090,
+              tls: { enabled: false, certFile: "", keyFile: "", caFile: "" },
+              admin: { enabled: false, tokenFile: "", tokenReloadInterval: 5s, clientCertificate: false } }
       kafka:
         bootstrapServers: ""
         common: {}
@@ -50,8 +52,9 @@ final class Defaults {
         failureDelay: 1s
         passwordFile: ""
         passwordFilePollInterval: 5s
+        disconnectRevoked: false
         jwt: { jwksFile: "", publicKeyFile: "", issuer: "", audience: "", clientIdClaim: sub,
-               leeway: 30s }
+               leeway: 30s, reloadInterval: 5s }
         certificate: { enabled: false, identity: cn }
       """;
 

@@ -121,6 +121,14 @@ public record MappingSettings(List<UplinkRule> uplink, Unmatched unmatched, Down
       ConfigValue name = rule.field("name");
       int index = rules.size();
       String ruleName = name.absent() ? "rule-" + index : name.nonBlank();
+      for (UplinkRule earlier : rules) {
+        if (earlier.name().equals(ruleName)) {
+          // The name tags the rule's metrics: two rules under one name would share their series.
+          throw name.fail("names the rule \"" + ruleName + "\", as mappings.uplink["
+              + earlier.index() + "] does already: each rule needs a name of its own"
+              + (name.absent() ? " (a rule without name is named rule-<position>)" : ""));
+        }
+      }
       try {
         rules.add(UplinkRule.compile(index, ruleName, match, topic, keyTemplate));
       } catch (UplinkRule.InvalidRule e) {

@@ -9,7 +9,9 @@ import io.mqttkafka.bridge.metrics.MetricTags.KeepAliveBound;
 import io.mqttkafka.bridge.metrics.MetricTags.Limit;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.metrics.MetricTags.ReadPause;
+import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,7 +48,10 @@ public final class BridgeMetrics {
   private final Counter routerAwaits;
   private final Counter rerouted;
   private final Counter receiptFailures;
-  private final Map<Integer, Counter> ruleMessages = new ConcurrentHashMap<>();
+  /** Per rule name, the rule's counters; only the rules of the configuration in force. */
+  private final Map<String, RuleMeters> rules = new ConcurrentHashMap<>();
+  private final Counter reloadsApplied;
+  private final Counter reloadsRefused;
   private final TaggedCounter closed;
   private final TaggedCounter refused;
   private final TaggedCounter authFailures;
@@ -114,6 +119,14 @@ public final class BridgeMetrics {
     receiptFailures = Counter.builder(PREFIX + "receipt.write.failures")
         .description("Receipt writes Kafka did not take; each is written again (by the router) until it is")
         .register(registry);
+    reloadsApplied = reload("applied");
+    reloadsRefused = reload("refused");
+  }
+
+  private Counter reload(String outcome) {
+    return Counter.builder(PREFIX + "config.reloads").tag("outcome", outcome)
+        .description("Changes of the configuration file applied, or refused as a whole because they do not"
+            + " validate").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -133,7 +146,8 @@ public final class BridgeMetrics {
   /**
    * A connection ended. Reasons: {@code disconnect} (the client sent DISCONNECT), {@code takeover},
    * {@code shutdown}, {@code protocol_error}, {@code bad_input}, {@code uplink_failure},
-   * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), and {@code lost}:
+   * {@code slow_consumer} (does not read its downlink), {@code limit} (mqtt.limits.publishRate), {@code admin}
+   * (the admin API), {@code revoked} (its user left the password file), and {@code lost}:
    * closed without DISCONNECT (network or keep-alive expiry). A second CONNECT is {@code bad_input}.
    */
   public void connectionClosed(MetricTag reason) {
@@ -183,17 +197,39 @@ public final class BridgeMetrics {
     readPauses.increment(reason);
   }
 
-  public void uplinkProduced(int qos, int ruleIndex, int bytes, long latencyNanos) {
+  public void uplinkProduced(int qos, int bytes, long latencyNanos) {
     produced[qos].increment();
     uplinkBytes.record(bytes);
     uplinkLatency.record(latencyNanos, TimeUnit.NANOSECONDS);
-    Counter rule = ruleMessages.get(ruleIndex);
-    if (rule == null) {
-      rule = ruleMessages.computeIfAbsent(ruleIndex, i -> Counter.builder(PREFIX + "uplink.rule.messages")
-          .tag("rule", Integer.toString(i)).description("Uplink messages produced per mapping rule (index)")
-          .register(registry));
-    }
-    rule.increment();
+  }
+
+  /**
+   * The counters of the uplink rule named {@code rule} ({@link RuleMeters}): registered the first time
+   * the name is asked for, the same object after that. Not on the message path: asked for when a
+   * configuration's rules are set up.
+   */
+  public RuleMeters ruleMeters(String rule) {
+    return rules.computeIfAbsent(rule, name -> new RuleMeters(registry, name));
+  }
+
+  /**
+   * Removes the series of every rule not named in {@code names}: a reload removed or renamed it. A
+   * message still in flight under the old rule counts on meters no longer exported.
+   */
+  public void retainRules(Collection<String> names) {
+    Set<String> keep = Set.copyOf(names);
+    rules.entrySet().removeIf(entry -> {
+      if (keep.contains(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().meters().forEach(registry::remove);
+      return true;
+    });
+  }
+
+  /** A changed configuration file was applied ({@code true}) or refused as a whole. */
+  public void configReloaded(boolean applied) {
+    (applied ? reloadsApplied : reloadsRefused).increment();
   }
 
   public void uplinkRejected(int qos) {

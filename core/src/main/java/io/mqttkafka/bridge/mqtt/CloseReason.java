@@ -25,6 +25,10 @@ public enum CloseReason implements MetricTag {
   SLOW_CONSUMER,
   /** The client publishes faster than mqtt.limits.publishRate. */
   LIMIT,
+  /** An operator disconnected it through the admin API. */
+  ADMIN,
+  /** Its user was removed from the password file, or its password changed (auth.disconnectRevoked). */
+  REVOKED,
   /** Closed without DISCONNECT: the network, or keep-alive expiry. */
   LOST;
 

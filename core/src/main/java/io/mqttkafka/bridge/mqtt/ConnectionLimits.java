@@ -6,23 +6,38 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The limits of one bridge instance that all its MQTT verticles (one per event loop and listener)
  * share: how many connections may be open (mqtt.limits.maxConnections) and how fast CONNECTs are
- * admitted (mqtt.limits.connectRate/connectBurst). Lock-free; called once per CONNECT and close.
+ * admitted (mqtt.limits.connectRate/connectBurst). Lock-free; called once per CONNECT and close. A
+ * reload changes the limits ({@link #update}): the next CONNECT sees them; connections over a lowered
+ * maximum stay open.
  */
 public final class ConnectionLimits {
 
-  private final int maxConnections;
-  private final RateLimiter connectRate;
+  private volatile int maxConnections;
+  /** mqtt.limits.connectRate; null when unlimited. Replaced when a reload changes rate or burst. */
+  private volatile RateLimiter connectRate;
+  private volatile MqttSettings.Limits limits;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
 
   public ConnectionLimits(MqttSettings.Limits limits) {
-    this.maxConnections = limits.maxConnections();
-    this.connectRate = limits.connectRate() == 0 ? null
-        : RateLimiter.shared(limits.connectRate(), limits.effectiveConnectBurst(), System.nanoTime());
+    update(limits);
+  }
+
+  /** Puts new limits in force; the CONNECT rate starts over only when its rate or burst changed. */
+  public synchronized void update(MqttSettings.Limits next) {
+    MqttSettings.Limits before = limits;
+    maxConnections = next.maxConnections();
+    if (before == null || before.connectRate() != next.connectRate()
+        || before.effectiveConnectBurst() != next.effectiveConnectBurst()) {
+      connectRate = next.connectRate() == 0 ? null
+          : RateLimiter.shared(next.connectRate(), next.effectiveConnectBurst(), System.nanoTime());
+    }
+    limits = next;
   }
 
   /** Takes a connection slot; false when mqtt.limits.maxConnections are open. Release with {@link #release()}. */
   boolean tryOpen() {
+    int maxConnections = this.maxConnections;
     if (maxConnections == 0) {
       open.incrementAndGet();
       return true;
@@ -45,6 +60,7 @@ public final class ConnectionLimits {
 
   /** Takes a token of the CONNECT rate; false when CONNECTs come faster than allowed. */
   boolean tryConnect() {
+    RateLimiter connectRate = this.connectRate;
     return connectRate == null || connectRate.tryAcquire(System.nanoTime());
   }
 

@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.downlink.DeliveryTarget;
 import io.mqttkafka.bridge.downlink.DeviceDelivery;
+import io.mqttkafka.bridge.bus.AdminProtocol;
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
@@ -42,6 +43,10 @@ public final class DeviceSession implements DeliveryTarget {
   private final SessionServices services;
   private final String clientId;
   private final String connectionId;
+  /** The authenticated user name, or null for an anonymous client. */
+  private final String username;
+  /** When the CONNECT was accepted, epoch milliseconds. */
+  private final long connectedAt;
   private final ReadPauses pauses;
   private final SessionLifecycle lifecycle;
   private final UplinkFlow uplink;
@@ -51,7 +56,7 @@ public final class DeviceSession implements DeliveryTarget {
 
   /**
    * @param pauses this event loop's paused connections; also frees the connection slot on close
-   * @param start  who the client is, its keep-alive, and the session it starts or resumes
+   * @param start  who the client is, what its CONNACK promised, and the session it starts or resumes
    */
   DeviceSession(MqttEndpoint endpoint, Vertx vertx, SessionServices services, ReadPauses pauses, SessionStart start) {
     this.endpoint = endpoint;
@@ -59,6 +64,8 @@ public final class DeviceSession implements DeliveryTarget {
     this.services = services;
     this.clientId = endpoint.clientIdentifier();
     this.connectionId = services.registry().newConnectionId();
+    this.username = start.username();
+    this.connectedAt = System.currentTimeMillis();
     this.pauses = pauses;
     this.lifecycle = new SessionLifecycle(endpoint, services.metrics(), clientId);
     this.kept = new KeptSession(start.sessionExpiry(), services.sessions().maxExpirySeconds());
@@ -126,6 +133,35 @@ public final class DeviceSession implements DeliveryTarget {
         context.owner().setTimer(SHUTDOWN_ACK_WAIT_MS, id -> lifecycle.endDrain());
       }
     });
+  }
+
+  /** The authenticated user name, or null for an anonymous client. */
+  public String username() {
+    return username;
+  }
+
+  /**
+   * This connection as the admin API shows it; completes on the connection's event loop, where its
+   * subscriptions are kept.
+   */
+  public Future<AdminProtocol.Connection> describe() {
+    Promise<AdminProtocol.Connection> described = Promise.promise();
+    context.runOnContext(v -> described.complete(new AdminProtocol.Connection(clientId, connectionId, username,
+        endpoint.protocolVersion(), connectedAt, subscriptions.granted())));
+    return described.future();
+  }
+
+  /**
+   * Closes this connection on an operator's request (MQTT 5: DISCONNECT 0x98 Administrative action).
+   * The Will is published, as for any close the client did not ask for.
+   */
+  public void disconnectByAdmin() {
+    context.runOnContext(v -> lifecycle.disconnect(MqttDisconnectReasonCode.ADMINISTRATIVE_ACTION, CloseReason.ADMIN));
+  }
+
+  /** Closes this connection because its credentials were revoked (MQTT 5: DISCONNECT 0x87 Not authorized). */
+  public void revoke() {
+    context.runOnContext(v -> lifecycle.disconnect(MqttDisconnectReasonCode.NOT_AUTHORIZED, CloseReason.REVOKED));
   }
 
   /** Writes this connection's presence record again: the router saw a stale record after it. */

@@ -31,14 +31,12 @@ public final class MqttBridgeVerticle extends VerticleBase {
   private static final int MQTT_3_1_1 = 4;
   private static final int MQTT_5 = 5;
 
-  private final MqttSettings config;
   private final MqttServerOptions options;
   private final SessionServices services;
   private final SessionRegistry registry;
   private final BridgeMetrics metrics;
   private final BooleanSupplier draining;
   private final ConnectionLimits connectionLimits;
-  private final MqttSettings.Limits limits;
   private MqttServer server;
   private ReadPauses pauses;
 
@@ -49,14 +47,12 @@ public final class MqttBridgeVerticle extends VerticleBase {
    */
   public MqttBridgeVerticle(MqttServerOptions options, SessionServices services, BooleanSupplier draining,
                             ConnectionLimits connectionLimits) {
-    this.config = services.mqtt();
     this.options = options;
     this.services = services;
     this.registry = services.registry();
     this.metrics = services.metrics();
     this.draining = draining;
     this.connectionLimits = connectionLimits;
-    this.limits = config.limits();
   }
 
   /** The port this listener is bound to. */
@@ -66,7 +62,8 @@ public final class MqttBridgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pauses = new ReadPauses(vertx, connectionLimits, services.uplink()::drained, limits.maxReadPause().toNanos());
+    pauses = new ReadPauses(vertx, connectionLimits, services.uplink()::drained,
+        () -> services.mqtt().limits().maxReadPause().toNanos());
     server = MqttServer.create(vertx, options);
     ConnectionGuard.install(server, metrics);
     return server.endpointHandler(this::onConnect).listen();
@@ -95,6 +92,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
       refuse(endpoint, version, Refusal.SERVER_UNAVAILABLE);
       return;
     }
+    MqttSettings config = services.mqtt();
     if (clientId == null || clientId.isEmpty() || clientId.length() > config.maxClientIdLength()
         || !config.clientIdPattern().matcher(clientId).matches()) {
       // [MQTT-3.1.3-9] a client id the server does not accept; the bridge assigns none, as the
@@ -184,10 +182,12 @@ public final class MqttBridgeVerticle extends VerticleBase {
 
   private void accept(MqttEndpoint endpoint, int version, Identity identity, long expiry, PresenceRecord resumed) {
     String clientId = identity.clientId();
-    MqttProperties properties = connackProperties(version, expiry);
-    int keepAlive = enforceKeepAliveBounds(endpoint, version, properties);
+    // One configuration for what CONNACK promises and what the connection then holds to.
+    MqttSettings config = services.mqtt();
+    MqttProperties properties = connackProperties(version, config, expiry);
+    int keepAlive = enforceKeepAliveBounds(endpoint, version, properties, config.limits());
     DeviceSession session = new DeviceSession(endpoint, vertx, services, pauses,
-        new SessionStart(identity.username(), keepAlive, expiry, resumed));
+        new SessionStart(identity.username(), keepAlive, config.receiveMaximum(), expiry, resumed));
     session.start();
     DeviceSession previous = registry.register(session);
     if (previous != null) {
@@ -208,7 +208,8 @@ public final class MqttBridgeVerticle extends VerticleBase {
    * silently: a 3.1.1 client idle longer than 1.5 times the maximum is disconnected, and one pinging
    * more often than the minimum only gets a longer timeout. Returns the keep-alive in force.
    */
-  private int enforceKeepAliveBounds(MqttEndpoint endpoint, int version, MqttProperties properties) {
+  private int enforceKeepAliveBounds(MqttEndpoint endpoint, int version, MqttProperties properties,
+                                     MqttSettings.Limits limits) {
     int requested = endpoint.keepAliveTimeSeconds();
     int max = limits.maxKeepAliveSeconds();
     int min = limits.minKeepAliveSeconds();
@@ -236,7 +237,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
   }
 
   /** @param expiry the Session Expiry Interval granted, in seconds */
-  private MqttProperties connackProperties(int version, long expiry) {
+  private static MqttProperties connackProperties(int version, MqttSettings config, long expiry) {
     if (version != MQTT_5) {
       return MqttProperties.NO_PROPERTIES;
     }

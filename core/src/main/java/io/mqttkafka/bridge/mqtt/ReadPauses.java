@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The connections of one event loop whose reading is paused (backpressure), and the timer that resumes
@@ -22,11 +23,12 @@ final class ReadPauses {
   private final Vertx vertx;
   private final ConnectionLimits limits;
   private final BooleanSupplier uplinkDrained;
-  private final long maxPauseNanos;
+  /** mqtt.limits.maxReadPause in force now (a reload changes it for connections made after). */
+  private final LongSupplier maxPauseNanos;
   private final Set<SocketReading> paused = new LinkedHashSet<>();
   private long timer = -1;
 
-  ReadPauses(Vertx vertx, ConnectionLimits limits, BooleanSupplier uplinkDrained, long maxPauseNanos) {
+  ReadPauses(Vertx vertx, ConnectionLimits limits, BooleanSupplier uplinkDrained, LongSupplier maxPauseNanos) {
     this.vertx = vertx;
     this.limits = limits;
     this.uplinkDrained = uplinkDrained;
@@ -39,7 +41,8 @@ final class ReadPauses {
    * client, waiting for the PINGRESP to a PINGREQ the bridge is not reading, gives up on it.
    */
   long maxPauseNanos(int keepAliveSeconds) {
-    return keepAliveSeconds == 0 ? maxPauseNanos : Math.min(maxPauseNanos, keepAliveSeconds * 500_000_000L);
+    long configured = maxPauseNanos.getAsLong();
+    return keepAliveSeconds == 0 ? configured : Math.min(configured, keepAliveSeconds * 500_000_000L);
   }
 
   void paused(SocketReading reading) {

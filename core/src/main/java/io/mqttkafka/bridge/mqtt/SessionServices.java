@@ -10,11 +10,27 @@ import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 
 /**
- * What every device session of this instance shares: settings, the Kafka writers, metrics, the registry,
- * the authenticator that admits connections, and where persistent sessions are found.
+ * What every device session of this instance shares: the settings a reload changes
+ * ({@link LiveSettings}, read at each use through {@link #mqtt}, {@link #downlink} and
+ * {@link #authenticator}), the Kafka writers, metrics, the registry, the persistent sessions'
+ * settings and where a persistent session is found.
  */
-public record SessionServices(String instanceId, MqttSettings mqtt, MappingSettings.Downlink downlink,
-                              UplinkPublisher uplink, PresenceWriter presence, ReceiptWriter receipts,
-                              BridgeMetrics metrics, SessionRegistry registry, Authenticator authenticator,
-                              SessionSettings sessions, SessionResume resume) {
+public record SessionServices(String instanceId, LiveSettings settings, UplinkPublisher uplink,
+                              PresenceWriter presence, ReceiptWriter receipts, BridgeMetrics metrics,
+                              SessionRegistry registry, SessionSettings sessions, SessionResume resume) {
+
+  /** The MQTT settings in force now. */
+  public MqttSettings mqtt() {
+    return settings.current().mqtt();
+  }
+
+  /** The downlink settings in force now. */
+  public MappingSettings.Downlink downlink() {
+    return settings.current().downlink();
+  }
+
+  /** The authenticator in force now: it admits the next CONNECT. */
+  public Authenticator authenticator() {
+    return settings.current().authenticator();
+  }
 }

@@ -6,16 +6,19 @@ import io.vertx.mqtt.MqttEndpoint;
 import java.util.List;
 
 /**
- * What an accepted connection starts with: who it is, its keep-alive, and its session: the Session
+ * What an accepted connection starts with and keeps while it lasts, whatever a reload changes later:
+ * who it is, what its CONNACK told it (keep-alive, Receive Maximum), and its session: the Session
  * Expiry Interval granted (0: none outlives the connection) and, when it resumes one, that session's
  * last record.
  *
  * @param username         the authenticated user name (fills ${username}), or null for an anonymous client
  * @param keepAliveSeconds the keep-alive the bridge enforces for this connection (0: none)
+ * @param receiveMaximum   the Receive Maximum in force when it connected (MQTT 5: told in CONNACK)
  * @param sessionExpiry    the granted Session Expiry Interval, in seconds
  * @param resumed          the session resumed, or null (none present, or a clean start)
  */
-record SessionStart(String username, int keepAliveSeconds, long sessionExpiry, PresenceRecord resumed) {
+record SessionStart(String username, int keepAliveSeconds, int receiveMaximum, long sessionExpiry,
+                    PresenceRecord resumed) {
 
   private static final int MQTT_5 = 5;
 

@@ -59,6 +59,8 @@ final class SubscriptionFlow {
   }
 
   void onSubscribe(MqttSubscribeMessage message) {
+    MqttSettings.Limits limits = services.mqtt().limits();
+    subscriptions.reconfigure(services.downlink().filters(), limits.maxTopicLength(), limits.maxTopicLevels());
     List<MqttSubAckReasonCode> codes;
     try {
       codes = subscriptions.subscribe(message.topicSubscriptions());
@@ -86,6 +88,11 @@ final class SubscriptionFlow {
         endpoint.unsubscribeAcknowledge(message.messageId(), codes, MqttProperties.NO_PROPERTIES);
       }
     });
+  }
+
+  /** The filters granted, with their QoS. */
+  List<PresenceRecord.Subscription> granted() {
+    return subscriptions.snapshot();
   }
 
   /**

@@ -19,7 +19,9 @@ import java.util.function.Consumer;
  * filter is granted when every topic it matches is matched by an allowed filter. Downlink is
  * delivered at QoS 0 or 1, so granted QoS is at most 1. A filter longer or deeper than
  * mqtt.limits.maxTopicLength/maxTopicLevels is refused on its own (SUBACK 0x80; MQTT 5: 0x8F Topic
- * Filter invalid); the others of the SUBSCRIBE stand. Not thread-safe: the connection's event loop.
+ * Filter invalid); the others of the SUBSCRIBE stand. A reload changes the allowed filters and the
+ * limits for the next SUBSCRIBE ({@link #reconfigure}); what was granted stays granted. Not
+ * thread-safe: the connection's event loop.
  */
 final class Subscriptions {
 
@@ -30,13 +32,17 @@ final class Subscriptions {
     }
   }
 
-  private static final int MAX_GRANTED_QOS = 1;
+  private static final int MAX_GRANTED_QOS = FilterCheck.MAX_GRANTED_QOS;
 
-  private final List<TopicFilter> allowed;
+  private final String clientId;
+  private final String username;
   private final boolean v5;
-  private final int maxTopicLength;
-  private final int maxTopicLevels;
   private final Consumer<Limit> limitRejected;
+  /** The templates {@link #allowed} was expanded from. */
+  private List<String> allowedTemplates;
+  private List<TopicFilter> allowed;
+  private int maxTopicLength;
+  private int maxTopicLevels;
   private final Map<String, Integer> granted = new LinkedHashMap<>();
 
   /**
@@ -45,18 +51,24 @@ final class Subscriptions {
    */
   Subscriptions(List<String> allowedTemplates, String clientId, String username, boolean v5, int maxTopicLength,
                 int maxTopicLevels, Consumer<Limit> limitRejected) {
-    List<TopicFilter> filters = new ArrayList<>();
-    for (String template : allowedTemplates) {
-      String expanded = TopicFilter.expand(template, clientId, username);
-      if (expanded != null) {
-        filters.add(TopicFilter.parse(expanded));
-      }
-    }
-    this.allowed = filters;
+    this.clientId = clientId;
+    this.username = username;
     this.v5 = v5;
+    this.limitRejected = limitRejected;
+    reconfigure(allowedTemplates, maxTopicLength, maxTopicLevels);
+  }
+
+  /**
+   * The allowed filters and topic limits in force for the next SUBSCRIBE; the templates are expanded
+   * again only when they changed (a reference comparison when they did not).
+   */
+  void reconfigure(List<String> templates, int maxTopicLength, int maxTopicLevels) {
+    if (templates != allowedTemplates) {
+      allowed = FilterCheck.expand(templates, clientId, username);
+      allowedTemplates = templates;
+    }
     this.maxTopicLength = maxTopicLength;
     this.maxTopicLevels = maxTopicLevels;
-    this.limitRejected = limitRejected;
   }
 
   /**
@@ -134,11 +146,6 @@ final class Subscriptions {
   }
 
   private boolean isAllowed(TopicFilter requested) {
-    for (TopicFilter filter : allowed) {
-      if (requested.isCoveredBy(filter)) {
-        return true;
-      }
-    }
-    return false;
+    return FilterCheck.coveringIndex(requested, allowed) >= 0;
   }
 }

@@ -55,11 +55,14 @@ final class UplinkFlow {
   /** Fills the mapping rules' ${clientId} and ${username} for this connection's messages. */
   private final TopicMapper.Subject subject;
   private final boolean v5;
-  private final MqttSettings.Limits limits;
+  /** The Receive Maximum in force when the client connected: MQTT 5 was told it in CONNACK. */
+  private final int receiveMaximum;
   private final AckQueue acks = new AckQueue(this::sendAck);
   private final SocketReading reading;
-  /** mqtt.limits.publishRate; null when unlimited. */
-  private final RateLimiter publishRate;
+  /** mqtt.limits.publishRate; null when unlimited. Made anew when a reload changes the rate or burst. */
+  private RateLimiter publishRate;
+  /** The limits {@link #publishRate} was made for. */
+  private MqttSettings.Limits rateLimits;
   /** The client's MQTT 5 Topic Aliases. */
   private final TopicAliases aliases;
   private Map<Integer, Qos2State> qos2 = Collections.emptyMap();
@@ -73,8 +76,8 @@ final class UplinkFlow {
   private Throwable closingFailure;
 
   /**
-   * @param start     who the client is (its user name fills ${username}), its keep-alive, and the QoS 2
-   *                  packet ids its resumed session holds
+   * @param start     who the client is (its user name fills ${username}), what its CONNACK promised
+   *                  (keep-alive, Receive Maximum), and the QoS 2 packet ids its resumed session holds
    * @param pauses    this event loop's paused connections
    * @param writeQos2 writes the session's QoS 2 packet ids; null when the session is not persistent
    */
@@ -84,19 +87,34 @@ final class UplinkFlow {
     this.lifecycle = lifecycle;
     this.services = services;
     this.writeQos2 = writeQos2;
-    int keepAliveSeconds = start.keepAliveSeconds();
     this.subject = services.uplink().subject(endpoint.clientIdentifier(), start.username());
     this.v5 = ReasonCodes.isMqtt5(endpoint.protocolVersion());
-    this.limits = services.mqtt().limits();
-    this.reading = new SocketReading(endpoint, pauses, services.metrics(), pauses.maxPauseNanos(keepAliveSeconds),
-        () -> inflightBelowBound() && !services.uplink().congested());
-    this.publishRate = limits.publishRate() == 0 ? null
-        : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+    this.receiveMaximum = start.receiveMaximum();
+    this.reading = new SocketReading(endpoint, pauses, services.metrics(),
+        pauses.maxPauseNanos(start.keepAliveSeconds()), () -> inflightBelowBound() && !services.uplink().congested());
+    publishRate(services.mqtt().limits());
     // MQTT 3.1.1 has no aliases: an empty topic is refused as an alias-only PUBLISH would be.
     this.aliases = new TopicAliases(v5 ? services.mqtt().topicAliasMaximum() : 0);
     for (int packetId : start.resumedQos2()) {
       received(packetId);
     }
+  }
+
+  /**
+   * The publish rate limiter of the limits in force (mqtt.limits.publishRate/publishBurst): kept while a
+   * reload leaves rate and burst alone, made anew (with a full bucket) when it changes them; null when
+   * unlimited. A reference comparison per PUBLISH when nothing changed.
+   */
+  private RateLimiter publishRate(MqttSettings.Limits limits) {
+    if (limits != rateLimits) {
+      if (rateLimits == null || limits.publishRate() != rateLimits.publishRate()
+          || limits.effectivePublishBurst() != rateLimits.effectivePublishBurst()) {
+        publishRate = limits.publishRate() == 0 ? null
+            : new RateLimiter(limits.publishRate(), limits.effectivePublishBurst(), System.nanoTime());
+      }
+      rateLimits = limits;
+    }
+    return publishRate;
   }
 
   /** The QoS 2 packet ids written to Kafka and not released by PUBREL yet, in order. */
@@ -131,7 +149,9 @@ final class UplinkFlow {
       lifecycle.protocolViolation(ProtocolError.TOPIC_ALIAS, aliases.violation());
       return;
     }
-    if (publishRate != null && !publishRate.tryAcquire(System.nanoTime())) {
+    MqttSettings.Limits limits = services.mqtt().limits();
+    RateLimiter rate = publishRate(limits);
+    if (rate != null && !rate.tryAcquire(System.nanoTime())) {
       publishRateExceeded();
       return;
     }
@@ -148,21 +168,21 @@ final class UplinkFlow {
         return;
       }
     }
-    if (qos > 0 && v5 && acks.size() >= services.mqtt().receiveMaximum()) {
+    if (qos > 0 && v5 && acks.size() >= receiveMaximum) {
       // [MQTT-3.3.4-9] more unacknowledged QoS 1/2 PUBLISH packets than the Receive Maximum of CONNACK.
       // MQTT 3.1.1 has no such limit: there the 65,535 packet ids bound the in-flight count.
       lifecycle.protocolViolation(ProtocolError.RECEIVE_MAXIMUM, MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
       return;
     }
-    write(message, qos, packetId, topic);
+    write(message, qos, packetId, topic, limits);
   }
 
   /**
    * Writes an admitted PUBLISH to Kafka, a QoS 1/2 one acknowledged (or failed) in its turn, then
    * applies backpressure.
    */
-  private void write(MqttPublishMessage message, int qos, int packetId, String topic) {
-    RejectedTopicException topicRefused = checkTopic(topic);
+  private void write(MqttPublishMessage message, int qos, int packetId, String topic, MqttSettings.Limits limits) {
+    RejectedTopicException topicRefused = checkTopic(topic, limits);
     AckQueue.Entry entry = qos == 0 ? null : acks.add(packetId, qos);
     if (qos == 2) {
       if (qos2.isEmpty()) {
@@ -207,7 +227,7 @@ final class UplinkFlow {
   }
 
   /** The topic limits of mqtt.limits (UTF-8 bytes, levels); null when the topic is within them. No allocation. */
-  private RejectedTopicException checkTopic(String topic) {
+  private RejectedTopicException checkTopic(String topic, MqttSettings.Limits limits) {
     Limit limit = TopicLimits.check(topic, limits.maxTopicLength(), limits.maxTopicLevels());
     if (limit == null) {
       return null;
@@ -226,7 +246,7 @@ final class UplinkFlow {
   }
 
   private boolean inflightBelowBound() {
-    return acks.size() < services.mqtt().receiveMaximum();
+    return acks.size() < receiveMaximum;
   }
 
   /**
@@ -330,6 +350,7 @@ final class UplinkFlow {
   void publishWill(MqttWill will) {
     // [MQTT-3.1.2-8] the Will is published when the connection closes without a DISCONNECT.
     String clientId = subject.clientId();
+    MqttSettings.Limits limits = services.mqtt().limits();
     Limit limit = TopicLimits.check(will.getWillTopic(), limits.maxTopicLength(), limits.maxTopicLevels());
     if (limit != null) {
       // Held to the same limits as any PUBLISH topic: refused like a Will no rule maps.

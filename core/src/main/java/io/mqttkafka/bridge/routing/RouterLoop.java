@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.bus.AdminProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.util.LogThrottle;
@@ -77,7 +78,8 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, Router
   private long lastCommitNanos = System.nanoTime();
   /** True while held downlink records wait for an end-offsets sample (deferred during a backlog). */
   private boolean awaitingSample;
-  private int downlinkPartitions;
+  /** Read and written on the router thread only (admin look-ups run there too); volatile for the checker. */
+  private volatile int downlinkPartitions;
 
   /** How many records a poll returns at most, and what the router keeps for offline clients. */
   record Settings(int maxPollRecords, QueueRouter.Limits queues) {
@@ -367,6 +369,19 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, Router
   @Override
   public Map<TopicPartition, Long> endOffsets(List<TopicPartition> partitions) {
     return offsetReader.endOffsets(partitions);
+  }
+
+  /** Runs {@code question} on the router thread at its next turn (within a poll, 100 ms). Any thread. */
+  void ask(Runnable question) {
+    settlements.run(question);
+  }
+
+  /**
+   * The router's view of a client if this instance routes its partition, else null. The router thread
+   * only ({@link #ask}).
+   */
+  AdminProtocol.Route route(String clientId) {
+    return sessions.route(clientId, downlinkPartitions());
   }
 
   /** How many partitions the downlink topic has: where a client's downlink records belong. */

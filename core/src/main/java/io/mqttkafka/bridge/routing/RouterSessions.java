@@ -1,8 +1,10 @@
 package io.mqttkafka.bridge.routing;
 
+import io.mqttkafka.bridge.bus.AdminProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.SessionAnswer;
 import io.mqttkafka.bridge.bus.InstanceProtocol.SessionQuery;
+import io.mqttkafka.bridge.records.DownlinkRecord;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
@@ -252,5 +254,25 @@ final class RouterSessions {
         }
       });
     }
+  }
+
+  /** The router's view of a client if this instance routes its partition, else null. The router thread only. */
+  AdminProtocol.Route route(String clientId, int partitions) {
+    int partition = DownlinkRecord.homePartition(clientId, partitions);
+    DownlinkPartition owner = owned.get(partition);
+    if (owner == null) {
+      return null;
+    }
+    SubscriptionTable.Connected connected = owner.table.connected(clientId);
+    SubscriptionTable.SessionView session = owner.table.session(clientId);
+    ClientQueue queue = owner.queues.of(clientId);
+    // A client without a session may have records queued too (mqtt.offline=queue): expiry 0 says so.
+    AdminProtocol.SessionState state = session == null && queue == null ? null : new AdminProtocol.SessionState(
+        session == null ? 0 : session.expiryInterval(), session == null ? 0 : session.expiresAt(),
+        session == null ? List.of() : session.filters(), queue == null ? 0 : queue.size(),
+        queue == null ? 0 : queue.bytes());
+    return connected == null ? new AdminProtocol.Route(partition, false, null, null, List.of(), state)
+        : new AdminProtocol.Route(partition, true, connected.instanceId(), connected.connectionId(),
+            connected.subscriptions(), state);
   }
 }

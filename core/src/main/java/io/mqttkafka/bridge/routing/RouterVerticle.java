@@ -6,7 +6,10 @@ import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.UserPropertyRules;
+import io.mqttkafka.bridge.bus.AdminProtocol;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.util.HashMap;
@@ -35,6 +38,8 @@ public final class RouterVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RouterVerticle.class);
   private static final String DEFAULT_GROUP = "mqtt-kafka-bridge-router";
   private static final long STOP_WAIT_SECONDS = 30;
+  /** How long {@link #route} waits for the router thread. */
+  static final long ROUTE_WAIT_MS = 3_000;
 
   /**
    * The three co-partitioned topics the router consumes, and which headers of a downlink record,
@@ -180,6 +185,34 @@ public final class RouterVerticle extends VerticleBase {
 
   public int clients() {
     return loop == null ? 0 : loop.owned().clients();
+  }
+
+  /**
+   * The router's view of a client (its connection and filters as routed, or not connected) if this
+   * instance routes the client's partition; null if it does not. Asked on the router thread, answered
+   * on the caller's context within a turn of the router's loop; fails after {@link #ROUTE_WAIT_MS}
+   * when the router does not turn (Kafka unreachable at start, or the router stopped).
+   */
+  public Future<AdminProtocol.Route> route(String clientId) {
+    RouterLoop current = loop;
+    if (current == null) {
+      return Future.failedFuture(new IllegalStateException("the router has not started"));
+    }
+    Context caller = vertx.getOrCreateContext();
+    Promise<AdminProtocol.Route> answer = Promise.promise();
+    current.ask(() -> {
+      AdminProtocol.Route route;
+      try {
+        route = current.route(clientId);
+      } catch (RuntimeException e) {
+        caller.runOnContext(v -> answer.tryFail(e));
+        return;
+      }
+      caller.runOnContext(v -> answer.tryComplete(route));
+    });
+    long timer = vertx.setTimer(ROUTE_WAIT_MS, id -> answer.tryFail(
+        new IllegalStateException("the router did not answer within " + ROUTE_WAIT_MS + " ms")));
+    return answer.future().onComplete(done -> vertx.cancelTimer(timer));
   }
 
   @Override

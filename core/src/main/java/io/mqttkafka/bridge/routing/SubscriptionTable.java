@@ -82,7 +82,7 @@ public final class SubscriptionTable {
   }
 
   /** A client's persistent session, connected or not: what a resuming connection takes over. */
-  public record SessionView(String connectionId, boolean connected, long expiryInterval,
+  public record SessionView(String connectionId, boolean connected, long expiryInterval, long expiresAt,
                             List<PresenceRecord.Subscription> filters, List<Integer> qos2Received) {
   }
 
@@ -193,7 +193,7 @@ public final class SubscriptionTable {
   /** The client's persistent session, or null when it has none. */
   public SessionView session(String clientId) {
     return clients.get(clientId) instanceof SessionClient s ? new SessionView(s.connectionId, s.connected(),
-        s.expiryInterval, s.filters.subscriptions(), qos2List(s.qos2)) : null;
+        s.expiryInterval, s.expiresAt, s.filters.subscriptions(), qos2List(s.qos2)) : null;
   }
 
   /**
@@ -247,6 +247,17 @@ public final class SubscriptionTable {
       }
     }
     return expired;
+  }
+
+  /** A connected client as the table holds it: its connection and its filters with their QoS. */
+  public record Connected(String instanceId, String connectionId, List<PresenceRecord.Subscription> subscriptions) {
+  }
+
+  /** The client's connection and filters, or null when it is not connected. */
+  public Connected connected(String clientId) {
+    Client client = clients.get(clientId);
+    return client == null || !client.connected() ? null
+        : new Connected(client.instanceId, client.connectionId, client.filters.subscriptions());
   }
 
   /** The number of clients held: connected ones and offline sessions. */

@@ -34,9 +34,14 @@ public final class TopicMapper {
    * them. One per connection; used on that connection's event loop only. It also keeps what would
    * otherwise be made anew for every message of the connection: one {@link Matcher} per rule, reset
    * for each topic, and the UTF-8 of the client id and of the last topic for the record's headers.
+   *
+   * <p>When a reload replaced the mapper, the publisher moves the subject over to the new one before
+   * it maps ({@link #follow}): the subject drops what it compiled for the old one's rules and starts
+   * over. That is safe without locks because a subject is confined to its connection's event loop,
+   * and a mapper is immutable.
    */
   public static final class Subject {
-    private final TopicMapper mapper;
+    private TopicMapper mapper;
     private final String clientId;
     private final String username;
     /** Per rule position: the rule's regex compiled for this subject; null until first needed. */
@@ -51,6 +56,18 @@ public final class TopicMapper {
       this.mapper = mapper;
       this.clientId = Objects.requireNonNull(clientId, "clientId");
       this.username = username;
+    }
+
+    /**
+     * Moves this subject to {@code next} if it belongs to another mapper: forgets the patterns and
+     * matchers of the old one's rules, keeps the UTF-8 caches. A reference comparison when it does not.
+     */
+    void follow(TopicMapper next) {
+      if (mapper != next) {
+        mapper = next;
+        own = null;
+        matchers = null;
+      }
     }
 
     public String clientId() {
@@ -105,8 +122,11 @@ public final class TopicMapper {
     }
   }
 
-  /** The rule that matched and what it rendered; check {@code kafkaTopic} with {@link #isValidKafkaTopic}. */
-  public record Mapping(UplinkRule rule, String kafkaTopic, String key) {}
+  /**
+   * The rule that matched, its position in this mapper, and what it rendered; check {@code kafkaTopic}
+   * with {@link #isValidKafkaTopic}.
+   */
+  public record Mapping(UplinkRule rule, int position, String kafkaTopic, String key) {}
 
   private final UplinkRule[] rules;
   /** Per rule: its regex shared by every subject; null when it has placeholders (compiled per subject). */
@@ -153,6 +173,7 @@ public final class TopicMapper {
   /**
    * @return the mapping of the first rule whose regex matches all of {@code mqttTopic} for
    *     {@code subject}, or {@code null}
+   * @throws IllegalArgumentException for a subject of another mapper (see {@link Subject#follow})
    */
   public Mapping map(String mqttTopic, Subject subject) {
     if (subject.mapper != this) {
@@ -171,11 +192,16 @@ public final class TopicMapper {
       Matcher m = subject.matcher(i, pattern, mqttTopic);
       if (m.matches()) {
         UplinkRule rule = rules[i];
-        return new Mapping(rule, rule.topicTemplate().render(m, subject.clientId, subject.username),
+        return new Mapping(rule, i, rule.topicTemplate().render(m, subject.clientId, subject.username),
             rule.keyTemplate().render(m, subject.clientId, subject.username));
       }
     }
     return null;
+  }
+
+  /** The rules in their order. */
+  public List<UplinkRule> rules() {
+    return List.of(rules);
   }
 
   /** Whether the subject has the values rule {@code i}'s placeholders need. */

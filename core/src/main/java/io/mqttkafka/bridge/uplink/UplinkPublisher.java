@@ -4,11 +4,14 @@ import io.mqttkafka.bridge.records.HeaderNames;
 import io.mqttkafka.bridge.kafka.OverloadedException;
 import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.config.MappingSettings.Unmatched;
+import io.mqttkafka.bridge.config.UplinkRule;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
+import io.mqttkafka.bridge.metrics.RuleMeters;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -18,6 +21,12 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * builds the record of the public contract (README, "Kafka record contracts") and hands it to the sender.
  * An unmatched topic that a rule with placeholders reserves for someone else is refused as not
  * authorised; any other unmatched topic follows {@code mappings.unmatched}.
+ *
+ * <p>The rules in force ({@link Rules}: the mapper, the unmatched policy and each rule's meters) are one
+ * immutable object behind a volatile field, which a reload replaces whole ({@link #reconfigure}) and
+ * each message reads once: the message then maps, counts and follows the policy of one configuration,
+ * and the next message on any event loop sees the new one. A connection's {@link TopicMapper.Subject}
+ * rebinds itself to the new mapper on its next message.
  */
 public final class UplinkPublisher {
 
@@ -28,19 +37,60 @@ public final class UplinkPublisher {
   /** What became of an uplink message that did not fail. */
   public enum Outcome { PRODUCED, DEAD_LETTERED, DROPPED }
 
-  private final TopicMapper mapper;
+  /**
+   * The uplink rules of one configuration: the mapper, what happens to a topic no rule matches, and
+   * per rule position the rule's meters. Immutable.
+   */
+  public static final class Rules {
+    private final TopicMapper mapper;
+    private final Unmatched unmatched;
+    private final RuleMeters[] meters;
+
+    private Rules(TopicMapper mapper, Unmatched unmatched, BridgeMetrics metrics) {
+      this.mapper = mapper;
+      this.unmatched = unmatched;
+      List<UplinkRule> rules = mapper.rules();
+      this.meters = new RuleMeters[rules.size()];
+      for (int i = 0; i < meters.length; i++) {
+        meters[i] = metrics.ruleMeters(rules.get(i).name());
+      }
+    }
+
+    public TopicMapper mapper() {
+      return mapper;
+    }
+
+    public Unmatched unmatched() {
+      return unmatched;
+    }
+  }
+
   private final KafkaSender sender;
-  private final Unmatched unmatched;
   private final String deadLetterTopic;
   private final BridgeMetrics metrics;
+  private volatile Rules rules;
 
   public UplinkPublisher(TopicMapper mapper, KafkaSender sender, Unmatched unmatched, String deadLetterTopic,
                          BridgeMetrics metrics) {
-    this.mapper = mapper;
     this.sender = sender;
-    this.unmatched = unmatched;
     this.deadLetterTopic = deadLetterTopic;
     this.metrics = metrics;
+    this.rules = new Rules(mapper, unmatched, metrics);
+  }
+
+  /** The rules in force now; a later reload does not change the object returned. */
+  public Rules rules() {
+    return rules;
+  }
+
+  /**
+   * Puts new rules in force: the next message on any connection maps with them. The meters of rules
+   * whose names are gone are removed; a rule that keeps its name keeps its series.
+   */
+  public void reconfigure(List<UplinkRule> uplink, Unmatched unmatched) {
+    Rules next = new Rules(new TopicMapper(uplink), unmatched, metrics);
+    rules = next;
+    metrics.retainRules(uplink.stream().map(UplinkRule::name).toList());
   }
 
   /**
@@ -48,7 +98,7 @@ public final class UplinkPublisher {
    * an anonymous client), which fill the rules' placeholders. Create one per connection.
    */
   public TopicMapper.Subject subject(String clientId, String username) {
-    return mapper.subject(clientId, username);
+    return rules.mapper.subject(clientId, username);
   }
 
   /**
@@ -58,15 +108,20 @@ public final class UplinkPublisher {
    */
   public Future<Outcome> publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos,
                                  boolean retain, MqttProperties properties) {
-    TopicMapper.Mapping mapping = mapper.map(mqttTopic, subject);
+    Rules current = rules;
+    subject.follow(current.mapper); // after a reload: the connection's next message maps with the new rules
+    TopicMapper.Mapping mapping = current.mapper.map(mqttTopic, subject);
     if (mapping == null) {
-      if (mapper.isSomeoneElsesTopic(mqttTopic)) {
+      if (current.mapper.isSomeoneElsesTopic(mqttTopic)) {
         metrics.uplinkRejected(qos);
         return Future.failedFuture(new TopicNotAuthorizedException("the topic belongs to another client or user"));
       }
-      return unmatched(subject, mqttTopic, payload, qos);
+      return unmatched(current.unmatched, subject, mqttTopic, payload, qos);
     }
+    RuleMeters meters = current.meters[mapping.position()];
+    meters.matched();
     if (!TopicMapper.isValidKafkaTopic(mapping.kafkaTopic())) {
+      meters.refused();
       metrics.uplinkRejected(qos);
       return Future.failedFuture(new RejectedTopicException(
           "rule " + mapping.rule().name() + " rendered an invalid Kafka topic name"));
@@ -80,13 +135,21 @@ public final class UplinkPublisher {
     }
     PropertyHeaders.copy(properties, headers);
     long startNanos = System.nanoTime();
-    int ruleIndex = mapping.rule().index();
     return sender.send(new ProducerRecord<>(mapping.kafkaTopic(), null, mapping.key(), payload, headers))
         .map(metadata -> {
-          metrics.uplinkProduced(qos, ruleIndex, payload.length(), System.nanoTime() - startNanos);
+          metrics.uplinkProduced(qos, payload.length(), System.nanoTime() - startNanos);
+          meters.written();
           return Outcome.PRODUCED;
         })
-        .onFailure(failure -> metrics.uplinkFailed(qos, failure instanceof OverloadedException));
+        .onFailure(failure -> {
+          boolean overloaded = failure instanceof OverloadedException;
+          if (overloaded) {
+            meters.dropped();
+          } else {
+            meters.failed();
+          }
+          metrics.uplinkFailed(qos, overloaded);
+        });
   }
 
   /** See {@link KafkaSender#congested()}: publishers should be slowed down. */
@@ -99,7 +162,8 @@ public final class UplinkPublisher {
     return sender.drained();
   }
 
-  private Future<Outcome> unmatched(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos) {
+  private Future<Outcome> unmatched(Unmatched unmatched, TopicMapper.Subject subject, String mqttTopic,
+                                    Buffer payload, int qos) {
     switch (unmatched) {
       case DROP:
         metrics.uplinkDroppedUnmatched(qos);

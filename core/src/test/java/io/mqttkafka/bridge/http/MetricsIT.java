@@ -55,7 +55,11 @@ class MetricsIT {
         assertThat(value(m, "mqtt_bridge_uplink_bytes_sum", "")).isEqualTo(44);
         assertThat(value(m, "mqtt_bridge_uplink_bytes_count", "")).isEqualTo(5);
         assertThat(value(m, "mqtt_bridge_uplink_latency_seconds_count", "")).isEqualTo(5);
-        assertThat(value(m, "mqtt_bridge_uplink_rule_messages_total", "rule=\"0\"")).isEqualTo(5);
+        // Per rule by name (an unnamed rule is rule-<position>), not by index any more.
+        assertThat(value(m, "mqtt_bridge_uplink_rule_messages_total", "rule=\"rule-0\",outcome=\"written\""))
+            .isEqualTo(5);
+        assertThat(value(m, "mqtt_bridge_uplink_rule_messages_total", "rule=\"rule-0\",outcome=\"matched\""))
+            .isEqualTo(5);
         assertThat(value(m, "mqtt_bridge_connections_opened_total", "")).isEqualTo(2);
         assertThat(value(m, "mqtt_bridge_connections", "")).isEqualTo(2);
         assertThat(value(m, "mqtt_bridge_connections_refused_total", "reason=\"client_id_invalid\"")).isEqualTo(1);

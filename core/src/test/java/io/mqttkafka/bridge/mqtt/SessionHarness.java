@@ -55,16 +55,18 @@ final class SessionHarness {
     KafkaSender sender = new KafkaSender(vertx, producer, 1_000_000, 60_000);
     TopicMapper mapper = new TopicMapper(config.mappings().uplink());
     KafkaSettings.Topics topics = config.kafka().topics();
-    SessionServices services = new SessionServices("i-test", config.mqtt(), config.mappings().downlink(),
+    SessionServices services = new SessionServices("i-test",
+        new LiveSettings(config.mqtt(), config.mappings().downlink(), null),
         new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(), metrics),
         new PresenceWriter(sender, topics.subscriptions()),
-        new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"), null,
+        new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"),
         config.sessions(), new SessionResume(vertx, sender, topics.sessions()));
     ReadPauses pauses = new ReadPauses(vertx, new ConnectionLimits(config.mqtt().limits()), sender::drained,
-        config.mqtt().limits().maxReadPause().toNanos());
+        () -> config.mqtt().limits().maxReadPause().toNanos());
     CompletableFuture<DeviceSession> started = new CompletableFuture<>();
     loop.runOnContext(v -> {
-      DeviceSession s = new DeviceSession(endpoint, vertx, services, pauses, new SessionStart(null, 0, 0, null));
+      DeviceSession s = new DeviceSession(endpoint, vertx, services, pauses,
+          new SessionStart(null, 0, config.mqtt().receiveMaximum(), 0, null));
       s.start();
       services.registry().register(s);
       started.complete(s);

@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.testsupport;
 
 import io.mqttkafka.bridge.testkit.TestKafka;
 import io.mqttkafka.bridge.Bridge;
+import io.mqttkafka.bridge.ConfigSource;
 import io.mqttkafka.bridge.config.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,19 +50,32 @@ public final class TestBridge {
     Path file = Files.createTempFile("bridge", ".yaml");
     try {
       Files.writeString(file, yaml);
-      Map<String, String> env = new HashMap<>(deployment);
-      env.put("MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
-      env.putIfAbsent("MQTT_BRIDGE_MQTT_PORT", "0");
-      env.put("MQTT_BRIDGE_HTTP_PORT", "0");
-      env.put("MQTT_BRIDGE_HTTP_HOST", "127.0.0.1");
-      env.put("MQTT_BRIDGE_MQTT_HOST", "127.0.0.1");
-      env.put("MQTT_BRIDGE_MQTT_INSTANCES", "2");
-      env.putIfAbsent("MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_PARTITIONS", "3");
-      env.putIfAbsent("MQTT_BRIDGE_SHUTDOWN_DRAIN_PERIOD", "0s");
-      return Bridge.start(ConfigLoader.load(file, env));
+      return Bridge.start(ConfigLoader.load(file, env(deployment, bootstrapServers)));
     } finally {
       Files.deleteIfExists(file);
     }
+  }
+
+  /**
+   * A bridge whose configuration is {@code file}, which it keeps reading while it runs
+   * ({@code bridge.reloadInterval}, which the file should set short); the caller changes and deletes it.
+   */
+  public static Bridge startWatching(Path file) throws Exception {
+    Map<String, String> env = env(isolated(), TestKafka.bootstrapServers());
+    return Bridge.start(ConfigLoader.load(file, env), null, new ConfigSource(file, env));
+  }
+
+  private static Map<String, String> env(Map<String, String> deployment, String bootstrapServers) {
+    Map<String, String> env = new HashMap<>(deployment);
+    env.put("MQTT_BRIDGE_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
+    env.putIfAbsent("MQTT_BRIDGE_MQTT_PORT", "0");
+    env.put("MQTT_BRIDGE_HTTP_PORT", "0");
+    env.put("MQTT_BRIDGE_HTTP_HOST", "127.0.0.1");
+    env.put("MQTT_BRIDGE_MQTT_HOST", "127.0.0.1");
+    env.put("MQTT_BRIDGE_MQTT_INSTANCES", "2");
+    env.putIfAbsent("MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_PARTITIONS", "3");
+    env.putIfAbsent("MQTT_BRIDGE_SHUTDOWN_DRAIN_PERIOD", "0s");
+    return env;
   }
 
   /** The downlink topic of a deployment map from {@link #isolated()}. */

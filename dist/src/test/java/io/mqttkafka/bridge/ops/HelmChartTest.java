@@ -440,6 +440,36 @@ class HelmChartTest {
   }
 
   @Test
+  void adminTokenComesFromTheExistingSecretMountedWholeAndTheAdminApiIsOffByDefault(@TempDir Path dir)
+      throws Exception {
+    assertThat(defaults.volumeNames()).doesNotContain("admin");
+    assertThat(defaults.bridgeConfig().at("/http/admin/enabled").asBoolean()).isFalse();
+    assertThat(defaults.bridgeConfig().at("/http/admin/existingSecret").isMissingNode()).isTrue();
+    assertThat(loadAsThePodWould(defaults, dir.resolve("default.yaml")).http().admin().enabled()).isFalse();
+
+    RenderedChart admin = RenderedChart.parse(FULLNAME, template(t -> t.set("http.admin.enabled", true)
+        .set("http.admin.existingSecret", "bridge-admin")));
+
+    assertThat(admin.volume("admin").at("/secret/secretName").asText()).isEqualTo("bridge-admin");
+    JsonNode mount = admin.volumeMount("admin");
+    assertThat(mount.path("mountPath").asText()).isEqualTo("/etc/mqtt-kafka-bridge/admin");
+    assertThat(mount.path("readOnly").asBoolean()).isTrue();
+    assertThat(mount.has("subPath")).as("the whole Secret, so that a rotated token arrives").isFalse();
+    JsonNode config = admin.bridgeConfig();
+    assertThat(config.at("/http/admin/tokenFile").asText()).isEqualTo("/etc/mqtt-kafka-bridge/admin/token");
+    assertThat(config.at("/http/admin/existingSecret").isMissingNode()).isTrue();
+    assertThat(config.at("/http/admin/tokenKey").isMissingNode()).isTrue();
+    // The bridge checks that the token file exists: stand it in under a temporary directory.
+    Files.writeString(dir.resolve("token"), "a-token\n");
+    BridgeConfig bridge = loadAsThePodWould(admin, dir.resolve("admin.yaml"),
+        yaml -> yaml.replace("/etc/mqtt-kafka-bridge/admin/", dir + "/"));
+    assertThat(bridge.http().admin().enabled()).isTrue();
+    assertThat(bridge.http().admin().tokenFile()).contains(dir.resolve("token"));
+    assertThatThrownBy(() -> template(t -> t.set("http.admin.enabled", true)))
+        .hasMessageContaining("http.admin.existingSecret: must name a Secret");
+  }
+
+  @Test
   void grafanaDashboardChartsEveryBridgeMeter() throws IOException {
     JsonNode configMap = defaults.object("ConfigMap", FULLNAME + "-dashboard");
     assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
@@ -453,7 +483,9 @@ class HelmChartTest {
         "by (qos, outcome) (rate(mqtt_bridge_uplink_messages_total", "rate(mqtt_bridge_uplink_bytes_sum",
         "histogram_quantile(0.5, sum by (le) (rate(mqtt_bridge_uplink_latency_seconds_bucket",
         "histogram_quantile(0.99, sum by (le) (rate(mqtt_bridge_uplink_latency_seconds_bucket",
-        "by (rule) (rate(mqtt_bridge_uplink_rule_messages_total", "by (type) (rate(mqtt_bridge_protocol_errors_total",
+        "by (rule) (rate(mqtt_bridge_uplink_rule_messages_total",
+        "by (rule, outcome) (rate(mqtt_bridge_uplink_rule_messages_total", "mqtt_bridge_config_reloads_total",
+        "by (type) (rate(mqtt_bridge_protocol_errors_total",
         "by (outcome) (rate(mqtt_bridge_downlink_messages_total",
         "histogram_quantile(0.99, sum by (le) (rate(mqtt_bridge_downlink_latency_seconds_bucket",
         "mqtt_bridge_router_partitions{", "mqtt_bridge_router_clients{", "mqtt_bridge_router_rebuild_seconds",
