@@ -40,6 +40,7 @@ final class UplinkBench {
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "uplink");
     Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-ul-", 0);
+    Fleet.Tls tls = Common.fleetTls(args);
     int connections = args.integer("connections", 100);
     int qos = args.integer("qos", 0);
     int payload = args.integer("payload", 100);
@@ -78,6 +79,7 @@ final class UplinkBench {
     config.put("kafka_topic", kafkaTopic);
     config.put("inflight_window", qos == 0 ? "n/a" : inflight);
     config.put("verify", verify);
+    config.put("tls", Common.describe(tls));
 
     Admin admin = KafkaClients.admin(common.bootstrap());
     config.put("partitions", KafkaClients.ensureTopic(admin, kafkaTopic, partitions));
@@ -89,11 +91,12 @@ final class UplinkBench {
         verify.equals("live"));
     UplinkSender sender = new UplinkSender(qos, payload, runId, rate, inflight, topicPattern);
     ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
-    Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats);
+    Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats).tls(tls);
     try {
       counter.start();
       fleet.open(connections, 120_000, () -> { });
       stats.describe(summary.section("connect"));
+      Common.describeHandshakes(fleet, summary.section("connect"));
       if (sender.connections() == 0) {
         throw new IllegalStateException("no MQTT connection to " + fleetConfig.host() + ":" + fleetConfig.port()
             + " could be opened: is the bridge running?");
