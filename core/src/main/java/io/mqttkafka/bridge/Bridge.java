@@ -127,6 +127,7 @@ public final class Bridge {
     // First, so that a wrong certificate file stops the start before anything else runs.
     ServerTls tls = config.mqtt().tlsNeeded() ? ServerTls.load(config.mqtt().tls()) : null;
     if (tls != null) {
+      LOG.info("TLS engine: {}", tls.engine().description());
       LOG.info("TLS certificate: {}", tls.current().describe());
       tls.current().validityProblem(Instant.now()).ifPresent(problem ->
           LOG.warn("The TLS certificate is {}: clients will refuse it", problem));
