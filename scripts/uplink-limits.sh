@@ -144,5 +144,5 @@ case $MODE in
   *) log "unknown mode $MODE"; exit 2 ;;
 esac
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
-java -jar "$JAR" bench report "$OUT" --compare "$MODE" | tee "$OUT/compare.md" || true
+java -jar "$JAR" bench report "$OUT" --compare "$MODE" --html | tee "$OUT/compare.md" || true
 log "results in $OUT"

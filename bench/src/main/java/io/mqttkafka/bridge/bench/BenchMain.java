@@ -57,7 +57,7 @@ public final class BenchMain {
       Loss is always reported: published minus arrived, with duplicates and reordering counted apart.
       """;
 
-  private static final Set<String> FLAGS = Set.of("json", "help", "rebuild");
+  private static final Set<String> FLAGS = Set.of("json", "help", "rebuild", "html");
 
   private BenchMain() {
   }

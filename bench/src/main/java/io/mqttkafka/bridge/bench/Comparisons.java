@@ -59,6 +59,8 @@ final class Comparisons {
         goals.add(new Goal("bridge CPU per QoS 0 message (µs)", "q0", CPU, null, null, 2.0, false));
         goals.add(new Goal("bridge CPU per QoS 1 message ÷ Kafka producer's CPU per record", "q1", CPU, "ref",
             "cpu.bench_us_per_msg", Double.NaN, false));
+        goals.add(new Goal("bridge CPU per QoS 0 message ÷ Kafka producer's CPU per record", "q0", CPU, "ref",
+            "cpu.bench_us_per_msg", Double.NaN, false));
       }
       case "tls" -> {
         for (String e : engines) {

@@ -140,6 +140,7 @@ final class KafkaProducerBench {
       }
       producer.flush();
       long records = counts[1];
+      Timeline timeline = new Timeline(acked::sum, common.cpuMeter()).start();
       CpuMeter.Snapshot before = cpu.snapshot();
       long start = System.nanoTime();
       long nextProgress = start + common.progress().toNanos();
@@ -168,6 +169,7 @@ final class KafkaProducerBench {
       producer.flush();
       long end = System.nanoTime();
       CpuMeter.Snapshot after = cpu.snapshot();
+      timeline.describe(summary);
       describe(summary, new Outcome(acked.sum(), failed.sum(), end - start, size, latency), before, after);
       ProducerStats.describe(producer.metrics(), summary.section("producer_metrics"));
       producer.close(Duration.ofSeconds(10));
@@ -201,12 +203,14 @@ final class KafkaProducerBench {
         last[1] = a;
         return line;
       });
+      Timeline timeline = new Timeline(sender::acked, common.cpuMeter()).start();
       CpuMeter.Snapshot before = cpu.snapshot();
       long start = System.nanoTime();
       Future<Void> finished = sender.start();
       ticker.runFor(Duration.ofDays(1), finished::isComplete);
       long end = System.nanoTime();
       CpuMeter.Snapshot after = cpu.snapshot();
+      timeline.describe(summary);
       describe(summary, new Outcome(sender.acked(), sender.failed(), end - start, load.value().length,
           sender.latency()), before, after);
       ProducerStats.describe(ref.producer().metrics(), summary.section("producer_metrics"));

@@ -92,6 +92,7 @@ final class UplinkBench {
     UplinkSender sender = new UplinkSender(qos, payload, runId, rate, inflight, topicPattern);
     ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
     Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats).tls(tls);
+    Timeline timeline = new Timeline(counter::arrived, common.cpuMeter());
     try {
       counter.start();
       fleet.open(connections, 120_000, () -> { });
@@ -109,6 +110,7 @@ final class UplinkBench {
       CpuMeter.Snapshot cpuStart = null;
       long measuredStart = 0;
       if (warmup.isZero()) {
+        timeline.start();
         cpuStart = cpu.snapshot();
         measuredStart = System.nanoTime();
         sender.measure(measuredStart, messages);
@@ -116,6 +118,7 @@ final class UplinkBench {
       sender.start();
       if (!warmup.isZero()) {
         ticker.runFor(warmup, () -> false);
+        timeline.start();
         cpuStart = cpu.snapshot();
         measuredStart = System.nanoTime();
         sender.measure(measuredStart, messages);
@@ -123,6 +126,7 @@ final class UplinkBench {
       ticker.runFor(messages > 0 ? Duration.ofDays(1) : duration, sender::budgetUsed);
       sender.stop();
       long sendEnd = System.nanoTime();
+      timeline.close();
       long publishedMeasured = sender.published(Payload.MEASURED);
 
       // Stragglers: until everything arrived, nothing moved for 10 s, or the drain timeout.
@@ -163,11 +167,13 @@ final class UplinkBench {
       }
       CpuMeter.describe(cpuStart, cpuEnd, counter.uniqueMeasured(), summary.section("cpu"));
       BridgeCounters.describe(scrapeBefore, scrapeAfter, summary.section("bridge_counters"));
+      timeline.describe(summary);
       if (counter.failure() != null) {
         summary.put("error", "Kafka consumer failed: " + counter.failure());
       }
       return summary;
     } finally {
+      timeline.close();
       fleet.close(30_000);
       counter.close();
       admin.close();
