@@ -261,7 +261,7 @@ if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
 fi
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS/machine.txt"
-java -jar "$JAR" bench report "$RESULTS" >"$RESULTS/table.md"
+java -jar "$JAR" bench report "$RESULTS" --html >"$RESULTS/table.md"
 echo
 cat "$RESULTS/machine.txt"
 echo

@@ -41,6 +41,11 @@ public final class BenchMain {
                                      half the ephemeral port range per source address)
         --connect-rate N             CONNECTs per second; 0 = unlimited (mode's default)
         --keep-alive S               MQTT keep-alive seconds (default 60)
+        --tls-ca FILE                connect over TLS, trusting this CA (PEM; host names are not checked)
+        --tls-protocol P             TLSv1.3 or TLSv1.2 (default TLSv1.3)
+        --tls-engine openssl|jdk     the bench's TLS engine (default openssl where available)
+        --tls-resume on|off          each device resumes its own TLS session when it connects again
+                                     (default on); off: every handshake is a full one
         --client-id-prefix P         client ids are P<index>
         --event-loops N              the bench's event loops: the downlink devices', kafka-producer's
                                      Vert.x clients'; connections uses min(2, N) (default: CPU count)
@@ -52,7 +57,7 @@ public final class BenchMain {
       Loss is always reported: published minus arrived, with duplicates and reordering counted apart.
       """;
 
-  private static final Set<String> FLAGS = Set.of("json", "help", "rebuild");
+  private static final Set<String> FLAGS = Set.of("json", "help", "rebuild", "html");
 
   private BenchMain() {
   }
@@ -110,6 +115,10 @@ public final class BenchMain {
         TopicsCommand.run(args);
         yield null;
       }
+      case "certs" -> {
+        CertsCommand.run(args);
+        yield null;
+      }
       case "report" -> {
         ReportTable.run(args);
         yield null;
@@ -124,7 +133,7 @@ public final class BenchMain {
 
   static String usage() {
     return USAGE.formatted(UplinkBench.USAGE, DownlinkBench.USAGE, ConnectionsBench.USAGE, RouterBench.USAGE,
-        KafkaProducerBench.USAGE, BrokerCommand.USAGE, TopicsCommand.USAGE, ReportTable.USAGE + JfrTop.USAGE);
+        KafkaProducerBench.USAGE, BrokerCommand.USAGE, TopicsCommand.USAGE + CertsCommand.USAGE, ReportTable.USAGE + JfrTop.USAGE);
   }
 
   /** The bench reports its own findings: Netty's per-connection errors would drown them. */

@@ -3,11 +3,19 @@ package io.mqttkafka.bridge.bench;
 import io.mqttkafka.bridge.testkit.Fleet;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.File;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import javax.net.ssl.SSLException;
 
 /**
  * Options every mode shares: where Kafka and the bridge's management endpoint are, the pids whose
@@ -36,6 +44,54 @@ record Common(String bootstrap, BridgeEndpoint bridge, long bridgePid, long brok
         sourceAddresses(args.string("source-addresses", "")),
         args.integer("connections-per-address", Fleet.Config.DEFAULT_PER_ADDRESS),
         args.number("connect-rate", (long) defaultRate), args.integer("max-pending-connects", 500));
+  }
+
+  /**
+   * TLS towards the bridge when {@code --tls-ca} names the CA that signed its certificate; null for
+   * plain TCP. {@code --tls-protocol} (default TLSv1.3), {@code --tls-engine} (the bench's own:
+   * openssl where available, else jdk), {@code --tls-resume on|off} (default on: each device resumes
+   * its own session when it connects again). Host names are not checked.
+   */
+  static Fleet.Tls fleetTls(Args args) throws SSLException {
+    String ca = args.string("tls-ca", "");
+    String protocol = args.string("tls-protocol", "TLSv1.3");
+    String engine = args.string("tls-engine", OpenSsl.isAvailable() ? "openssl" : "jdk");
+    String resume = args.string("tls-resume", "on");
+    if (ca.isEmpty()) {
+      return null;
+    }
+    if (!engine.equals("openssl") && !engine.equals("jdk") || !resume.equals("on") && !resume.equals("off")) {
+      throw new Args.UsageException("--tls-engine is openssl or jdk, --tls-resume on or off");
+    }
+    SslContext context = SslContextBuilder.forClient()
+        .sslProvider(engine.equals("openssl") ? SslProvider.OPENSSL : SslProvider.JDK)
+        .trustManager(new File(ca))
+        .protocols(protocol)
+        .endpointIdentificationAlgorithm(null)
+        .build();
+    return new Fleet.Tls(context, resume.equals("on"));
+  }
+
+  /** The TLS settings of a run, for its summary's config section. */
+  static Map<String, Object> describe(Fleet.Tls tls) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (tls == null) {
+      out.put("transport", "tcp");
+      return out;
+    }
+    out.put("transport", "tls");
+    out.put("protocols", String.join(",", tls.context().newEngine(io.netty.buffer.ByteBufAllocator.DEFAULT)
+        .getEnabledProtocols()));
+    out.put("client_engine", tls.context().getClass().getSimpleName());
+    out.put("resume_sessions", tls.resume());
+    return out;
+  }
+
+  /** TLS handshakes of a fleet, and how many resumed a session, into {@code out}. */
+  static void describeHandshakes(Fleet fleet, Map<String, Object> out) {
+    long[] h = fleet.tlsHandshakes();
+    out.put("tls_handshakes", h[0]);
+    out.put("tls_resumed", h[1] < 0 ? "unknown (the JDK client does not say)" : h[1]);
   }
 
   /** --source-addresses: "127.0.0.1-127.0.0.4" or "127.0.0.1,127.0.0.2"; empty: none given. */

@@ -36,6 +36,7 @@ final class ConnectionsBench {
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "connections");
     Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-conn-", 10_000);
+    Fleet.Tls tls = Common.fleetTls(args);
     int connections = args.integer("connections", 100_000);
     Duration hold = args.duration("hold", Duration.ofSeconds(10));
     int warmup = args.integer("warmup-connections", 0);
@@ -48,6 +49,7 @@ final class ConnectionsBench {
     config.put("connect_rate_per_s", fleetConfig.connectRate() > 0 ? fleetConfig.connectRate() : "unlimited");
     config.put("keep_alive_s", fleetConfig.keepAliveSeconds());
     config.put("hold_s", hold.toSeconds());
+    config.put("tls", Common.describe(tls));
     if (warmup > 0) {
       config.put("warmup_connections", warmup);
     }
@@ -65,15 +67,15 @@ final class ConnectionsBench {
     }
 
     if (warmup > 0) {
-      warmUp(common, fleetConfig.withClientIdPrefix(fleetConfig.clientIdPrefix() + "warmup-"), warmup, eventLoops,
-          summary.section("warmup"));
+      warmUp(common, fleetConfig.withClientIdPrefix(fleetConfig.clientIdPrefix() + "warmup-"), tls, warmup,
+          eventLoops, summary.section("warmup"));
     }
     HeapProbe heap = new HeapProbe(common);
     HeapProbe.Reading before = heap.read();
     double gaugeBefore = common.bridge().value("mqtt_bridge_connections");
     String scrapeBefore = common.bridge().scrape();
     ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
-    Fleet fleet = new Fleet(fleetConfig, eventLoops, index -> Fleet.Session.IDLE, stats);
+    Fleet fleet = new Fleet(fleetConfig, eventLoops, index -> Fleet.Session.IDLE, stats).tls(tls);
     CpuMeter cpu = common.cpuMeter();
     try {
       CpuMeter.Snapshot cpuStart = cpu.snapshot();
@@ -88,6 +90,7 @@ final class ConnectionsBench {
       });
       CpuMeter.Snapshot cpuEnd = cpu.snapshot();
       stats.describe(summary.section("connect"));
+      Common.describeHandshakes(fleet, summary.section("connect"));
       // Per connection: each process's CPU while the connections were opened.
       CpuMeter.describe(cpuStart, cpuEnd, stats.connected(), summary.section("cpu_connecting"));
       common.progress("connected %,d, failed %,d; holding %d s", stats.connected(), stats.failed(),
@@ -120,14 +123,15 @@ final class ConnectionsBench {
    * descriptor free again. Their router entries, if the bridge keeps any, are in the heap reading
    * taken afterwards, not in the figure per connection.
    */
-  private static void warmUp(Common common, Fleet.Config config, int count, int eventLoops, Map<String, Object> out)
-      throws InterruptedException {
+  private static void warmUp(Common common, Fleet.Config config, Fleet.Tls tls, int count, int eventLoops,
+                             Map<String, Object> out) throws InterruptedException {
     double gauge = common.bridge().value("mqtt_bridge_connections");
     ConnectStats stats = new ConnectStats(config.connectRate());
-    Fleet warm = new Fleet(config, eventLoops, index -> Fleet.Session.IDLE, stats);
+    Fleet warm = new Fleet(config, eventLoops, index -> Fleet.Session.IDLE, stats).tls(tls);
     try {
       warm.open(count, 600_000, () -> { });
       stats.describe(out);
+      Common.describeHandshakes(warm, out);
       common.progress("warm-up: connected %,d, failed %,d; closing", stats.connected(), stats.failed());
     } finally {
       warm.close(120_000);

@@ -61,6 +61,7 @@ final class DownlinkBench {
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "downlink");
     Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-dl-", 2_000);
+    Fleet.Tls tls = Common.fleetTls(args);
     int devices = args.integer("devices", 1000);
     double rate = args.number("rate", 5000);
     long messages = args.number("messages", 0);
@@ -83,6 +84,7 @@ final class DownlinkBench {
 
     Summary summary = new Summary("downlink", common.label());
     Map<String, Object> config = summary.section("config");
+    config.put("tls", Common.describe(tls));
     config.put("devices", devices);
     config.put("rate_per_s", rate);
     config.put(messages > 0 ? "messages" : "duration_s", messages > 0 ? messages : duration.toSeconds());
@@ -98,7 +100,7 @@ final class DownlinkBench {
     String correlationPrefix = "bench-" + runId + "-";
     DownlinkDevices received = new DownlinkDevices(runId, devices, filter, qos);
     ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
-    Fleet fleet = new Fleet(fleetConfig, common.eventLoops(), received::session, stats);
+    Fleet fleet = new Fleet(fleetConfig, common.eventLoops(), received::session, stats).tls(tls);
     ReceiptCounter receipts = new ReceiptCounter(common.bootstrap(), receiptsTopic, correlationPrefix);
     var producerProps = KafkaClients.producerProperties(common.bootstrap(), "bench-downlink-backend",
         partitionerOption(partitioner, List.of(ProducerConfig.LINGER_MS_CONFIG + "=" + linger)));

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -34,6 +35,10 @@ final class KafkaProducerBench {
           --topic T                  (default bench.reference)
           --partitions N             create T with N partitions if missing (default 12)
           --keys N                   0 = no key, like ProducerPerformance (default); N = N distinct keys
+          --like-uplink N            direct: the records the bridge writes for `bench uplink --connections N`
+                                     (key the client id bench-ul-<i>, the contract's headers, round robin)
+          --qos Q                    --like-uplink: the mqtt.qos header (default 1)
+          --warmup-records N         direct: sent before the clock starts (JIT, connections; default 0)
           --producer-prop K=V        producer setting, repeatable (defaults: the bridge's acks=all,
                                      enable.idempotence=true, linger.ms=5, batch.size=65536)
           --client direct|vertx|bridge  direct: send() on one thread, blocking when the buffer is full
@@ -56,7 +61,16 @@ final class KafkaProducerBench {
     List<String> props = args.strings("producer-prop");
     String client = args.string("client", "direct");
     int window = args.integer("window", 50_000);
+    int likeUplink = args.integer("like-uplink", 0);
+    int qos = args.integer("qos", 1);
+    long warmupRecords = args.number("warmup-records", 0);
     args.checkAllUsed();
+    if ((likeUplink > 0 || warmupRecords > 0) && !client.equals("direct")) {
+      throw new Args.UsageException("--like-uplink and --warmup-records are for --client direct");
+    }
+    if (likeUplink > 0 && keys > 0) {
+      throw new Args.UsageException("--like-uplink sets the keys: no --keys with it");
+    }
     if (!List.of("direct", "vertx", "bridge").contains(client)) {
       throw new Args.UsageException("--client is direct, vertx or bridge");
     }
@@ -69,7 +83,8 @@ final class KafkaProducerBench {
     config.put("records", records);
     config.put("record_size_bytes", size);
     config.put("topic", topic);
-    config.put("keys", keys == 0 ? "none (sticky partitioner)" : keys);
+    config.put("keys", likeUplink > 0 ? "client ids of " + likeUplink + " devices"
+        : keys == 0 ? "none (sticky partitioner)" : keys);
     config.put("client", client);
     if (!client.equals("direct")) {
       config.put("window", window);
@@ -85,25 +100,47 @@ final class KafkaProducerBench {
     }
     byte[] value = new byte[size];
     if (client.equals("direct")) {
-      direct(common, producerProps, topic, keys, value, records, summary);
+      LongFunction<ProducerRecord<byte[], byte[]>> make;
+      if (likeUplink > 0) {
+        UplinkLikeRecords like = new UplinkLikeRecords(topic, likeUplink, qos, size, "UL/{i}/pos", "bench-ul-");
+        config.put("like_uplink", Map.of("devices", likeUplink, "qos", qos, "record_bytes", like.recordBytes()));
+        make = like::record;
+      } else {
+        make = plainRecords(topic, keys, value);
+      }
+      config.put("warmup_records", warmupRecords);
+      direct(common, producerProps, topic, make, new long[] {warmupRecords, records}, value.length, summary);
     } else {
       onEventLoop(common, client, producerProps, new Load(topic, keys, value, records, window), summary);
     }
     return summary;
   }
 
-  private static void direct(Common common, Map<String, Object> producerProps, String topic, int keys, byte[] value,
-                             long records, Summary summary) {
+  /** Records of {@code value} with {@code keys} distinct keys (0: none), as before {@code --like-uplink}. */
+  private static LongFunction<ProducerRecord<byte[], byte[]>> plainRecords(String topic, int keys, byte[] value) {
     byte[][] keyBytes = new byte[Math.max(keys, 1)][];
     for (int k = 0; k < keyBytes.length; k++) {
       keyBytes[k] = EventLoopProducer.key(k).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
+    return i -> new ProducerRecord<>(topic, keys == 0 ? null : keyBytes[(int) (i % keys)], value);
+  }
+
+  /** @param counts the records sent before the clock starts, then those measured */
+  private static void direct(Common common, Map<String, Object> producerProps, String topic,
+                             LongFunction<ProducerRecord<byte[], byte[]>> make, long[] counts, int size,
+                             Summary summary) {
     Latency latency = new Latency();
     LongAdder acked = new LongAdder();
     LongAdder failed = new LongAdder();
     CpuMeter cpu = common.cpuMeter();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps)) {
       producer.partitionsFor(topic); // metadata before the clock starts, as ProducerPerformance's warm start
+      for (long i = 0; i < counts[0]; i++) {
+        producer.send(make.apply(i));
+      }
+      producer.flush();
+      long records = counts[1];
+      Timeline timeline = new Timeline(acked::sum, common.cpuMeter()).start();
       CpuMeter.Snapshot before = cpu.snapshot();
       long start = System.nanoTime();
       long nextProgress = start + common.progress().toNanos();
@@ -111,9 +148,7 @@ final class KafkaProducerBench {
       long lastProgress = start;
       for (long i = 0; i < records; i++) {
         long sendNanos = System.nanoTime();
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, keys == 0 ? null : keyBytes[(int) (i % keys)],
-            value);
-        producer.send(r, (metadata, e) -> {
+        producer.send(make.apply(i), (metadata, e) -> {
           if (e == null) {
             acked.increment();
             latency.recordNanos(System.nanoTime() - sendNanos);
@@ -134,7 +169,8 @@ final class KafkaProducerBench {
       producer.flush();
       long end = System.nanoTime();
       CpuMeter.Snapshot after = cpu.snapshot();
-      describe(summary, new Outcome(acked.sum(), failed.sum(), end - start, value.length, latency), before, after);
+      timeline.describe(summary);
+      describe(summary, new Outcome(acked.sum(), failed.sum(), end - start, size, latency), before, after);
       ProducerStats.describe(producer.metrics(), summary.section("producer_metrics"));
       producer.close(Duration.ofSeconds(10));
     }
@@ -167,12 +203,14 @@ final class KafkaProducerBench {
         last[1] = a;
         return line;
       });
+      Timeline timeline = new Timeline(sender::acked, common.cpuMeter()).start();
       CpuMeter.Snapshot before = cpu.snapshot();
       long start = System.nanoTime();
       Future<Void> finished = sender.start();
       ticker.runFor(Duration.ofDays(1), finished::isComplete);
       long end = System.nanoTime();
       CpuMeter.Snapshot after = cpu.snapshot();
+      timeline.describe(summary);
       describe(summary, new Outcome(sender.acked(), sender.failed(), end - start, load.value().length,
           sender.latency()), before, after);
       ProducerStats.describe(ref.producer().metrics(), summary.section("producer_metrics"));

@@ -1,5 +1,7 @@
 package io.mqttkafka.bridge.bench;
 
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -35,7 +37,14 @@ final class Latency {
     return total.copy();
   }
 
-  /** Count, p50, p90, p99, p99.9, max and mean in milliseconds, into {@code out}. */
+  /** The percentiles of {@code distribution_ms}: evenly spaced on a log scale of 1 / (1 - p), up to the max. */
+  static final double[] DISTRIBUTION = {0, 10, 25, 50, 68, 75, 82, 90, 93, 95, 96.8, 98, 99, 99.3, 99.5, 99.68, 99.8,
+      99.9, 99.93, 99.95, 99.968, 99.98, 99.99, 99.999, 100};
+
+  /**
+   * Count, p50, p90, p99, p99.9, max and mean in milliseconds, into {@code out}; and the distribution
+   * (percentile to milliseconds) for the pictures of {@code bench report --html}.
+   */
   static void describe(Histogram h, Map<String, Object> out) {
     out.put("count", h.getTotalCount());
     if (h.getTotalCount() == 0) {
@@ -47,6 +56,11 @@ final class Latency {
     out.put("p99_9_ms", millis(h.getValueAtPercentile(99.9)));
     out.put("max_ms", millis(h.getMaxValue()));
     out.put("mean_ms", Summary.value(h.getMean() / 1_000.0));
+    Map<String, Object> distribution = new LinkedHashMap<>();
+    for (double p : DISTRIBUTION) {
+      distribution.put(BigDecimal.valueOf(p).stripTrailingZeros().toPlainString(), millis(h.getValueAtPercentile(p)));
+    }
+    out.put("distribution_ms", distribution);
   }
 
   /** "p50 1.2 ms p99 8.0 ms" for progress lines; "-" when empty. */

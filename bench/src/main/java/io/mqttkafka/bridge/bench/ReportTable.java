@@ -20,6 +20,10 @@ final class ReportTable {
   static final String USAGE = """
         bench report DIR             markdown tables of the targets from DIR/<label>.json results
         bench report DIR --value LABEL PATH   one figure, e.g. uplink-q1-max throughput.arrived_per_s
+        bench report DIR --compare MODE   the goals of scripts/uplink-limits.sh MODE (producer, tls,
+                                     handshakes): each figure ÷ its reference per round, median, spread
+          --html                     also write DIR/report.html: each run's latency distribution, rate
+                                     and CPU over time, its reference run on the same axes
       """;
 
   /**
@@ -57,8 +61,20 @@ final class ReportTable {
 
   static void run(Args args) throws IOException {
     String label = args.string("value", null);
+    String compare = args.string("compare", null);
+    boolean html = args.flag("html");
     List<String> dirs = args.positional();
     args.checkAllUsed();
+    if (html && label == null && dirs.size() == 1) {
+      System.err.println("wrote " + HtmlReport.write(Path.of(dirs.get(0)), compare));
+    }
+    if (compare != null) {
+      if (dirs.size() != 1) {
+        throw new Args.UsageException("report --compare needs one results directory");
+      }
+      System.out.print(Comparisons.table(Comparisons.evaluate(compare, load(Path.of(dirs.get(0))))));
+      return;
+    }
     if (dirs.size() != (label == null ? 1 : 2)) {
       throw new Args.UsageException("report needs one results directory (and with --value LABEL one PATH)");
     }

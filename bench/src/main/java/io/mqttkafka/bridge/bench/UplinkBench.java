@@ -40,6 +40,7 @@ final class UplinkBench {
   static Summary run(Args args) throws Exception {
     Common common = Common.from(args, "uplink");
     Fleet.Config fleetConfig = Common.fleetConfig(args, "bench-ul-", 0);
+    Fleet.Tls tls = Common.fleetTls(args);
     int connections = args.integer("connections", 100);
     int qos = args.integer("qos", 0);
     int payload = args.integer("payload", 100);
@@ -78,6 +79,7 @@ final class UplinkBench {
     config.put("kafka_topic", kafkaTopic);
     config.put("inflight_window", qos == 0 ? "n/a" : inflight);
     config.put("verify", verify);
+    config.put("tls", Common.describe(tls));
 
     Admin admin = KafkaClients.admin(common.bootstrap());
     config.put("partitions", KafkaClients.ensureTopic(admin, kafkaTopic, partitions));
@@ -89,11 +91,13 @@ final class UplinkBench {
         verify.equals("live"));
     UplinkSender sender = new UplinkSender(qos, payload, runId, rate, inflight, topicPattern);
     ConnectStats stats = new ConnectStats(fleetConfig.connectRate());
-    Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats);
+    Fleet fleet = new Fleet(fleetConfig, threads, sender::session, stats).tls(tls);
+    Timeline timeline = new Timeline(counter::arrived, common.cpuMeter());
     try {
       counter.start();
       fleet.open(connections, 120_000, () -> { });
       stats.describe(summary.section("connect"));
+      Common.describeHandshakes(fleet, summary.section("connect"));
       if (sender.connections() == 0) {
         throw new IllegalStateException("no MQTT connection to " + fleetConfig.host() + ":" + fleetConfig.port()
             + " could be opened: is the bridge running?");
@@ -106,6 +110,7 @@ final class UplinkBench {
       CpuMeter.Snapshot cpuStart = null;
       long measuredStart = 0;
       if (warmup.isZero()) {
+        timeline.start();
         cpuStart = cpu.snapshot();
         measuredStart = System.nanoTime();
         sender.measure(measuredStart, messages);
@@ -113,6 +118,7 @@ final class UplinkBench {
       sender.start();
       if (!warmup.isZero()) {
         ticker.runFor(warmup, () -> false);
+        timeline.start();
         cpuStart = cpu.snapshot();
         measuredStart = System.nanoTime();
         sender.measure(measuredStart, messages);
@@ -120,6 +126,7 @@ final class UplinkBench {
       ticker.runFor(messages > 0 ? Duration.ofDays(1) : duration, sender::budgetUsed);
       sender.stop();
       long sendEnd = System.nanoTime();
+      timeline.close();
       long publishedMeasured = sender.published(Payload.MEASURED);
 
       // Stragglers: until everything arrived, nothing moved for 10 s, or the drain timeout.
@@ -160,11 +167,13 @@ final class UplinkBench {
       }
       CpuMeter.describe(cpuStart, cpuEnd, counter.uniqueMeasured(), summary.section("cpu"));
       BridgeCounters.describe(scrapeBefore, scrapeAfter, summary.section("bridge_counters"));
+      timeline.describe(summary);
       if (counter.failure() != null) {
         summary.put("error", "Kafka consumer failed: " + counter.failure());
       }
       return summary;
     } finally {
+      timeline.close();
       fleet.close(30_000);
       counter.close();
       admin.close();

@@ -13,7 +13,7 @@ final class Defaults {
               clientIdPattern: "[A-Za-z0-9_.:@-]+", receiveMaximum: 100, topicAliasMaximum: 10, instances: 0,
               plain: { enabled: true },
               tls: { enabled: false, port: 8883, certFile: "", keyFile: "", caFile: "", clientAuth: none,
-                     protocols: [TLSv1.3, TLSv1.2], ciphers: [], reloadInterval: 10s },
+                     protocols: [TLSv1.3, TLSv1.2], ciphers: [], reloadInterval: 10s, engine: auto },
               websocket: { enabled: false, port: 8080, path: /mqtt, maxFrameSize: 0,
                            tls: { enabled: false, port: 8443 } },
               limits: { maxConnections: 100000, connectRate: 2000, connectBurst: 4000, maxTopicLength: 256,

@@ -44,10 +44,11 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
    * secure WebSocket listener. PEM files, present whenever {@link #tlsNeeded()}; {@code caFile} holds
    * the CAs that sign client certificates and is present exactly when {@code clientAuth} is not NONE.
    * Empty {@code ciphers}: the TLS engine's defaults. The files are checked for changes every
-   * {@code reloadInterval}.
+   * {@code reloadInterval}. {@code engine}: which TLS implementation serves the handshakes.
    */
   public record Tls(boolean enabled, int port, Optional<Path> certFile, Optional<Path> keyFile, Optional<Path> caFile,
-                    ClientAuth clientAuth, List<String> protocols, List<String> ciphers, Duration reloadInterval) {
+                    ClientAuth clientAuth, List<String> protocols, List<String> ciphers, Duration reloadInterval,
+                    TlsEngine engine) {
     public Tls {
       protocols = List.copyOf(protocols);
       ciphers = List.copyOf(ciphers);
@@ -56,6 +57,12 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
 
   /** Whether a TLS listener asks for a client certificate, and whether it must come. */
   public enum ClientAuth { NONE, REQUEST, REQUIRED }
+
+  /**
+   * The TLS implementation: {@code AUTO} is OpenSSL (BoringSSL, through netty-tcnative) where its
+   * native library loads on this platform, else the JDK's; {@code OPENSSL} and {@code JDK} force one.
+   */
+  public enum TlsEngine { AUTO, OPENSSL, JDK }
 
   /**
    * MQTT over WebSocket: {@code enabled}/{@code port} open ws://, {@code tlsEnabled}/{@code tlsPort} open
@@ -165,7 +172,7 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
       checkSupported(protocolList, protocols, cipherList, ciphers);
     }
     return new Tls(enabled, port, certFile, keyFile, caFile, clientAuth, protocols, ciphers,
-        at(t, "mqtt.tls.reloadInterval").duration());
+        at(t, "mqtt.tls.reloadInterval").duration(), engine(at(t, "mqtt.tls.engine")));
   }
 
   private static WebSocket webSocket(JsonNode t, int maxMessageSize) throws ConfigException {
@@ -219,6 +226,14 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
       return ClientAuth.valueOf(v.string().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw v.wrong("must be one of none, request, required");
+    }
+  }
+
+  private static TlsEngine engine(ConfigValue v) throws ConfigException {
+    try {
+      return TlsEngine.valueOf(v.string().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw v.wrong("must be one of auto, openssl, jdk");
     }
   }
 

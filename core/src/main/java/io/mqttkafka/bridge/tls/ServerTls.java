@@ -6,8 +6,10 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.TrustOptions;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.GeneralSecurityException;
 import java.security.Principal;
 import java.security.PrivateKey;
@@ -17,6 +19,10 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.KeyManagerFactorySpi;
+import javax.net.ssl.ManagerFactoryParameters;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -35,6 +41,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
 public final class ServerTls {
 
   private final MqttSettings.Tls config;
+  private final TlsEngines.Choice engine;
   private final Map<Path, Object> initialStamps;
   private final SwappableKeyManager keyManager = new SwappableKeyManager();
   private final SwappableTrustManager trustManager;
@@ -43,14 +50,19 @@ public final class ServerTls {
   private final AtomicLong generation = new AtomicLong();
   private volatile TlsMaterial current;
 
-  private ServerTls(MqttSettings.Tls config, TlsMaterial initial, Map<Path, Object> initialStamps)
-      throws GeneralSecurityException {
+  private ServerTls(MqttSettings.Tls config, TlsEngines.Choice engine, TlsMaterial initial,
+                    Map<Path, Object> initialStamps) throws GeneralSecurityException {
     this.config = config;
+    this.engine = engine;
     this.initialStamps = initialStamps;
     this.trustManager = config.clientAuth() == MqttSettings.ClientAuth.NONE ? null : new SwappableTrustManager();
     apply(initial);
     // Created once: options built from these compare equal, so the listeners share one SSL context.
-    this.keyCertOptions = KeyCertOptions.wrap(keyManager);
+    // OpenSSL takes the key and chain as native objects: Netty's caching factory converts them once per
+    // alias (each applied material has its own), not on every handshake.
+    this.keyCertOptions = engine.engine() == MqttSettings.TlsEngine.OPENSSL
+        ? KeyCertOptions.wrap(new OpenSslCachingX509KeyManagerFactory(new FixedKeyManagerFactory(keyManager)))
+        : KeyCertOptions.wrap(keyManager);
     this.trustOptions = trustManager == null ? null : TrustOptions.wrap(trustManager);
   }
 
@@ -62,8 +74,9 @@ public final class ServerTls {
   public static ServerTls load(MqttSettings.Tls config) throws ConfigException {
     Map<Path, Object> stamps = CertificateReloader.stamps(config);
     TlsMaterial material = TlsMaterial.load(config);
+    TlsEngines.Choice engine = TlsEngines.choose(config);
     try {
-      return new ServerTls(config, material, stamps);
+      return new ServerTls(config, engine, material, stamps);
     } catch (GeneralSecurityException e) {
       throw new ConfigException(TlsMaterial.KEY_FILE, "the JDK cannot use this key and certificate: " + e);
     }
@@ -87,6 +100,11 @@ public final class ServerTls {
     current = material;
   }
 
+  /** The TLS engine the listeners use, and why. */
+  public TlsEngines.Choice engine() {
+    return engine;
+  }
+
   /** The material handshakes get now. */
   public TlsMaterial current() {
     return current;
@@ -95,6 +113,7 @@ public final class ServerTls {
   /** Turns TLS on in {@code options}: these certificates, client authentication, protocols, ciphers. */
   public void configure(NetServerOptions options) {
     options.setSsl(true)
+        .setSslEngineOptions(engine.options())
         .setKeyCertOptions(keyCertOptions)
         .setClientAuth(switch (config.clientAuth()) {
           case NONE -> ClientAuth.NONE;
@@ -163,6 +182,28 @@ public final class ServerTls {
     @Override
     public String[] getClientAliases(String keyType, Principal[] issuers) {
       return null;
+    }
+  }
+
+  /** A key manager factory that hands out one key manager, for Netty's caching factory to wrap. */
+  private static final class FixedKeyManagerFactory extends KeyManagerFactory {
+    FixedKeyManagerFactory(KeyManager keyManager) {
+      super(new KeyManagerFactorySpi() {
+        @Override
+        protected void engineInit(KeyStore keyStore, char[] password) {
+          // Nothing to load: the key manager is given.
+        }
+
+        @Override
+        protected void engineInit(ManagerFactoryParameters parameters) {
+          // Nothing to load: the key manager is given.
+        }
+
+        @Override
+        protected KeyManager[] engineGetKeyManagers() {
+          return new KeyManager[] {keyManager};
+        }
+      }, null, "fixed");
     }
   }
 

@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.uplink;
 
+import io.mqttkafka.bridge.records.HeaderNames;
 import io.mqttkafka.bridge.topic.TopicFilter;
 import io.mqttkafka.bridge.config.UplinkRule;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +8,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 
 /**
  * Maps an MQTT topic to a Kafka topic and record key by an ordered list of rules, compiled by the
@@ -33,7 +36,9 @@ public final class TopicMapper {
    * The values the placeholders stand for on one connection, and the rules of one mapper compiled for
    * them. One per connection; used on that connection's event loop only. It also keeps what would
    * otherwise be made anew for every message of the connection: one {@link Matcher} per rule, reset
-   * for each topic, and the UTF-8 of the client id and of the last topic for the record's headers.
+   * for each topic, the UTF-8 of the client id and of the last topic for the record's headers, and
+   * those headers themselves: Kafka only reads a record's headers, so every record of the connection
+   * can carry the same header objects.
    *
    * <p>When a reload replaced the mapper, the publisher moves the subject over to the new one before
    * it maps ({@link #follow}): the subject drops what it compiled for the old one's rules and starts
@@ -51,6 +56,8 @@ public final class TopicMapper {
     private byte[] clientIdUtf8;
     private String lastTopic;
     private byte[] lastTopicUtf8;
+    private Header clientIdHeader;
+    private Header lastTopicHeader;
 
     private Subject(TopicMapper mapper, String clientId, String username) {
       this.mapper = mapper;
@@ -92,6 +99,23 @@ public final class TopicMapper {
         lastTopic = topic;
       }
       return lastTopicUtf8;
+    }
+
+    /** The {@code mqtt.client.id} header of this subject's records. */
+    Header clientIdHeader() {
+      if (clientIdHeader == null) {
+        clientIdHeader = new RecordHeader(HeaderNames.CLIENT_ID, clientIdUtf8());
+      }
+      return clientIdHeader;
+    }
+
+    /** The {@code mqtt.topic} header of {@code topic}, from the same one-entry cache as {@link #topicUtf8}. */
+    Header topicHeader(String topic) {
+      byte[] utf8 = topicUtf8(topic);
+      if (lastTopicHeader == null || lastTopicHeader.value() != utf8) {
+        lastTopicHeader = new RecordHeader(HeaderNames.TOPIC, utf8);
+      }
+      return lastTopicHeader;
     }
 
     /** The regex of rule {@code position}, compiled for this subject on first use; the caller checked canFill. */

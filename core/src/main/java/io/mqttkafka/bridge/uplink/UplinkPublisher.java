@@ -13,8 +13,9 @@ import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.internals.RecordHeader;
 
 /**
  * One uplink message (a PUBLISH or a Will) into Kafka: maps the MQTT topic with the ordered rules,
@@ -30,9 +31,11 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 public final class UplinkPublisher {
 
-  private static final byte[][] QOS_BYTES = {bytes("0"), bytes("1"), bytes("2")};
-  private static final byte[] TRUE = bytes("true");
-  private static final byte[] UNMATCHED = bytes("unmatched");
+  // Shared by every record: Kafka only reads a record's headers.
+  private static final Header[] QOS_HEADERS = {new RecordHeader(HeaderNames.QOS, bytes("0")),
+      new RecordHeader(HeaderNames.QOS, bytes("1")), new RecordHeader(HeaderNames.QOS, bytes("2"))};
+  private static final Header RETAIN_HEADER = new RecordHeader(HeaderNames.RETAIN, bytes("true"));
+  private static final Header UNMATCHED_HEADER = new RecordHeader(HeaderNames.REASON, bytes("unmatched"));
 
   /** What became of an uplink message that did not fail. */
   public enum Outcome { PRODUCED, DEAD_LETTERED, DROPPED }
@@ -126,16 +129,18 @@ public final class UplinkPublisher {
       return Future.failedFuture(new RejectedTopicException(
           "rule " + mapping.rule().name() + " rendered an invalid Kafka topic name"));
     }
-    Headers headers = new RecordHeaders()
-        .add(HeaderNames.TOPIC, subject.topicUtf8(mqttTopic))
-        .add(HeaderNames.QOS, QOS_BYTES[qos])
-        .add(HeaderNames.CLIENT_ID, subject.clientIdUtf8());
+    // Into the record's own header list: a list given to ProducerRecord would be copied.
+    ProducerRecord<String, Buffer> record = new ProducerRecord<>(mapping.kafkaTopic(), null, mapping.key(), payload);
+    Headers headers = record.headers()
+        .add(subject.topicHeader(mqttTopic))
+        .add(QOS_HEADERS[qos])
+        .add(subject.clientIdHeader());
     if (retain) {
-      headers.add(HeaderNames.RETAIN, TRUE);
+      headers.add(RETAIN_HEADER);
     }
     PropertyHeaders.copy(properties, headers);
     long startNanos = System.nanoTime();
-    return sender.send(new ProducerRecord<>(mapping.kafkaTopic(), null, mapping.key(), payload, headers))
+    return sender.send(record)
         .map(metadata -> {
           metrics.uplinkProduced(qos, payload.length(), System.nanoTime() - startNanos);
           meters.written();
@@ -169,12 +174,13 @@ public final class UplinkPublisher {
         metrics.uplinkDroppedUnmatched(qos);
         return Future.succeededFuture(Outcome.DROPPED);
       case DEADLETTER:
-        Headers headers = new RecordHeaders()
-            .add(HeaderNames.TOPIC, subject.topicUtf8(mqttTopic))
-            .add(HeaderNames.QOS, QOS_BYTES[qos])
-            .add(HeaderNames.CLIENT_ID, subject.clientIdUtf8())
-            .add(HeaderNames.REASON, UNMATCHED);
-        return sender.send(new ProducerRecord<>(deadLetterTopic, null, subject.clientId(), payload, headers))
+        ProducerRecord<String, Buffer> record = new ProducerRecord<>(deadLetterTopic, null, subject.clientId(), payload);
+        record.headers()
+            .add(subject.topicHeader(mqttTopic))
+            .add(QOS_HEADERS[qos])
+            .add(subject.clientIdHeader())
+            .add(UNMATCHED_HEADER);
+        return sender.send(record)
             .map(metadata -> {
               metrics.uplinkDeadLettered(qos);
               return Outcome.DEAD_LETTERED;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.mqttkafka.bridge.config.MqttSettings.ClientAuth;
+import io.mqttkafka.bridge.config.MqttSettings.TlsEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,8 @@ class ListenerConfigTest {
     assertThat(mqtt.port()).isEqualTo(1883);
     assertThat(mqtt.tlsNeeded()).isFalse();
     assertThat(mqtt.tls()).isEqualTo(new MqttSettings.Tls(false, 8883, Optional.empty(), Optional.empty(),
-        Optional.empty(), ClientAuth.NONE, List.of("TLSv1.3", "TLSv1.2"), List.of(), Duration.ofSeconds(10)));
+        Optional.empty(), ClientAuth.NONE, List.of("TLSv1.3", "TLSv1.2"), List.of(), Duration.ofSeconds(10),
+        TlsEngine.AUTO));
     assertThat(mqtt.websocket()).isEqualTo(new MqttSettings.WebSocket(false, 8080, "/mqtt", 1_048_576 + 5, false,
         8443));
   }
@@ -46,14 +48,15 @@ class ListenerConfigTest {
     MqttSettings mqtt = load("""
         mqtt:
           tls: { enabled: true, port: 8884, certFile: /tls/tls.crt, keyFile: /tls/tls.key, caFile: /tls/ca.crt,
-                 clientAuth: REQUIRED, protocols: [TLSv1.3], ciphers: [TLS_AES_128_GCM_SHA256], reloadInterval: 2s }
+                 clientAuth: REQUIRED, protocols: [TLSv1.3], ciphers: [TLS_AES_128_GCM_SHA256], reloadInterval: 2s,
+                 engine: jdk }
           websocket: { enabled: true, port: 8081, maxFrameSize: 2000000, tls: { enabled: true, port: 8444 } }
         """).mqtt();
 
     assertThat(mqtt.plainEnabled()).isTrue();
     assertThat(mqtt.tls()).isEqualTo(new MqttSettings.Tls(true, 8884, Optional.of(Path.of("/tls/tls.crt")),
         Optional.of(Path.of("/tls/tls.key")), Optional.of(Path.of("/tls/ca.crt")), ClientAuth.REQUIRED,
-        List.of("TLSv1.3"), List.of("TLS_AES_128_GCM_SHA256"), Duration.ofSeconds(2)));
+        List.of("TLSv1.3"), List.of("TLS_AES_128_GCM_SHA256"), Duration.ofSeconds(2), TlsEngine.JDK));
     assertThat(mqtt.websocket()).isEqualTo(new MqttSettings.WebSocket(true, 8081, "/mqtt", 2_000_000, true, 8444));
   }
 
@@ -125,6 +128,7 @@ class ListenerConfigTest {
       mqtt: { tls: { port: 65536 } }                                          | mqtt.tls.port         | between 0 and 65535
       mqtt: { tls: { enabled: yes-please } }                                  | mqtt.tls.enabled      | must be true or false
       mqtt: { tls: { sni: true } }                                            | mqtt.tls.sni          | unknown key
+      mqtt: { tls: { engine: boringssl } }                                    | mqtt.tls.engine       | must be one of auto, openssl, jdk, was "boringssl"
       mqtt: { websocket: { path: /ws } }                                      | mqtt.websocket.path   | must be /mqtt: vert.x-mqtt 5.0.8, which serves the WebSocket listeners, accepts the WebSocket handshake on /mqtt only, was "/ws"
       mqtt: { websocket: { maxFrameSize: 65536 } }                            | mqtt.websocket.maxFrameSize | must be 0 (the largest packet, mqtt.maxMessageSize + 5) or at least 1048581
       mqtt: { websocket: { tls: { port: -1 } } }                              | mqtt.websocket.tls.port | between 0 and 65535

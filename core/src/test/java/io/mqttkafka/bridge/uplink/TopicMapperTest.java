@@ -136,6 +136,24 @@ class TopicMapperTest {
   }
 
   @Test
+  void theSubjectsHeadersAreReusedWhileTheTopicStaysTheSame() {
+    TopicMapper.Subject car = mapper(rule(0, "^UL/(.+)$", "cs.uplink", null)).subject("cär1", null);
+
+    org.apache.kafka.common.header.Header clientId = car.clientIdHeader();
+    assertThat(clientId.key()).isEqualTo(io.mqttkafka.bridge.records.HeaderNames.CLIENT_ID);
+    assertThat(clientId.value()).isEqualTo("cär1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(car.clientIdHeader()).isSameAs(clientId);
+    org.apache.kafka.common.header.Header pos = car.topicHeader("UL/pos");
+    assertThat(pos.key()).isEqualTo(io.mqttkafka.bridge.records.HeaderNames.TOPIC);
+    assertThat(car.topicHeader(new String("UL/pos"))).as("same topic: same header").isSameAs(pos);
+    assertThat(car.topicHeader("UL/ö").value()).isEqualTo("UL/ö".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    org.apache.kafka.common.header.Header again = car.topicHeader("UL/pos");
+    assertThat(again.value()).isEqualTo("UL/pos".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(pos.value()).as("an earlier record's header keeps its topic")
+        .isEqualTo("UL/pos".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
   void groupThatDidNotParticipateRendersEmpty() {
     TopicMapper mapper = mapper(rule(0, "^UL/(?:(vin)-)?([^/]+)$", "cs.$1x$2", "[$1]"));
     Mapping without = mapper.map("UL/POS", "car1");

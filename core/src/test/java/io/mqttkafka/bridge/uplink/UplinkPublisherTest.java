@@ -97,6 +97,27 @@ class UplinkPublisherTest {
   }
 
   @Test
+  void aRecordsUserPropertiesStayOnThatRecord(Vertx vertx, VertxTestContext test) {
+    UplinkPublisher publisher = publisher(vertx, Unmatched.REJECT);
+    TopicMapper.Subject car1 = publisher.subject("car1", null);
+    MqttProperties properties = new MqttProperties();
+    properties.add(new MqttProperties.UserProperty("unit", "celsius"));
+
+    onContext(vertx, () -> publisher.publish(car1, "UL/temp", Buffer.buffer("21.5"), 1, true, properties)
+        .compose(first -> publisher.publish(car1, "UL/temp", Buffer.buffer("21.6"), 1, false, null)))
+        .onComplete(test.succeeding(outcome -> test.verify(() -> {
+          assertThat(headers(producer.history().get(0))).containsExactly(
+              Map.entry(HeaderNames.TOPIC, "UL/temp"), Map.entry(HeaderNames.QOS, "1"),
+              Map.entry(HeaderNames.CLIENT_ID, "car1"), Map.entry(HeaderNames.RETAIN, "true"),
+              Map.entry("unit", "celsius"));
+          assertThat(headers(producer.history().get(1))).as("the next record of the connection: its own headers")
+              .containsExactly(Map.entry(HeaderNames.TOPIC, "UL/temp"), Map.entry(HeaderNames.QOS, "1"),
+                  Map.entry(HeaderNames.CLIENT_ID, "car1"));
+          test.completeNow();
+        })));
+  }
+
+  @Test
   void anUnmatchedTopicIsRefusedUnderReject(Vertx vertx, VertxTestContext test) {
     UplinkPublisher publisher = publisher(vertx, Unmatched.REJECT);
 

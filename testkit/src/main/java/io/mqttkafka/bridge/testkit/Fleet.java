@@ -3,10 +3,12 @@ package io.mqttkafka.bridge.testkit;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -15,6 +17,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -25,6 +29,7 @@ import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 
 /**
@@ -129,6 +134,16 @@ public final class Fleet {
     }
   }
 
+  /**
+   * TLS for every connection of a fleet. With {@code resume}, connection {@code i} presents itself as
+   * peer {@code device-<i>}, so that the context's client session cache keeps one session per device
+   * and a device that connects again (in any fleet sharing the context) resumes its own session, as a
+   * reconnecting car would; without, no session is kept and every handshake is a full one. The
+   * context must not check the host name: those peer names are not the server's.
+   */
+  public record Tls(SslContext context, boolean resume) {
+  }
+
   private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
       Unpooled.wrappedBuffer(MqttPackets.disconnect()).asReadOnly());
   private static final ByteBuf PINGREQ = Unpooled.unreleasableBuffer(
@@ -143,6 +158,9 @@ public final class Fleet {
   private final Semaphore slots;
   private final AtomicInteger pending = new AtomicInteger();
   private final IntFunction<Session> sessions;
+  private final AtomicLong handshakes = new AtomicLong();
+  private final AtomicLong resumed = new AtomicLong();
+  private volatile Tls tls;
   private volatile boolean closing;
 
   /**
@@ -160,6 +178,17 @@ public final class Fleet {
     this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
+  }
+
+  /** Connects over TLS from now on; null: plain TCP (the default). */
+  public Fleet tls(Tls tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  /** TLS handshakes completed, and of those how many resumed a session (-1: the engine does not say). */
+  public long[] tlsHandshakes() {
+    return new long[] {handshakes.get(), resumed.get()};
   }
 
   /**
@@ -189,7 +218,7 @@ public final class Fleet {
       pending.incrementAndGet();
       observer.connecting();
       Device device = new Device(connect, System.nanoTime(), sessions.apply(i));
-      Bootstrap b = bootstrap.clone().handler(device);
+      Bootstrap b = bootstrap.clone().handler(tls == null ? device : tlsInitializer(tls, device, i));
       ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
       f.addListener((ChannelFutureListener) done -> {
         if (!done.isSuccess()) {
@@ -204,6 +233,29 @@ public final class Fleet {
       onProgress.run();
     }
     observer.openEnds();
+  }
+
+  /** An SslHandler in front of the device's handler; counts the handshakes and resumptions. */
+  private ChannelInitializer<Channel> tlsInitializer(Tls tls, Device device, int index) {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        SslHandler ssl = tls.resume() ? tls.context().newHandler(ch.alloc(), "device-" + index, config.port())
+            : tls.context().newHandler(ch.alloc());
+        ssl.handshakeFuture().addListener(done -> {
+          if (done.isSuccess()) {
+            handshakes.incrementAndGet();
+            Boolean reused = TlsResumption.reused(ssl.engine());
+            if (reused == null) {
+              resumed.set(-1);
+            } else if (reused && resumed.get() >= 0) {
+              resumed.incrementAndGet();
+            }
+          }
+        });
+        ch.pipeline().addLast(ssl, device);
+      }
+    };
   }
 
   private boolean awaitSlot() {
