@@ -87,7 +87,16 @@ final class ClientQueue {
    * connection are not settled (they may come back to be resent first).
    */
   boolean holdsBack(String connectionId) {
-    return !messages.isEmpty() || (forwards > 0 && !connectionId.equals(forwardedTo));
+    return !messages.isEmpty() || forwardsElsewhere(connectionId);
+  }
+
+  /**
+   * True while direct forwards to a connection other than {@code connectionId} (an older one of the
+   * client) are not settled: they may come back to be resent first, so nothing parked may go to
+   * {@code connectionId} before them.
+   */
+  boolean forwardsElsewhere(String connectionId) {
+    return forwards > 0 && !connectionId.equals(forwardedTo);
   }
 
   int draining() {

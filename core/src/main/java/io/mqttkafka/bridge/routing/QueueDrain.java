@@ -12,7 +12,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Delivers a connected client's parked messages, on the router thread: those sent before first (with
- * DUP), then the rest in their order, each one whose topic the client's subscriptions match. At most
+ * DUP), then the rest in their order, each one whose topic the client's subscriptions match; not
+ * before the forwards to an older connection of the client are settled (they may come back). At most
  * {@link #WINDOW} per client are on their way at a time: their copies are read back from
  * {@code mqtt.sessions} (the router's consumer seeks there, see {@link ParkedQueues#nextRead}), then
  * forwarded in order. A message delivered is deleted from {@code mqtt.sessions}; one whose connection
@@ -37,7 +38,9 @@ final class QueueDrain {
   void drain(DownlinkPartition partition, String clientId) {
     ClientQueue queue = partition.queues.of(clientId);
     Connection connection = queue == null || !partition.routes() ? null : partition.table.connection(clientId);
-    if (connection == null) {
+    if (connection == null || queue.forwardsElsewhere(connection.connectionId())) {
+      // Forwards to an older connection (its instance may have died) settle first: those that come
+      // back are resent before anything parked, as the client must receive in order.
       return;
     }
     for (ParkedMessage message : queue.inOrder()) {

@@ -163,6 +163,28 @@ class ParkedDownlinkTest extends RouterLoopHarness {
   }
 
   @Test
+  void aSessionResumedElsewhereGetsNothingParkedBeforeTheForwardsToItsOldConnectionAreSettled() {
+    String car = client(0, "car");
+    connectedSession(car, DEAD);
+    routing(0);
+    downlink(car, "DL/cmd", null, null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(DEAD).equals(List.of("0/0")));
+    // The old connection's instance died with 0/0 unanswered; the session resumes through another.
+    connectedSession(car, ALIVE);
+    downlink(car, "DL/cmd", null, null);
+    downlink(car, "DL/cmd", null, null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).equals(List.of("0/1", "0/2")));
+
+    assertThat(forwards(ALIVE)).as("nothing overtakes 0/0, which may come back to be resent").isEmpty();
+    unanswered.get(0).reply(Outcome.parked(7, Status.TIMEOUT, "connection closed before PUBACK"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 3);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1", "0/2");
+    assertThat(delivered).filteredOn(m -> m.connectionId().equals(ALIVE + "-" + car)).first()
+        .satisfies(m -> assertThat(m.sent()).isEqualTo(7));
+  }
+
+  @Test
   void anExpiredSessionEndsWithAnExpiredRecordAndItsQueuedMessagesExpire() {
     String car = client(0, "car");
     offlineSession(car, System.currentTimeMillis() + 1_500);
