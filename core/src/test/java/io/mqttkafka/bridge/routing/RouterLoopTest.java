@@ -14,6 +14,7 @@ import io.mqttkafka.bridge.downlink.FirstReceiptNotWritten;
 import io.vertx.core.Future;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
@@ -94,6 +95,8 @@ class RouterLoopTest {
   private final Map<String, LocalTarget> here = new ConcurrentHashMap<>();
   /** Every deliver, in order of arrival. */
   private final List<DownlinkMessage> delivered = new CopyOnWriteArrayList<>();
+  /** Every notice an instance got, as "instance ACTION connection", in order of arrival. */
+  private final List<String> notices = new CopyOnWriteArrayList<>();
   /** The forwards the dead instance got, unanswered. */
   private final List<Message<Object>> unanswered = new CopyOnWriteArrayList<>();
   private final WarningLog warnings = new WarningLog();
@@ -482,6 +485,38 @@ class RouterLoopTest {
         .satisfies(r -> assertThat(PresenceRecord.fromJson(r.value().getBytes()).event()).isEqualTo(Event.DISCONNECTED));
   }
 
+  @Test
+  void aRecordOfAConnectionThatWasTakenOverClosesItAndHasTheCurrentOneWrittenAgain() throws Exception {
+    String car = client(0, "car");
+    routing(0);
+    presence(car, Event.CONNECTED, ALIVE, "old");
+    presence(car, Event.CONNECTED, DEAD, "new");
+    await().atMost(Duration.ofSeconds(5)).until(() -> notices.contains(ALIVE + " TAKEOVER old"));
+
+    // The old connection is still open (the takeover never reached it, say across a split of the
+    // cluster) and writes its presence again.
+    presence(car, Event.REFRESHED, ALIVE, "old");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> notices.size() == 3);
+    assertThat(notices).containsExactly(ALIVE + " TAKEOVER old", DEAD + " REFRESH new", ALIVE + " TAKEOVER old");
+  }
+
+  @Test
+  void aLateDisconnectedOfAConnectionThatWasTakenOverOnlyHasTheCurrentOneWrittenAgain() throws Exception {
+    String car = client(0, "car");
+    routing(0);
+    presence(car, Event.CONNECTED, ALIVE, "old");
+    presence(car, Event.CONNECTED, DEAD, "new");
+    presence(car, Event.DISCONNECTED, ALIVE, "old");
+
+    // A later stale record that does close its connection marks where the router got to.
+    presence(car, Event.REFRESHED, ALIVE, "old");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> notices.size() >= 4);
+    assertThat(notices).as("no takeover for the record that says its connection ended")
+        .containsExactly(ALIVE + " TAKEOVER old", DEAD + " REFRESH new", DEAD + " REFRESH new", ALIVE + " TAKEOVER old");
+  }
+
   /** A connection of the router's own instance whose deliveries end as the test says. */
   private static final class LocalTarget implements DeliveryTarget {
     final String connectionId;
@@ -527,6 +562,8 @@ class RouterLoopTest {
       forwards(instance).add(forwarded.partition() + "/" + forwarded.offset());
     } else if (message.body() instanceof Await await) {
       forwards(instance).add("await " + await.partition() + "/" + await.offset());
+    } else if (message.body() instanceof Notice notice) {
+      notices.add(instance + " " + notice.action() + " " + notice.connectionId());
     }
   }
 
@@ -574,6 +611,13 @@ class RouterLoopTest {
       done.complete(null);
     });
     done.orTimeout(5, TimeUnit.SECONDS).join();
+  }
+
+  private void presence(String clientId, Event event, String instanceId, String connectionId) {
+    PresenceRecord record = new PresenceRecord(event, instanceId, connectionId, event != Event.DISCONNECTED,
+        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis());
+    byte[] json = record.toJson();
+    consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
   }
 
   private void subscribed(String clientId, String instanceId) {
