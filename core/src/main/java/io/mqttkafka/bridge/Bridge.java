@@ -68,6 +68,8 @@ public final class Bridge {
   private static final long STOP_TIMEOUT_SECONDS = 60;
   private static final long DRAIN_STEP_MS = 100;
   private static final long DRAIN_POLL_MS = 20;
+  /** After a split heals, how long the event bus gets to know both halves again before presence is rewritten. */
+  private static final long REJOIN_SETTLE_MS = 5_000;
 
   private final BridgeConfig config;
   private final EmbeddedBroker embeddedKafka;
@@ -256,6 +258,7 @@ public final class Bridge {
     routerDeployment = await(vertx.deployVerticle(router));
     if (membership != null) {
       membership.onMemberLeft(router::memberLeft);
+      membership.onRejoined(() -> vertx.setTimer(REJOIN_SETTLE_MS, id -> sessions.refreshPresence()));
     }
     metrics.gauge("router.partitions", "Partitions of the subscription state this instance routes",
         () -> router.partitionsOwned().size());
