@@ -23,6 +23,7 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * A Kafka cluster of several KRaft nodes, each a combined broker and controller ({@link EmbeddedKafka})
@@ -255,11 +256,28 @@ public final class ReplicatedKafka implements AutoCloseable {
   private void create(NewTopic topic) {
     call(admin -> admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (leaders(topic.name()).containsValue(-1) || leaders(topic.name()).isEmpty()) {
+    while (!led(topic.name())) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("topic " + topic.name() + " has partitions without a leader");
       }
       sleep(100);
+    }
+  }
+
+  /**
+   * Whether every partition of a new topic has a leader; false while the node asked does not know the
+   * topic yet (each node learns of it from the metadata log in its own time).
+   */
+  private boolean led(String topic) {
+    try {
+      Map<Integer, Integer> leaders = leaders(topic);
+      return !leaders.isEmpty() && !leaders.containsValue(-1);
+    } catch (IllegalStateException e) {
+      if (e.getCause() instanceof ExecutionException failed
+          && failed.getCause() instanceof UnknownTopicOrPartitionException) {
+        return false;
+      }
+      throw e;
     }
   }
 
