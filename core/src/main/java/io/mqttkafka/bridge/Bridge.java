@@ -60,6 +60,8 @@ public final class Bridge {
 
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
   private static final long STOP_TIMEOUT_SECONDS = 60;
+  /** After a split heals, how long the event bus gets to know both halves again before presence is rewritten. */
+  private static final long REJOIN_SETTLE_MS = 5_000;
 
   private final BridgeConfig config;
   private final long startedAt = System.currentTimeMillis();
@@ -217,6 +219,7 @@ public final class Bridge {
     routerDeployment = await(vertx.deployVerticle(router));
     if (membership != null) {
       membership.onMemberLeft(router::memberLeft);
+      membership.onRejoined(() -> vertx.setTimer(REJOIN_SETTLE_MS, id -> sessions.refreshPresence()));
     }
     instanceAdminDeployment = await(vertx.deployVerticle(new InstanceAdmin(new InstanceAdmin.Local(instanceId,
         startedAt, sessions, router, registry, this::ready))));

@@ -6,9 +6,13 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The device sessions connected to this instance, by client id; shared by all bridge verticles. */
 public final class SessionRegistry implements DeliveryTarget.Lookup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
 
   private final ConcurrentMap<String, DeviceSession> sessions = new ConcurrentHashMap<>();
   private final AtomicLong connections = new AtomicLong();
@@ -38,6 +42,18 @@ public final class SessionRegistry implements DeliveryTarget.Lookup {
   @Override
   public DeviceSession get(String clientId) {
     return sessions.get(clientId);
+  }
+
+  /**
+   * Writes the presence record of every connection here again. After a split of the cluster, the
+   * routers of the other half took this instance for dead and said so for its connections
+   * ("disconnected"): the records bring them back. A connection the routers no longer hold as its
+   * client's current one (a newer one connected in the other half) is closed by them on its record.
+   */
+  public void refreshPresence() {
+    Collection<DeviceSession> all = all();
+    LOG.info("Cluster healed after a split: writing the presence of {} connections again", all.size());
+    all.forEach(DeviceSession::refreshPresence);
   }
 
   public Collection<DeviceSession> all() {

@@ -73,8 +73,15 @@ final class RecordRouter {
     switch (applied.action()) {
       case TAKEOVER -> output.notice(applied.instanceId(),
           new Notice(Notice.Action.TAKEOVER, record.key(), applied.connectionId()));
-      case STALE -> output.notice(applied.instanceId(),
-          new Notice(Notice.Action.REFRESH, record.key(), applied.connectionId()));
+      case STALE -> {
+        output.notice(applied.instanceId(), new Notice(Notice.Action.REFRESH, record.key(), applied.connectionId()));
+        // The record's connection is not the client's current one: if it says it is still open (a
+        // takeover whose word never reached it, say across a split of the cluster), it is closed now.
+        if (presence.connected()) {
+          output.notice(presence.instanceId(), new Notice(Notice.Action.TAKEOVER, record.key(),
+              presence.connectionId()));
+        }
+      }
       case RESTATE -> queues.restate(partition, record.key());
       case NONE -> { }
     }

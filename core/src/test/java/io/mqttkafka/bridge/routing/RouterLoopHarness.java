@@ -100,6 +100,8 @@ abstract class RouterLoopHarness {
       };
   /** Per instance, the forwards it got, as "partition/offset", in order of arrival. */
   final Map<String, List<String>> forwarded = new ConcurrentHashMap<>();
+  /** Every notice an instance got, as "instance ACTION connection", in order of arrival. */
+  final List<String> notices = new CopyOnWriteArrayList<>();
   /** This instance's connections, by client id. */
   final Map<String, LocalTarget> here = new ConcurrentHashMap<>();
   /** Every deliver, in order of arrival. */
@@ -205,6 +207,8 @@ abstract class RouterLoopHarness {
       forwards(instance).add(forwarded.partition() + "/" + forwarded.offset());
     } else if (message.body() instanceof Await await) {
       forwards(instance).add("await " + await.partition() + "/" + await.offset());
+    } else if (message.body() instanceof InstanceProtocol.Notice notice) {
+      notices.add(instance + " " + notice.action() + " " + notice.connectionId());
     }
   }
 
@@ -251,6 +255,14 @@ abstract class RouterLoopHarness {
       done.complete(null);
     });
     done.orTimeout(5, TimeUnit.SECONDS).join();
+  }
+
+  /** A presence record of {@code event} for the client's connection {@code connectionId} on {@code instanceId}. */
+  void presence(String clientId, Event event, String instanceId, String connectionId) {
+    PresenceRecord record = new PresenceRecord(event, instanceId, connectionId, event != Event.DISCONNECTED,
+        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis());
+    byte[] json = record.toJson();
+    consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
   }
 
   void subscribed(String clientId, String instanceId) {

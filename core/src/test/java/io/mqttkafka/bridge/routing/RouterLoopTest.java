@@ -14,6 +14,7 @@ import io.mqttkafka.bridge.downlink.FirstReceiptNotWritten;
 import io.vertx.core.Future;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Notice;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
@@ -392,5 +393,37 @@ class RouterLoopTest extends RouterLoopHarness {
     assertThat(receipts(Status.DELIVERED)).as("written by the router for the instance").containsExactly("0/2");
     assertThat(producer.history()).filteredOn(r -> r.topic().equals(SUBSCRIPTIONS)).singleElement()
         .satisfies(r -> assertThat(PresenceRecord.fromJson(r.value().getBytes()).event()).isEqualTo(Event.DISCONNECTED));
+  }
+
+  @Test
+  void aRecordOfAConnectionThatWasTakenOverClosesItAndHasTheCurrentOneWrittenAgain() throws Exception {
+    String car = client(0, "car");
+    routing(0);
+    presence(car, Event.CONNECTED, ALIVE, "old");
+    presence(car, Event.CONNECTED, DEAD, "new");
+    await().atMost(Duration.ofSeconds(5)).until(() -> notices.contains(ALIVE + " TAKEOVER old"));
+
+    // The old connection is still open (the takeover never reached it, say across a split of the
+    // cluster) and writes its presence again.
+    presence(car, Event.REFRESHED, ALIVE, "old");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> notices.size() == 3);
+    assertThat(notices).containsExactly(ALIVE + " TAKEOVER old", DEAD + " REFRESH new", ALIVE + " TAKEOVER old");
+  }
+
+  @Test
+  void aLateDisconnectedOfAConnectionThatWasTakenOverOnlyHasTheCurrentOneWrittenAgain() throws Exception {
+    String car = client(0, "car");
+    routing(0);
+    presence(car, Event.CONNECTED, ALIVE, "old");
+    presence(car, Event.CONNECTED, DEAD, "new");
+    presence(car, Event.DISCONNECTED, ALIVE, "old");
+
+    // A later stale record that does close its connection marks where the router got to.
+    presence(car, Event.REFRESHED, ALIVE, "old");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> notices.size() >= 4);
+    assertThat(notices).as("no takeover for the record that says its connection ended")
+        .containsExactly(ALIVE + " TAKEOVER old", DEAD + " REFRESH new", DEAD + " REFRESH new", ALIVE + " TAKEOVER old");
   }
 }

@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * 128 MiB log-cleaner buffer) and make a single node complete: replication factor and min ISR 1 for
  * every internal topic, so idempotent and transactional producers and consumer groups work.
  *
+ * <p>With overrides and a shared cluster id ({@link #start(Path, int, int, Map, String)}) it is one node
+ * of a cluster of several instead: the replicated Kafka of the fault tests.
+ *
  * <p>Kafka's threads are not daemon threads: until {@link #close()} runs, the JVM does not exit on
  * its own when {@code main} returns or throws. Close it from the shutdown hook.
  *
@@ -65,12 +68,14 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final KafkaRaftServer server;
   private final Path dataDir;
   private final int port;
+  private final int nodeId;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EmbeddedKafka(KafkaRaftServer server, Path dataDir, int port) {
+  private EmbeddedKafka(KafkaRaftServer server, Path dataDir, int port, int nodeId) {
     this.server = server;
     this.dataDir = dataDir;
     this.port = port;
+    this.nodeId = nodeId;
   }
 
   /**
@@ -92,6 +97,19 @@ public final class EmbeddedKafka implements AutoCloseable {
    * PLAINTEXT listener on {@code port} must stay: readiness is checked through it.
    */
   public static EmbeddedKafka start(Path dataDir, int port, int controllerPort, Map<String, String> overrides) {
+    return start(dataDir, port, controllerPort, overrides, null);
+  }
+
+  /**
+   * {@link #start(Path, int, int, Map)} as one node of a cluster of several: the overrides then set
+   * the node's {@code node.id}, {@code controller.quorum.voters} and listeners, and every node is
+   * formatted with the same {@code clusterId}. Readiness waits for this node's {@code node.id}; a
+   * node of a quorum of three is ready only once a second one runs, so start them together.
+   *
+   * @param clusterId the cluster id a new directory is formatted with; null for a random one
+   */
+  public static EmbeddedKafka start(Path dataDir, int port, int controllerPort, Map<String, String> overrides,
+                                    String clusterId) {
     long startNanos = System.nanoTime();
     Path absDataDir = dataDir.toAbsolutePath().normalize();
     Path logDir = absDataDir.resolve(LOG_DIR_NAME);
@@ -101,7 +119,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     Properties properties = brokerProperties(logDir, clientPort, quorumPort);
     properties.putAll(overrides);
     KafkaConfig config = KafkaConfig.fromProps(properties, false);
-    boolean formatted = formatIfNeeded(config, logDir);
+    boolean formatted = formatIfNeeded(config, logDir, clusterId == null ? Uuid.randomUuid().toString() : clusterId);
 
     KafkaRaftServer server;
     try {
@@ -109,7 +127,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new IllegalStateException("Embedded Kafka: cannot open " + logDir + ": " + e.getMessage(), e);
     }
-    EmbeddedKafka kafka = new EmbeddedKafka(server, absDataDir, clientPort);
+    EmbeddedKafka kafka = new EmbeddedKafka(server, absDataDir, clientPort, config.nodeId());
     try {
       server.startup();
       kafka.awaitReady(startNanos);
@@ -204,7 +222,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /** Formats logDir unless it already holds meta.properties; returns whether it formatted. */
-  private static boolean formatIfNeeded(KafkaConfig config, Path logDir) {
+  private static boolean formatIfNeeded(KafkaConfig config, Path logDir, String clusterId) {
     if (Files.exists(logDir.resolve("meta.properties"))) {
       return false;
     }
@@ -213,8 +231,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       Files.createDirectories(logDir);
       new Formatter()
           .setPrintStream(out)
-          .setNodeId(NODE_ID)
-          .setClusterId(Uuid.randomUuid().toString())
+          .setNodeId(config.nodeId())
+          .setClusterId(clusterId)
           .setControllerListenerName(CONTROLLER_LISTENER)
           .setMetadataLogDirectory(config.metadataLogDir())
           .addDirectory(logDir.toString())
@@ -226,7 +244,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     return true;
   }
 
-  /** Waits until the broker is registered and unfenced, i.e. listed by describeCluster. */
+  /** Waits until this broker is registered and unfenced, i.e. listed by describeCluster. */
   private void awaitReady(long startNanos) {
     long deadline = startNanos + READY_TIMEOUT.toNanos();
     Map<String, Object> adminConfig = Map.of(
@@ -239,7 +257,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       while (System.nanoTime() < deadline) {
         try {
           var nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get(6, TimeUnit.SECONDS);
-          if (nodes.stream().map(Node::id).anyMatch(id -> id == NODE_ID)) {
+          if (nodes.stream().map(Node::id).anyMatch(id -> id == nodeId)) {
             return;
           }
         } catch (ExecutionException | TimeoutException e) {

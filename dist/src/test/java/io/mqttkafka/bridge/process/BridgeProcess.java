@@ -26,12 +26,22 @@ public final class BridgeProcess implements AutoCloseable {
 
   private final ChildProcess process;
   private final String id;
+  private final String host;
   private final int mqttPort;
   private final int httpPort;
 
-  private BridgeProcess(ChildProcess process, String id, int mqttPort, int httpPort) {
+  /**
+   * Where a bridge runs: the address its MQTT, HTTP and cluster listeners bind, and the command that
+   * runs its JVM there ({@code ip netns exec NS} for a {@link io.mqttkafka.bridge.testkit.NetLab} node).
+   */
+  public record Placement(String host, List<String> launcher) {
+    public static final Placement LOOPBACK = new Placement("127.0.0.1", List.of());
+  }
+
+  private BridgeProcess(ChildProcess process, String id, String host, int mqttPort, int httpPort) {
     this.process = process;
     this.id = id;
+    this.host = host;
     this.mqttPort = mqttPort;
     this.httpPort = httpPort;
   }
@@ -45,6 +55,12 @@ public final class BridgeProcess implements AutoCloseable {
    * @param heap  the -Xmx value, e.g. "256m"
    */
   public static BridgeProcess start(String name, String yaml, Map<String, String> env, String heap) {
+    return start(name, yaml, env, heap, Placement.LOOPBACK);
+  }
+
+  /** As {@link #start(String, String, Map, String)}, at {@code placement}. */
+  public static BridgeProcess start(String name, String yaml, Map<String, String> env, String heap,
+                                    Placement placement) {
     Path jar = Path.of(System.getProperty("bridge.jar", "target/mqtt-kafka-bridge.jar")).toAbsolutePath();
     if (!Files.exists(jar)) {
       throw new IllegalStateException(jar + " is missing: run mvn package first");
@@ -59,15 +75,15 @@ public final class BridgeProcess implements AutoCloseable {
     }
     Map<String, String> environment = new HashMap<>(env);
     environment.putIfAbsent("MQTT_BRIDGE_BRIDGE_ID", name);
-    environment.putIfAbsent("MQTT_BRIDGE_MQTT_HOST", "127.0.0.1");
-    environment.putIfAbsent("MQTT_BRIDGE_HTTP_HOST", "127.0.0.1");
+    environment.putIfAbsent("MQTT_BRIDGE_MQTT_HOST", placement.host());
+    environment.putIfAbsent("MQTT_BRIDGE_HTTP_HOST", placement.host());
     environment.putIfAbsent("MQTT_BRIDGE_MQTT_PORT", "0");
     environment.putIfAbsent("MQTT_BRIDGE_HTTP_PORT", "0");
     environment.putIfAbsent("MQTT_BRIDGE_MQTT_INSTANCES", "2");
     environment.putIfAbsent("MQTT_BRIDGE_KAFKA_INTERNAL_TOPICS_PARTITIONS", String.valueOf(TestCluster.PARTITIONS));
     environment.putIfAbsent("MQTT_BRIDGE_SHUTDOWN_DRAIN_PERIOD", "0s");
     // Serial GC and C1 only: two cores are shared by the broker, several bridges and the test clients.
-    ChildProcess process = ChildProcess.start(name, List.of("-Xmx" + heap, "-XX:+UseSerialGC",
+    ChildProcess process = ChildProcess.start(name, placement.launcher(), List.of("-Xmx" + heap, "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--config", config.toString()), environment);
     String line;
     try {
@@ -78,11 +94,17 @@ public final class BridgeProcess implements AutoCloseable {
     }
     Matcher m = STARTED.matcher(line);
     m.find();
-    return new BridgeProcess(process, m.group(1), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+    return new BridgeProcess(process, m.group(1), placement.host(), Integer.parseInt(m.group(2)),
+        Integer.parseInt(m.group(3)));
   }
 
   public String id() {
     return id;
+  }
+
+  /** The address it listens on. */
+  public String host() {
+    return host;
   }
 
   public int mqttPort() {
@@ -114,7 +136,7 @@ public final class BridgeProcess implements AutoCloseable {
   /** True when /health/ready answers 200. */
   public boolean ready() {
     try {
-      return Metrics.get(httpPort, "/health/ready").statusCode() == 200;
+      return Metrics.get(host, httpPort, "/health/ready").statusCode() == 200;
     } catch (Exception e) {
       return false;
     }
@@ -123,7 +145,7 @@ public final class BridgeProcess implements AutoCloseable {
   /** One sample of /metrics (see {@link Metrics#value}); NaN when the bridge does not answer. */
   public double metric(String name, String labels) {
     try {
-      return Metrics.value(Metrics.scrape(httpPort), name, labels);
+      return Metrics.value(Metrics.scrape(host, httpPort), name, labels);
     } catch (Exception e) {
       return Double.NaN;
     }

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -44,6 +45,8 @@ public final class ProcessCluster implements AutoCloseable {
   private final BridgeProcess[] members;
   private final int[] starts;
   private String heap = "256m";
+  private IntFunction<BridgeProcess.Placement> placement = i -> BridgeProcess.Placement.LOOPBACK;
+  private String jvmOptions = "";
 
   /**
    * @param name      prefix of the bridge ids and log files
@@ -67,6 +70,23 @@ public final class ProcessCluster implements AutoCloseable {
   public ProcessCluster heap(String xmx) {
     this.heap = xmx;
     return this;
+  }
+
+  /** Where member {@code i} runs (loopback unless set); set before the members start. */
+  public ProcessCluster placement(IntFunction<BridgeProcess.Placement> where) {
+    this.placement = where;
+    return this;
+  }
+
+  /** JVM options every member gets (through JAVA_TOOL_OPTIONS), such as Hazelcast's timers as system properties. */
+  public ProcessCluster jvmOptions(String options) {
+    this.jvmOptions = options;
+    return this;
+  }
+
+  /** The address of the member listening on MQTT port {@code mqttPort}: what a device connects to. */
+  public String hostOf(int mqttPort) {
+    return placement.apply(mqttPorts.indexOf(mqttPort)).host();
   }
 
   /** Environment entries every member gets (internal topic names, router group); may be added to before start. */
@@ -111,23 +131,28 @@ public final class ProcessCluster implements AutoCloseable {
     env.put("MQTT_BRIDGE_HTTP_PORT", Integer.toString(httpPorts.get(i)));
     String id = name + "-" + (char) ('a' + i);
     env.put("MQTT_BRIDGE_BRIDGE_ID", id + "-" + (++starts[i]));
+    if (!jvmOptions.isEmpty()) {
+      env.put("JAVA_TOOL_OPTIONS", jvmOptions);
+    }
+    BridgeProcess.Placement where = placement.apply(i);
     String config = yaml;
     if (size > 1) {
       StringBuilder list = new StringBuilder();
-      for (int port : clusterPorts) {
-        list.append(list.isEmpty() ? "" : ", ").append("\"127.0.0.1:").append(port).append('"');
+      for (int m = 0; m < size; m++) {
+        list.append(list.isEmpty() ? "" : ", ").append('"').append(placement.apply(m).host()).append(':')
+            .append(clusterPorts.get(m)).append('"');
       }
       config += """
 
           cluster:
             enabled: true
             name: %s
-            host: 127.0.0.1
+            host: %s
             port: %d
             members: [%s]
-          """.formatted(clusterName, clusterPorts.get(i), list);
+          """.formatted(clusterName, where.host(), clusterPorts.get(i), list);
     }
-    members[i] = BridgeProcess.start(id + "-" + starts[i], config, env, heap);
+    members[i] = BridgeProcess.start(id + "-" + starts[i], config, env, heap, where);
     return members[i];
   }
 

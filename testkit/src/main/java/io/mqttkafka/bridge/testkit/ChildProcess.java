@@ -52,8 +52,18 @@ public final class ChildProcess {
 
   /** Starts {@code java <jvmArgs>}; the environment gets {@code env} and loses every MQTT_BRIDGE_* it had. */
   public static ChildProcess start(String name, List<String> jvmArgs, Map<String, String> env) {
-    List<String> command = new ArrayList<>(List.of("timeout", "-s", "KILL", Long.toString(MAX_LIFETIME_SECONDS),
-        Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    return start(name, List.of(), jvmArgs, env);
+  }
+
+  /**
+   * As {@link #start(String, List, Map)}, with {@code java} run by {@code launcher}: a command that
+   * replaces itself with the JVM (exec), such as {@code ip netns exec NAMESPACE} (see {@link NetLab}),
+   * so that the JVM is still the direct child of {@code timeout} and SIGKILL reaches it.
+   */
+  public static ChildProcess start(String name, List<String> launcher, List<String> jvmArgs, Map<String, String> env) {
+    List<String> command = new ArrayList<>(List.of("timeout", "-s", "KILL", Long.toString(MAX_LIFETIME_SECONDS)));
+    command.addAll(launcher);
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().keySet().removeIf(k -> k.startsWith("MQTT_BRIDGE_"));

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -71,6 +72,7 @@ public final class LoadDevice implements MqttCallback {
   private final String topic;
   private final Options options;
   private final List<Integer> endpoints;
+  private final IntFunction<String> hostOf;
   private final long deadlineMillis;
   private final long[] firstSentAt;
   private final long[] ackedAt;
@@ -80,6 +82,7 @@ public final class LoadDevice implements MqttCallback {
   private final TreeSet<Integer> resend = new TreeSet<>();
   private final LinkedHashMap<Integer, IMqttDeliveryToken> inFlight = new LinkedHashMap<>();
   private final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
+  private final List<String> arrivals = new ArrayList<>();
   private final List<long[]> outages = new ArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final Thread thread;
@@ -95,13 +98,16 @@ public final class LoadDevice implements MqttCallback {
 
   /**
    * @param endpoints the bridge ports, shared and changeable by the test (e.g. a CopyOnWriteArrayList)
+   * @param hostOf    the address of the bridge listening on a port
    * @param home      index of the first endpoint to try
    */
-  public LoadDevice(String clientId, Options options, List<Integer> endpoints, int home, long deadlineMillis) {
+  public LoadDevice(String clientId, Options options, List<Integer> endpoints, IntFunction<String> hostOf, int home,
+                    long deadlineMillis) {
     this.clientId = clientId;
     this.topic = "UL/" + clientId;
     this.options = options;
     this.endpoints = endpoints;
+    this.hostOf = hostOf;
     this.endpointIndex = home;
     this.deadlineMillis = deadlineMillis;
     int capacity = Math.max(0, options.maxMessages());
@@ -194,6 +200,13 @@ public final class LoadDevice implements MqttCallback {
     return received;
   }
 
+  /** Downlink payloads in the order they arrived, repeats included. */
+  public List<String> arrivals() {
+    synchronized (arrivals) {
+      return List.copyOf(arrivals);
+    }
+  }
+
   /** The first acknowledgement at or after {@code epochMillis}, or 0. */
   public long firstAckAtOrAfter(long epochMillis) {
     long first = 0;
@@ -248,7 +261,7 @@ public final class LoadDevice implements MqttCallback {
     int port = endpoints.get(Math.floorMod(endpointIndex, endpoints.size()));
     MqttAsyncClient candidate = null;
     try {
-      candidate = new MqttAsyncClient("tcp://127.0.0.1:" + port, clientId, new MemoryPersistence());
+      candidate = new MqttAsyncClient("tcp://" + hostOf.apply(port) + ":" + port, clientId, new MemoryPersistence());
       MqttConnectOptions connect = new MqttConnectOptions();
       connect.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
       connect.setCleanSession(true);
@@ -400,8 +413,11 @@ public final class LoadDevice implements MqttCallback {
 
   @Override
   public void messageArrived(String t, MqttMessage message) {
-    received.computeIfAbsent(new String(message.getPayload(), StandardCharsets.UTF_8), k -> new AtomicInteger())
-        .incrementAndGet();
+    String payload = new String(message.getPayload(), StandardCharsets.UTF_8);
+    received.computeIfAbsent(payload, k -> new AtomicInteger()).incrementAndGet();
+    synchronized (arrivals) {
+      arrivals.add(payload);
+    }
   }
 
   @Override

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntFunction;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
@@ -18,15 +19,26 @@ import org.apache.kafka.common.header.Header;
 public final class LoadDevices implements AutoCloseable {
 
   private final List<Integer> endpoints;
+  private final IntFunction<String> hostOf;
   private final long deadlineMillis;
   private final List<LoadDevice> devices = new ArrayList<>();
 
   /**
-   * @param endpoints the bridge MQTT ports; the test may change the list (CopyOnWrite) as instances come and go
+   * @param endpoints the bridge MQTT ports on 127.0.0.1; the test may change the list (CopyOnWrite) as
+   *                  instances come and go
    * @param maxRun    every device thread ends by then at the latest
    */
   public LoadDevices(List<Integer> endpoints, Duration maxRun) {
+    this(endpoints, port -> "127.0.0.1", maxRun);
+  }
+
+  /**
+   * As {@link #LoadDevices(List, Duration)}, for bridges on other addresses (such as in a
+   * {@link NetLab}): {@code hostOf} gives the address of the bridge listening on a port.
+   */
+  public LoadDevices(List<Integer> endpoints, IntFunction<String> hostOf, Duration maxRun) {
     this.endpoints = endpoints instanceof CopyOnWriteArrayList ? endpoints : new CopyOnWriteArrayList<>(endpoints);
+    this.hostOf = hostOf;
     this.deadlineMillis = System.currentTimeMillis() + maxRun.toMillis();
   }
 
@@ -36,7 +48,7 @@ public final class LoadDevices implements AutoCloseable {
 
   /** Adds (and starts) a device that connects first to endpoint {@code home}. */
   public LoadDevice add(String clientId, LoadDevice.Options options, int home) {
-    LoadDevice device = new LoadDevice(clientId, options, endpoints, home, deadlineMillis);
+    LoadDevice device = new LoadDevice(clientId, options, endpoints, hostOf, home, deadlineMillis);
     devices.add(device);
     device.start();
     return device;
