@@ -7,6 +7,7 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +51,7 @@ class ConfigChangeTest {
   void changedFileGivesANewValidatedConfiguration() throws Exception {
     watching(Map.of("MQTT_BRIDGE_HTTP_PORT", "9191"));
 
-    Files.writeString(file, "mqtt: { port: 1885 }\n");
+    replace("mqtt: { port: 1885 }\n");
 
     await().until(() -> !changes.isEmpty());
     AsyncResult<BridgeConfig> change = changes.get(0);
@@ -63,7 +64,7 @@ class ConfigChangeTest {
   void invalidChangeIsRefusedNamingTheKey() throws Exception {
     watching(Map.of());
 
-    Files.writeString(file, "mqtt: { port: 70000 }\n");
+    replace("mqtt: { port: 70000 }\n");
 
     await().until(() -> !changes.isEmpty());
     assertThat(changes.get(0).failed()).isTrue();
@@ -76,7 +77,7 @@ class ConfigChangeTest {
   void fileThatNoLongerParsesIsRefusedAsTheConfigFile() throws Exception {
     watching(Map.of());
 
-    Files.writeString(file, "mqtt:\n  port: [1884\n");
+    replace("mqtt:\n  port: [1884\n");
 
     await().until(() -> !changes.isEmpty());
     assertThat(changes.get(0).cause()).isInstanceOf(ConfigException.class)
@@ -86,12 +87,22 @@ class ConfigChangeTest {
   @Test
   void eachChangeIsReportedOnce() throws Exception {
     watching(Map.of());
-    Files.writeString(file, "mqtt: { port: 1885 }\n");
+    replace("mqtt: { port: 1885 }\n");
     await().until(() -> !changes.isEmpty());
 
     // A later change is still reported once, after scans that found nothing new in between.
-    Files.writeString(file, "mqtt: { port: 1886 }\n");
+    replace("mqtt: { port: 1886 }\n");
     await().until(() -> changes.size() >= 2);
     assertThat(changes).extracting(c -> c.result().mqtt().port()).containsExactly(1885, 1886);
+  }
+
+  /**
+   * Replaces the file's content at once, as an editor or a ConfigMap update does: a scan between
+   * Files.writeString's truncation and its write would read an empty file (the defaults), which the
+   * watcher rightly reports as a change of its own.
+   */
+  private void replace(String content) throws Exception {
+    Path next = Files.writeString(file.resolveSibling(file.getFileName() + ".next"), content);
+    Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }
