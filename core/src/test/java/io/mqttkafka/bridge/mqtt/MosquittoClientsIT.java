@@ -39,7 +39,8 @@ import org.junit.jupiter.api.Test;
  * Interop with the mosquitto 5 command-line clients (libmosquitto, not Paho): the README's
  * request/response tours as tests. mosquitto_sub shows what a command carries, mosquitto_pub
  * answers with correlation data, mosquitto_rr asks a back end and waits for its answer, and
- * mosquitto_pub's Topic Aliases reach Kafka under the full topic. Skipped when the clients are not
+ * mosquitto_pub's Topic Aliases reach Kafka under the full topic, and mosquitto_sub -c (a
+ * persistent session) gets what came while it was away. Skipped when the clients are not
  * installed (apt-get install mosquitto-clients); {@code -Dmosquitto.required=true}, which .ci/run
  * sets, makes their absence a failure.
  */
@@ -135,6 +136,46 @@ class MosquittoClientsIT {
     assertThat(header(answer, HeaderNames.CORRELATION_DATA)).isEqualTo("req-42");
     assertThat(header(answer, HeaderNames.CONTENT_TYPE)).isEqualTo("application/json");
     assertThat(header(answer, "status")).isEqualTo("ok");
+  }
+
+  @Test
+  void mosquittoSubWithCleanSessionOffGetsWhatCameWhileItWasAwayInOrderAndOnlyTheLatestFuelLevel()
+      throws Exception {
+    Lines first = run("mosquitto_sub", "-h", "127.0.0.1", "-p", port(), "-i", "mq-tunnel", "-c", "-q", "1",
+        "-t", "DL/mq-tunnel/#");
+    awaitPresence("mq-tunnel", PresenceRecord.Event.SUBSCRIBED);
+    first.process.destroy(); // into the tunnel
+    assertThat(first.process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    awaitPresence("mq-tunnel", PresenceRecord.Event.DISCONNECTED);
+    String run = UUID.randomUUID().toString();
+    Downlink.send(DOWNLINK, "mq-tunnel", utf8("turn left"), "mqtt.topic", "DL/mq-tunnel/nav", "correlation.id",
+        run + "-1");
+    Downlink.send(DOWNLINK, "mq-tunnel", utf8("fuel 20%"), "mqtt.topic", "DL/mq-tunnel/fuel", "mqtt.offline", "latest",
+        "correlation.id", run + "-2");
+    Downlink.send(DOWNLINK, "mq-tunnel", utf8("fuel 15%"), "mqtt.topic", "DL/mq-tunnel/fuel", "mqtt.offline", "latest",
+        "correlation.id", run + "-3");
+    Downlink.send(DOWNLINK, "mq-tunnel", utf8("turn right"), "mqtt.topic", "DL/mq-tunnel/nav", "correlation.id",
+        run + "-4");
+    for (int n : new int[] {1, 3, 4}) {
+      assertThat(Downlink.receipts(RECEIPTS, run + "-" + n, 1, WAIT)).extracting(Receipt::status)
+          .containsExactly(Status.QUEUED);
+    }
+    // "superseded": its only receipt when the newer one came while it was being kept, else after "queued".
+    await().atMost(WAIT).until(() -> Downlink.receipts(RECEIPTS, run + "-2", 1, Duration.ofSeconds(2)).stream()
+        .anyMatch(r -> r.status() == Status.SUPERSEDED));
+
+    Lines back = run("mosquitto_sub", "-h", "127.0.0.1", "-p", port(), "-i", "mq-tunnel", "-c", "-q", "1",
+        "-t", "DL/mq-tunnel/#", "-C", "3", "-F", "MSG %t %p");
+
+    assertThat(back.process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("mosquitto_sub -C 3 ended").isTrue();
+    assertThat(back.all().lines().filter(l -> l.startsWith("MSG ")).toList()).containsExactly(
+        "MSG DL/mq-tunnel/nav turn left", "MSG DL/mq-tunnel/fuel fuel 15%", "MSG DL/mq-tunnel/nav turn right");
+  }
+
+  private static void awaitPresence(String clientId, PresenceRecord.Event event) {
+    await().atMost(WAIT).until(() -> TestKafka.consume(SUBSCRIPTIONS, Integer.MAX_VALUE, Duration.ofMillis(500))
+        .stream().anyMatch(r -> clientId.equals(r.key()) && r.value() != null
+            && PresenceRecord.fromJson(r.value()).event() == event));
   }
 
   @Test
