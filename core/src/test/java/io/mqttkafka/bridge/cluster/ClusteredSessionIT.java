@@ -7,11 +7,14 @@ import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testkit.Received;
 import io.mqttkafka.bridge.testkit.TestKafka;
+import io.mqttkafka.bridge.testkit.MqttPackets;
+import io.mqttkafka.bridge.testkit.RawMqttClient;
 import io.mqttkafka.bridge.testsupport.Downlink;
 import io.mqttkafka.bridge.testsupport.TestBridge;
 import io.mqttkafka.bridge.testsupport.TestCluster;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -36,13 +39,16 @@ import org.junit.jupiter.api.Test;
 class ClusteredSessionIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final String UPLINK = TestKafka.uniqueTopic("sessions-uplink");
   private static final String YAML = """
       mappings:
+        uplink:
+          - { match: "^UL/(.+)$", topic: "%s" }
         downlink: { filters: ["DL/#"], ackTimeout: 5s }
       sessions:
         maxExpiry: 300s
         queue: { maxMessages: 100 }
-      """;
+      """.formatted(UPLINK);
 
   @Test
   void aSessionMadeOnOneInstanceResumesOnAnotherWithItsQueueInOrderThenNewRecords() throws Exception {
@@ -152,7 +158,7 @@ class ClusteredSessionIT {
   }
 
   @Test
-  void theSessionAndItsQueueSurviveARestartOfEveryInstance() throws Exception {
+  void theSessionItsQueueAndItsQos2StateSurviveARestartOfEveryInstance() throws Exception {
     try (TestCluster cluster = new TestCluster(YAML, 4)) {
       cluster.start(0);
       cluster.start(1);
@@ -167,6 +173,15 @@ class ClusteredSessionIT {
         Downlink.send(downlink, car, bytes("m-" + i), "mqtt.topic", "DL/cmd", "correlation.id", prefix + i);
       }
       receipts(cluster, prefix, 3, 3);
+      // A QoS 2 PUBLISH written, its PUBREC sent, and the device gone before PUBREL.
+      String meter = "meter-" + System.nanoTime();
+      byte[] reading = bytes("reading-" + meter);
+      try (RawMqttClient device = new RawMqttClient(cluster.get(0).mqttPort())) {
+        device.send(MqttPackets.connect(meter, false));
+        assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
+        device.send(MqttPackets.publish("UL/" + meter, reading, 2, 9, false));
+        assertThat(device.read().type()).isEqualTo(RawMqttClient.PUBREC);
+      }
 
       cluster.stop(0);
       cluster.stop(1);
@@ -185,6 +200,20 @@ class ClusteredSessionIT {
           .allSatisfy((correlation, statuses) -> assertThat(statuses).as(correlation)
               .containsSubsequence(Status.QUEUED, Status.DELIVERED, Status.ACKED)));
       back.disconnect();
+
+      // Resent on a new instance after every instance restarted: acknowledged, not written again.
+      try (RawMqttClient device = new RawMqttClient(cluster.get(2).mqttPort())) {
+        device.send(MqttPackets.connect(meter, false));
+        assertThat(device.read().body()[0] & 0x01).as("session present").isEqualTo(1);
+        device.send(MqttPackets.publish("UL/" + meter, reading, 2, 9, true));
+        RawMqttClient.Packet pubrec = device.read();
+        assertThat(pubrec.type()).isEqualTo(RawMqttClient.PUBREC);
+        assertThat(pubrec.packetId()).isEqualTo(9);
+        device.send(MqttPackets.pubrel(9));
+        assertThat(device.read().type()).isEqualTo(RawMqttClient.PUBCOMP);
+      }
+      assertThat(TestKafka.consumeFor(UPLINK, Duration.ofSeconds(3)).stream()
+          .filter(r -> Arrays.equals(r.value(), reading))).as("the QoS 2 message in Kafka").hasSize(1);
     }
   }
 
