@@ -87,13 +87,16 @@ class FleetChurnIT {
 
         // The final phase: every device comes back and stays; what does not happen in time is reported.
         fleet.hold();
+        long holdAt = System.currentTimeMillis();
         boolean allBack = within(config.offlineMax() + 60_000, () -> fleet.online() == devices);
+        long backAt = System.currentTimeMillis();
         AtomicReference<DownlinkFigures> figures = new AtomicReference<>();
         within(180_000, () -> {
           figures.set(DownlinkFigures.of(downlink, KafkaTopics.readAll(bootstrap, deployment.receiptsTopic(),
               Duration.ofSeconds(60)), fleet.received()));
           return figures.get().settled();
         });
+        long settledAt = System.currentTimeMillis();
         fleet.stopPublishing();
         boolean uplinkSettled = within(60_000, () -> fleet.unsettled() == 0);
         within(60_000, () -> bridge.metric("mqtt_bridge_router_sessions_offline", "") == 0
@@ -113,8 +116,9 @@ class FleetChurnIT {
         ReliabilityReport.row("Fleet churn: " + devices + " devices (1/3 persistent sessions), " + minutes
                 + " min, offline 1-20 s, online 5-60 s, uplink and downlink QoS 1",
             Long.toString(uplink.sent()), Long.toString(uplink.acknowledged()), Long.toString(uplink.found()),
-            uplink.lost(), Long.toString(uplink.duplicated()), "every device back: " + testSeconds + " s run",
-            flat + "; downlink: " + figures.get() + "; at the end " + atEnd + "; fleet: " + fleet);
+            uplink.lost(), Long.toString(uplink.duplicated()), "all devices back " + (backAt - holdAt) / 1000
+                + " s after the churn, every queued record delivered " + (settledAt - holdAt) / 1000 + " s after",
+            flat + "; " + testSeconds + " s in all; downlink: " + figures.get() + "; at the end " + atEnd + "; fleet: " + fleet);
         ReliabilityReport.note(uplink.toString());
         ReliabilityReport.note("series that appeared during the churn: " + gauges.newSeries());
 
