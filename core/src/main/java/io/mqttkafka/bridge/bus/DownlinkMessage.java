@@ -22,10 +22,14 @@ import io.vertx.core.buffer.Buffer;
  * @param sent            -1 for a first send; else the message was sent to an earlier connection of
  *                        the client's persistent session and is resent with DUP [MQTT-4.4.0-1]: with
  *                        that packet id, or a new one when 0 (not known)
+ * @param kept            the record is kept for its client until delivered ({@code mqtt.offline}
+ *                        {@code queue} or {@code latest}, the default of a persistent session): if it
+ *                        cannot be sent over this connection, the router is handed it back to keep
+ *                        rather than told {@code offline}, whether the session is persistent or not
  */
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, int originPartition, long originOffset, long timestamp,
-                              Buffer payload, DownlinkProperties properties, int sent) {
+                              Buffer payload, DownlinkProperties properties, int sent, boolean kept) {
 
   /** {@link #sent} of a message sent for the first time. */
   public static final int FIRST_SEND = -1;

@@ -11,7 +11,7 @@ import java.util.List;
  * instance (the router and the device's connection in the same process) the message object itself
  * is handed over: no headers to build and copy, no payload copy ({@link DownlinkMessage} is
  * immutable and its payload is never written to). Between instances it is one frame: the fields,
- * the payload, then the MQTT 5 properties.
+ * the payload, the MQTT 5 properties, then whether the record is kept.
  */
 final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, DownlinkMessage> {
 
@@ -28,6 +28,7 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     buffer.appendInt(m.sent());
     buffer.appendInt(m.payload().length()).appendBuffer(m.payload());
     writeProperties(buffer, m.properties());
+    buffer.appendByte((byte) (m.kept() ? 1 : 0));
   }
 
   @Override
@@ -49,8 +50,9 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     Buffer payload = buffer.getBuffer(p + 41, p + 41 + length);
     at[0] = p + 41 + length;
     DownlinkProperties properties = readProperties(buffer, at);
+    boolean kept = buffer.getByte(at[0]) == 1;
     return new DownlinkMessage(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset,
-        originPartition, originOffset, timestamp, payload, properties, sent);
+        originPartition, originOffset, timestamp, payload, properties, sent, kept);
   }
 
   /** TTL, format, the strings, the correlation data (length -1: none), then the user properties. */

@@ -321,13 +321,17 @@ public final class DeviceDelivery {
   /**
    * The message will not reach the device over this connection: {@code status} is its receipt, or,
    * in a persistent session, the router is handed it back to keep ({@link Parked}), with the packet
-   * id it was sent with (0: not sent).
+   * id it was sent with (0: not sent). A clean session's message that was never sent is handed back
+   * too when its record is kept for the client ({@link DownlinkMessage#kept()}): it waits for the
+   * client's next subscription rather than end {@code offline}.
    */
   private void ended(Delivery delivery, int packetId, Status status, String detail) {
     if (persistent) {
       delivery.answer.tryFail(new Parked(Outcome.parked(packetId, status, detail)));
     } else if (status == Status.TIMEOUT) {
       receipt(delivery.message, status, detail); // its first receipt, delivered, answered the router
+    } else if (delivery.message.kept()) {
+      delivery.answer.tryFail(new Parked(Outcome.parked(0, status, detail)));
     } else {
       firstReceipt(delivery, status, detail);
     }

@@ -106,7 +106,7 @@ final class QueueDrain {
     }
     message.state = State.FORWARDED;
     DownlinkMessage forwarded = RecordRouter.message(parsed, connection.connectionId(),
-        Math.min(parsed.qos(), granted), copy.value(), message.sent);
+        Math.min(parsed.qos(), granted), copy.value(), message.sent, true);
     output.send(connection.instanceId(), forwarded).onSuccess(result -> onRouterThread.run(() ->
         forwarded(partition, message, copy, forwarded, result)));
   }

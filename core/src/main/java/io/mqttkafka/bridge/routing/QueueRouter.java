@@ -89,7 +89,7 @@ final class QueueRouter implements RouterOutput.Gone {
   private void forward(DownlinkPartition partition, ConsumerRecord<String, byte[]> record, DownlinkRecord parsed,
                        Route route, OfflinePolicy policy) {
     DownlinkMessage message = RecordRouter.message(parsed, route.connectionId(),
-        Math.min(parsed.qos(), route.grantedQos()), record.value(), DownlinkMessage.FIRST_SEND);
+        Math.min(parsed.qos(), route.grantedQos()), record.value(), DownlinkMessage.FIRST_SEND, true);
     partition.ledger.routed(record.offset(), Routed.FORWARDED);
     ClientQueue queue = route.persistent() ? partition.queues.getOrCreate(parsed.clientId()) : null;
     if (queue != null) {

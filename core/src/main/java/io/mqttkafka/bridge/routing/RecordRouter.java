@@ -120,7 +120,7 @@ final class RecordRouter {
       case OFFLINE -> output.receipt(partition, offset, Status.OFFLINE, parsed.ref(), null);
       case NOT_SUBSCRIBED -> output.receipt(partition, offset, Status.NOT_SUBSCRIBED, parsed.ref(), null);
       case DELIVER -> output.forward(partition, route.instanceId(), message(parsed, route.connectionId(),
-          Math.min(parsed.qos(), route.grantedQos()), record.value(), DownlinkMessage.FIRST_SEND), queues);
+          Math.min(parsed.qos(), route.grantedQos()), record.value(), DownlinkMessage.FIRST_SEND, false), queues);
     }
   }
 
@@ -139,11 +139,13 @@ final class RecordRouter {
    * The message for a connection: the record, read at its place in its client's partition.
    *
    * @param sent see {@link DownlinkMessage#sent()}
+   * @param kept see {@link DownlinkMessage#kept()}
    */
-  static DownlinkMessage message(DownlinkRecord parsed, String connectionId, int qos, byte[] value, int sent) {
+  static DownlinkMessage message(DownlinkRecord parsed, String connectionId, int qos, byte[] value, int sent,
+                                 boolean kept) {
     Buffer payload = value == null ? Buffer.buffer() : BufferSerializer.wrap(value);
     return new DownlinkMessage(parsed.clientId(), connectionId, parsed.mqttTopic(), qos, parsed.correlationId(),
         parsed.partition(), parsed.offset(), parsed.originPartition(), parsed.originOffset(), parsed.timestamp(),
-        payload, parsed.properties(), sent);
+        payload, parsed.properties(), sent, kept);
   }
 }

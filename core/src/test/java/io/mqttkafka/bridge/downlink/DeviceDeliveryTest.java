@@ -184,7 +184,7 @@ class DeviceDeliveryTest {
 
   private static DownlinkMessage message(long offset, int qos, int payloadBytes) {
     return new DownlinkMessage("car1", "c-1", "DL/car1", qos, "corr-" + offset, 0, offset, 0, offset, 0L,
-        Buffer.buffer(new byte[payloadBytes]), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND);
+        Buffer.buffer(new byte[payloadBytes]), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false);
   }
 
   /** The receipts in Kafka, as "offset status", in order. */

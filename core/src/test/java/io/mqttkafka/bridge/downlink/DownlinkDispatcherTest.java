@@ -60,6 +60,6 @@ class DownlinkDispatcherTest {
 
   private static DownlinkMessage message(String clientId, int partition, long offset) {
     return new DownlinkMessage(clientId, "c-1", "DL/X", 1, "corr", partition, offset, partition, offset, 0L,
-        Buffer.buffer("payload"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND);
+        Buffer.buffer("payload"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false);
   }
 }

@@ -132,7 +132,7 @@ class PersistentDeliveryTest {
 
   private static DownlinkMessage message(long offset, int qos, int sent) {
     return new DownlinkMessage("car1", "c-1", "DL/car1", qos, "corr-" + offset, 0, offset, 0, offset, 0L,
-        Buffer.buffer("p"), DownlinkProperties.NONE, sent);
+        Buffer.buffer("p"), DownlinkProperties.NONE, sent, false);
   }
 
   private List<String> receipts() {

@@ -70,6 +70,7 @@ class ParkedDownlinkTest extends RouterLoopHarness {
     await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).equals(List.of("0/0")));
     await().atMost(Duration.ofSeconds(5)).until(() -> tombstones().contains(ParkedRecord.key(car, 0)));
     assertThat(delivered.get(0).sent()).as("never sent before").isEqualTo(DownlinkMessage.FIRST_SEND);
+    assertThat(delivered.get(0).kept()).as("handed back, not ended offline, if it cannot be sent").isTrue();
     assertThat(loop.owned().parked()).isZero();
   }
 

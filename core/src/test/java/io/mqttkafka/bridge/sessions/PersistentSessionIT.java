@@ -205,6 +205,42 @@ class PersistentSessionIT {
     assertThat(written).isEqualTo(1);
   }
 
+  /**
+   * Found by the fleet churn test: a record queued for a clean client, drained to it when it
+   * subscribed, ended {@code offline} when the connection closed before it was sent, and was not
+   * delivered on the next subscription.
+   */
+  @Test
+  void aQueuedRecordTheConnectionEndsBeforeSendingWaitsForTheNextSubscription() throws Exception {
+    String correlation = UUID.randomUUID().toString();
+    for (int i = 0; i < 3; i++) {
+      Downlink.send(DOWNLINK, "phone-gone", bytes("m-" + i), "mqtt.topic", "DL/phone-gone/msg", "mqtt.offline",
+          "queue", "correlation.id", correlation);
+    }
+    assertThat(Downlink.receipts(RECEIPTS, correlation, 3, WAIT)).extracting(Receipt::status)
+        .containsOnly(Status.QUEUED);
+    try (RawMqttClient phone = new RawMqttClient(bridge.mqttPort())) {
+      phone.setTimeoutMillis((int) WAIT.toMillis());
+      // MQTT 5, Clean Start, no session, Receive Maximum 1: m-1 and m-2 wait behind m-0, never acknowledged.
+      phone.send(MqttPackets.packet(0x10, new MqttPackets.Writer().str("MQTT").u8(MqttPackets.V5).u8(0x02).u16(60)
+          .varint(3).u8(0x21).u16(1).str("phone-gone").toByteArray()));
+      assertThat(phone.read().type()).isEqualTo(RawMqttClient.CONNACK);
+      phone.send(MqttPackets.packet(0x82, new MqttPackets.Writer().u16(1).u8(0).str("DL/phone-gone/#").u8(1)
+          .toByteArray()));
+      assertThat(phone.read().type()).isEqualTo(RawMqttClient.SUBACK);
+      assertThat(phone.read().type()).as("m-0").isEqualTo(3);
+      Thread.sleep(500); // m-1 and m-2 reach the connection's queue
+    }
+    Received received = new Received();
+    V3 again = v3("phone-gone", true, received);
+    again.subscribe("DL/phone-gone/#", 1);
+
+    assertThat(payloads(received, 2)).containsExactly("m-1", "m-2");
+    again.disconnect();
+    assertThat(Downlink.receipts(RECEIPTS, correlation, 10, Duration.ofSeconds(2))).extracting(Receipt::status)
+        .doesNotContain(Status.OFFLINE);
+  }
+
   @Test
   void anMqtt5SessionExpiryAboveTheMaximumIsCappedAndSaidInConnack() throws Exception {
     V5 car = v5("car-capped", false, 3_600L);
