@@ -37,7 +37,8 @@ final class DownlinkBench {
           --drain-timeout D          (default 30s)
           --kafka-reference          first the floor: the same records at the same rate to
                                      <downlink-topic>.reference, read by a plain KafkaConsumer
-                                     (Kafka's end-to-end latency), for --warmup and --duration
+                                     (Kafka's end-to-end latency), for --warmup and then --duration
+                                     or --messages
       """;
 
   private DownlinkBench() {
@@ -128,8 +129,8 @@ final class DownlinkBench {
               topicPattern, qos, payload, runId, correlationPrefix, rate, devices);
       if (reference) {
         KafkaReference.Result floor = KafkaReference.run(common, downlinkTopic + ".reference",
-            kafka.partitionsFor(downlinkTopic).size(), producerProps, producerFor, runId,
-            warmup.isZero() ? Duration.ofSeconds(5) : warmup, duration);
+            kafka.partitionsFor(downlinkTopic).size(), producerProps, producerFor, runId, messages, warmup,
+            messages > 0 ? Duration.ofMinutes(5) : duration);
         Map<String, Object> ref = summary.section("latency_kafka_reference");
         ref.put("method", "the same records, rate and producer to " + downlinkTopic + ".reference, read by a plain"
             + " KafkaConsumer (Kafka defaults): back end send to poll");

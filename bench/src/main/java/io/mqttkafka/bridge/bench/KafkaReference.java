@@ -34,10 +34,11 @@ final class KafkaReference {
    * @param producerProps the back end producer's settings, as in the downlink run
    * @param producerFor   the downlink run's back end, writing to a given topic with a given producer
    * @param runId         the run id in the payloads
+   * @param messages      measured records to send, as the downlink run's {@code --messages}; 0: for {@code duration}
    */
   static Result run(Common common, String topic, int partitions, Map<String, Object> producerProps,
                     BiFunction<KafkaProducer<byte[], byte[]>, String, DownlinkProducer> producerFor, int runId,
-                    Duration warmup, Duration duration) throws Exception {
+                    long messages, Duration warmup, Duration duration) throws Exception {
     try (Admin admin = KafkaClients.admin(common.bootstrap())) {
       KafkaClients.ensureTopic(admin, topic, partitions);
     }
@@ -51,9 +52,9 @@ final class KafkaReference {
       long measureAt = System.nanoTime() + warmup.toNanos();
       long stopAt = measureAt + duration.toNanos();
       boolean measuring = false;
-      while (System.nanoTime() < stopAt) {
+      while (System.nanoTime() < stopAt && !(measuring && producer.budgetUsed())) {
         if (!measuring && System.nanoTime() >= measureAt) {
-          producer.measure(0);
+          producer.measure(messages);
           measuring = true;
         }
         reader.poll(consumer);
