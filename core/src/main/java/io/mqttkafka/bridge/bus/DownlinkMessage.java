@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.bus;
 
 import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.DownlinkRef;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -22,16 +23,21 @@ import io.vertx.core.buffer.Buffer;
  * @param sent            -1 for a first send; else the message was sent to an earlier connection of
  *                        the client's persistent session and is resent with DUP [MQTT-4.4.0-1]: with
  *                        that packet id, or a new one when 0 (not known)
+ * @param trace           the record's trace context headers, for its receipts and its span
  */
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, int originPartition, long originOffset, long timestamp,
-                              Buffer payload, DownlinkProperties properties, int sent) {
+                              Buffer payload, DownlinkProperties properties, int sent, TraceHeaders trace) {
 
   /** {@link #sent} of a message sent for the first time. */
   public static final int FIRST_SEND = -1;
 
+  public DownlinkMessage {
+    trace = trace == null ? TraceHeaders.NONE : trace;
+  }
+
   /** The record as its receipts name it: where the back end wrote it. */
   public DownlinkRef receiptRef() {
-    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId);
+    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId, trace);
   }
 }

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.bus;
 
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.List;
  * instance (the router and the device's connection in the same process) the message object itself
  * is handed over: no headers to build and copy, no payload copy ({@link DownlinkMessage} is
  * immutable and its payload is never written to). Between instances it is one frame: the fields,
- * the payload, then the MQTT 5 properties.
+ * the payload, the MQTT 5 properties, then the trace context headers.
  */
 final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, DownlinkMessage> {
 
@@ -28,6 +29,8 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     buffer.appendInt(m.sent());
     buffer.appendInt(m.payload().length()).appendBuffer(m.payload());
     writeProperties(buffer, m.properties());
+    ProtocolCodecs.writeString(buffer, m.trace().traceparent());
+    ProtocolCodecs.writeString(buffer, m.trace().tracestate());
   }
 
   @Override
@@ -49,8 +52,10 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     Buffer payload = buffer.getBuffer(p + 41, p + 41 + length);
     at[0] = p + 41 + length;
     DownlinkProperties properties = readProperties(buffer, at);
+    String traceparent = ProtocolCodecs.readString(buffer, at);
+    TraceHeaders trace = TraceHeaders.of(traceparent, ProtocolCodecs.readString(buffer, at));
     return new DownlinkMessage(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset,
-        originPartition, originOffset, timestamp, payload, properties, sent);
+        originPartition, originOffset, timestamp, payload, properties, sent, trace);
   }
 
   /** TTL, format, the strings, the correlation data (length -1: none), then the user properties. */

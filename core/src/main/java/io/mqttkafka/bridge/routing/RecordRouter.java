@@ -137,6 +137,6 @@ final class RecordRouter {
     Buffer payload = value == null ? Buffer.buffer() : BufferSerializer.wrap(value);
     return new DownlinkMessage(parsed.clientId(), connectionId, parsed.mqttTopic(), qos, parsed.correlationId(),
         parsed.partition(), parsed.offset(), parsed.originPartition(), parsed.originOffset(), parsed.timestamp(),
-        payload, parsed.properties(), sent);
+        payload, parsed.properties(), sent, parsed.trace());
   }
 }
