@@ -32,6 +32,7 @@ import io.mqttkafka.bridge.tls.ServerTls;
 import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.ProducerVerticle;
 import io.mqttkafka.bridge.uplink.TopicMapper;
+import io.mqttkafka.bridge.trace.Tracing;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -85,6 +86,8 @@ public final class Bridge {
   private String routerDeployment;
   private RouterVerticle router;
   private JvmMeters jvmMeters;
+  /** Null when tracing is off. */
+  private Tracing tracing;
   private LiveSettings liveSettings;
   private LiveReload reload;
   private AdminGuard adminGuard;
@@ -192,14 +195,15 @@ public final class Bridge {
     producerVerticle.bindMetrics(registry);
     KafkaSender sender = producerVerticle.sender();
     String instanceId = config.bridge().id();
+    tracing = Tracing.create(config.tracing());
     UplinkPublisher uplink = new UplinkPublisher(new TopicMapper(config.mappings().uplink()), sender,
-        config.mappings().unmatched(), topics.deadLetter(), metrics);
+        config.mappings().unmatched(), topics.deadLetter(), metrics, tracing);
     PresenceWriter presence = new PresenceWriter(sender, topics.subscriptions());
     ReceiptWriter receipts = new ReceiptWriter(sender, topics.receipts(), instanceId, metrics);
     liveSettings = new LiveSettings(config.mqtt(), config.mappings().downlink(),
         reload.authenticator(config.auth()));
     SessionServices services = new SessionServices(instanceId, liveSettings, uplink, presence, receipts, metrics,
-        sessions, config.sessions(), new SessionResume(vertx, sender, topics.sessions()));
+        sessions, config.sessions(), new SessionResume(vertx, sender, topics.sessions()), tracing);
     ConnectionLimits connectionLimits = new ConnectionLimits(config.mqtt().limits());
     reload.targets(new LiveReload.Targets(uplink, liveSettings, connectionLimits, sessions));
 
@@ -361,6 +365,9 @@ public final class Bridge {
       admin.close(Duration.ofSeconds(5));
       if (jvmMeters != null) {
         jvmMeters.close();
+      }
+      if (tracing != null) {
+        tracing.close();
       }
       if (embeddedKafka != null) {
         embeddedKafka.close();

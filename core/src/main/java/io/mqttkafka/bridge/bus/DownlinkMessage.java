@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.bus;
 
 import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.DownlinkRef;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -26,16 +27,22 @@ import io.vertx.core.buffer.Buffer;
  *                        {@code queue} or {@code latest}, the default of a persistent session): if it
  *                        cannot be sent over this connection, the router is handed it back to keep
  *                        rather than told {@code offline}, whether the session is persistent or not
+ * @param trace           the record's trace context headers, for its receipts and its span
  */
 public record DownlinkMessage(String clientId, String connectionId, String mqttTopic, int qos, String correlationId,
                               int partition, long offset, int originPartition, long originOffset, long timestamp,
-                              Buffer payload, DownlinkProperties properties, int sent, boolean kept) {
+                              Buffer payload, DownlinkProperties properties, int sent, boolean kept,
+                              TraceHeaders trace) {
 
   /** {@link #sent} of a message sent for the first time. */
   public static final int FIRST_SEND = -1;
 
+  public DownlinkMessage {
+    trace = trace == null ? TraceHeaders.NONE : trace;
+  }
+
   /** The record as its receipts name it: where the back end wrote it. */
   public DownlinkRef receiptRef() {
-    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId);
+    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId, trace);
   }
 }

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.bus;
 
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.List;
  * instance (the router and the device's connection in the same process) the message object itself
  * is handed over: no headers to build and copy, no payload copy ({@link DownlinkMessage} is
  * immutable and its payload is never written to). Between instances it is one frame: the fields,
- * the payload, the MQTT 5 properties, then whether the record is kept.
+ * the payload, the MQTT 5 properties, whether the record is kept, then the trace context headers.
  */
 final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, DownlinkMessage> {
 
@@ -29,6 +30,8 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     buffer.appendInt(m.payload().length()).appendBuffer(m.payload());
     writeProperties(buffer, m.properties());
     buffer.appendByte((byte) (m.kept() ? 1 : 0));
+    ProtocolCodecs.writeString(buffer, m.trace().traceparent());
+    ProtocolCodecs.writeString(buffer, m.trace().tracestate());
   }
 
   @Override
@@ -51,8 +54,11 @@ final class DownlinkMessageCodec implements MessageCodec<DownlinkMessage, Downli
     at[0] = p + 41 + length;
     DownlinkProperties properties = readProperties(buffer, at);
     boolean kept = buffer.getByte(at[0]) == 1;
+    at[0] += 1;
+    String traceparent = ProtocolCodecs.readString(buffer, at);
+    TraceHeaders trace = TraceHeaders.of(traceparent, ProtocolCodecs.readString(buffer, at));
     return new DownlinkMessage(clientId, connectionId, mqttTopic, qos, correlationId, partition, offset,
-        originPartition, originOffset, timestamp, payload, properties, sent, kept);
+        originPartition, originOffset, timestamp, payload, properties, sent, kept, trace);
   }
 
   /** TTL, format, the strings, the correlation data (length -1: none), then the user properties. */

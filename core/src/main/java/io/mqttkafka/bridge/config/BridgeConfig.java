@@ -12,7 +12,8 @@ import java.util.TreeSet;
  */
 public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSettings http, KafkaSettings kafka,
                            MappingSettings mappings, ClusterSettings cluster, LoggingSettings logging,
-                           ShutdownSettings shutdown, AuthSettings auth, SessionSettings sessions) {
+                           ShutdownSettings shutdown, AuthSettings auth, SessionSettings sessions,
+                           TracingSettings tracing) {
 
   /** The configuration with nothing overridden. */
   public static BridgeConfig defaults() {
@@ -36,7 +37,7 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
         m.plainEnabled(), m.tls(), m.websocket(), n.limits());
     LoggingSettings liveLogging = new LoggingSettings(logging.json(), next.logging.level(), next.logging.levels());
     return new BridgeConfig(bridge, liveMqtt, http, kafka, next.mappings, cluster, liveLogging, next.shutdown,
-        next.auth, sessions);
+        next.auth, sessions, tracing);
   }
 
   /** A summary for the start-up log, one line per section ("Mqtt[host=..., ...]"); secrets masked. */
@@ -44,7 +45,7 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
     return String.join("\n", section("Bridge", bridge), section("Mqtt", mqtt), section("Http", http),
         section("Kafka", kafka), section("Mappings", mappings), section("Cluster", cluster),
         section("Logging", logging), section("Shutdown", shutdown), section("Auth", auth),
-        section("Sessions", sessions));
+        section("Sessions", sessions), section("Tracing", tracing));
   }
 
   /** The record's own text, titled by its section rather than its type. */
@@ -74,6 +75,6 @@ public record BridgeConfig(InstanceSettings bridge, MqttSettings mqtt, HttpSetti
     KafkaSettings kafka = KafkaSettings.parse(t);
     return new BridgeConfig(InstanceSettings.parse(t), mqtt, HttpSettings.parse(t), kafka,
         MappingSettings.parse(t, auth), ClusterSettings.parse(t), LoggingSettings.parse(t),
-        ShutdownSettings.parse(t), auth, SessionSettings.parse(t));
+        ShutdownSettings.parse(t), auth, SessionSettings.parse(t), TracingSettings.parse(t));
   }
 }

@@ -38,6 +38,11 @@ final class Defaults {
       sessions:
         maxExpiry: 30d
         queue: { maxMessages: 1000, maxBytes: 1048576 }
+      tracing:
+        generateTraceparent: false
+        sampled: true
+        serviceName: mqtt-kafka-bridge
+        otlp: { endpoint: "" }
       cluster:
         enabled: false
         name: mqtt-kafka-bridge

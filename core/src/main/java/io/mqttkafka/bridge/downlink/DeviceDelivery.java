@@ -6,9 +6,11 @@ import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.DownlinkProperties;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
+import io.mqttkafka.bridge.trace.Tracing;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttVersion;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -60,6 +62,8 @@ public final class DeviceDelivery {
   private final boolean mqtt5;
   /** The device's Maximum Packet Size (MQTT 5 CONNECT property), or {@link Long#MAX_VALUE}. */
   private final long maxPacketSize;
+  /** Null when there are no spans: nothing of tracing runs per message. */
+  private final Tracing tracing;
   /** Published QoS 1 messages awaiting PUBACK, by packet id, oldest first (so earliest deadline first). */
   private final Map<Integer, InFlight> inFlight = new LinkedHashMap<>();
   private final ArrayDeque<Delivery> queued = new ArrayDeque<>();
@@ -93,21 +97,33 @@ public final class DeviceDelivery {
   private static final class Delivery {
     final DownlinkMessage message;
     final Promise<Void> answer = Promise.promise();
+    /** Its span from PUBLISH to final receipt, while it runs; null without spans. */
+    Span span;
 
     Delivery(DownlinkMessage message) {
       this.message = message;
     }
   }
 
-  /** @param onSlowConsumer closes the connection: the device does not read what is written to it */
+  /**
+   * @param onSlowConsumer closes the connection: the device does not read what is written to it
+   * @param tracing        the spans of the deliveries; null when tracing is off
+   */
   public DeviceDelivery(MqttEndpoint endpoint, Vertx vertx, ReceiptWriter receipts, BridgeMetrics metrics,
-                        Terms terms, Runnable onSlowConsumer) {
-    this(endpoint, DeliveryClock.of(vertx), receipts, metrics, terms, onSlowConsumer);
+                        Terms terms, Runnable onSlowConsumer, Tracing tracing) {
+    this(endpoint, DeliveryClock.of(vertx), receipts, metrics, terms, onSlowConsumer, tracing);
   }
 
   /** @param clock the time and timer of the ack timeouts */
   DeviceDelivery(MqttEndpoint endpoint, DeliveryClock clock, ReceiptWriter receipts, BridgeMetrics metrics,
                  Terms terms, Runnable onSlowConsumer) {
+    this(endpoint, clock, receipts, metrics, terms, onSlowConsumer, null);
+  }
+
+  /** @param clock the time and timer of the ack timeouts */
+  DeviceDelivery(MqttEndpoint endpoint, DeliveryClock clock, ReceiptWriter receipts, BridgeMetrics metrics,
+                 Terms terms, Runnable onSlowConsumer, Tracing tracing) {
+    this.tracing = tracing != null && tracing.spans() ? tracing : null;
     this.onSlowConsumer = onSlowConsumer;
     this.endpoint = endpoint;
     this.clock = clock;
@@ -206,6 +222,9 @@ public final class DeviceDelivery {
       writing++;
       sending.add(id);
     }
+    if (tracing != null) {
+      delivery.span = tracing.downlink(message.trace(), message.clientId(), message.mqttTopic(), qos);
+    }
     endpoint.publish(message.mqttTopic(), message.payload(), MqttQoS.valueOf(qos), resend, false, id, properties)
         .onComplete((packetId, failure) -> {
           unwrittenBytes -= size;
@@ -224,6 +243,9 @@ public final class DeviceDelivery {
             receipt(message, Status.DELIVERED, detail); // the router is answered with the final receipt
           } else {
             firstReceipt(delivery, Status.DELIVERED, detail);
+          }
+          if (qos == 0) {
+            endSpan(delivery, Status.DELIVERED);
           }
           if (qos > 0) {
             if (closed) {
@@ -311,6 +333,7 @@ public final class DeviceDelivery {
    * router is answered with it.
    */
   private void finalReceipt(Delivery delivery, Status status, String detail) {
+    endSpan(delivery, status);
     if (persistent) {
       firstReceipt(delivery, status, detail);
     } else {
@@ -326,6 +349,7 @@ public final class DeviceDelivery {
    * client's next subscription rather than end {@code offline}.
    */
   private void ended(Delivery delivery, int packetId, Status status, String detail) {
+    endSpan(delivery, status);
     if (persistent) {
       delivery.answer.tryFail(new Parked(Outcome.parked(packetId, status, detail)));
     } else if (status == Status.TIMEOUT) {
@@ -334,6 +358,14 @@ public final class DeviceDelivery {
       delivery.answer.tryFail(new Parked(Outcome.parked(0, status, detail)));
     } else {
       firstReceipt(delivery, status, detail);
+    }
+  }
+
+  /** Ends the message's span, if it has one, with its final status. */
+  private static void endSpan(Delivery delivery, Status status) {
+    if (delivery.span != null) {
+      Tracing.end(delivery.span, status.metricTag(), status != Status.ACKED && status != Status.DELIVERED);
+      delivery.span = null;
     }
   }
 

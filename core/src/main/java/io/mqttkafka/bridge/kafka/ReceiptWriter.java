@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * Writes the outcome of each downlink record to {@code mqtt.receipts} (key client id, header
- * {@code correlation.id} copied), so that back ends know what became of every command. Counts each
+ * Writes the outcome of each downlink record to {@code mqtt.receipts} (key client id, headers
+ * {@code correlation.id}, {@code traceparent} and {@code tracestate} copied), so that back ends know what became of every command. Counts each
  * outcome. Thread-safe.
  */
 public final class ReceiptWriter {
@@ -51,6 +51,7 @@ public final class ReceiptWriter {
     if (record.correlationId() != null) {
       headers.add(HeaderNames.CORRELATION_ID, record.correlationId().getBytes(StandardCharsets.UTF_8));
     }
+    record.trace().addTo(headers);
     return sender.sendControl(
             new ProducerRecord<>(topic, null, record.clientId(), BufferSerializer.wrap(receipt.toJson()), headers))
         .onComplete((ok, failure) -> {

@@ -75,7 +75,7 @@ public final class DeviceSession implements DeliveryTarget {
     kept.qos2From(uplink::qos2Received);
     this.delivery = new DeviceDelivery(endpoint, vertx, services.receipts(), services.metrics(),
         new DeviceDelivery.Terms(clientReceiveMaximum(endpoint), services.downlink().ackTimeout().toMillis(),
-            start.persistent()), lifecycle::closeSlowConsumer);
+            start.persistent()), lifecycle::closeSlowConsumer, services.tracing());
   }
 
   public String clientId() {

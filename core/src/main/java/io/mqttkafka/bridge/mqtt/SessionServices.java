@@ -7,17 +7,20 @@ import io.mqttkafka.bridge.config.SessionSettings;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.kafka.PresenceWriter;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
+import io.mqttkafka.bridge.trace.Tracing;
 import io.mqttkafka.bridge.uplink.UplinkPublisher;
 
 /**
  * What every device session of this instance shares: the settings a reload changes
  * ({@link LiveSettings}, read at each use through {@link #mqtt}, {@link #downlink} and
  * {@link #authenticator}), the Kafka writers, metrics, the registry, the persistent sessions'
- * settings and where a persistent session is found.
+ * settings and where a persistent session is found, and the spans of downlink deliveries ({@code tracing}:
+ * null when there are none).
  */
 public record SessionServices(String instanceId, LiveSettings settings, UplinkPublisher uplink,
                               PresenceWriter presence, ReceiptWriter receipts, BridgeMetrics metrics,
-                              SessionRegistry registry, SessionSettings sessions, SessionResume resume) {
+                              SessionRegistry registry, SessionSettings sessions, SessionResume resume,
+                              Tracing tracing) {
 
   /** The MQTT settings in force now. */
   public MqttSettings mqtt() {

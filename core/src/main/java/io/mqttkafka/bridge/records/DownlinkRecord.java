@@ -26,10 +26,13 @@ import org.apache.kafka.common.utils.Utils;
  * @param properties      what the PUBLISH carries as MQTT 5 properties; {@link DownlinkProperties#NONE}
  *                        when the record is invalid
  * @param invalid         null when the record can be routed, else why not
+ * @param trace           its {@code traceparent} and {@code tracestate} headers, as written (also when
+ *                        invalid: its receipts carry them)
  */
 public record DownlinkRecord(String clientId, String mqttTopic, int qos, String correlationId, long ttlMs,
                              int partition, long offset, int originPartition, long originOffset, long timestamp,
-                             OfflinePolicy offline, DownlinkProperties properties, String invalid) {
+                             OfflinePolicy offline, DownlinkProperties properties, String invalid,
+                             TraceHeaders trace) {
 
   /** Downlink QoS when the record has no mqtt.qos header: commands are worth an acknowledgement. */
   public static final int DEFAULT_QOS = 1;
@@ -55,6 +58,8 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
     String originPartition = null;
     String originOffset = null;
     String offline = null;
+    String traceparent = null;
+    String tracestate = null;
     PropertyHeaderReader mqtt5 = null;
     // One pass over the headers (a record carries a handful); the last of a name wins, as lastHeader,
     // except for user properties, which MQTT 5 lets repeat.
@@ -70,6 +75,12 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
         case HeaderNames.RESPONSE_TOPIC, HeaderNames.CORRELATION_DATA, HeaderNames.CONTENT_TYPE,
              HeaderNames.PAYLOAD_FORMAT -> mqtt5 = reader(mqtt5, userProperties).take(header);
         default -> {
+          // The trace context headers are read for the receipts, and go on as user properties like any other.
+          if (header.key().equals(HeaderNames.TRACEPARENT)) {
+            traceparent = text(header);
+          } else if (header.key().equals(HeaderNames.TRACESTATE)) {
+            tracestate = text(header);
+          }
           if (userProperties.copies(header.key())) {
             mqtt5 = reader(mqtt5, userProperties).take(header);
           }
@@ -98,7 +109,7 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
       }
     }
     return new DownlinkRecord(key, topic, qosLevel, correlationId, ttlMs, partition, offset, fromPartition,
-        fromOffset, timestamp, policy, properties, invalid);
+        fromOffset, timestamp, policy, properties, invalid, TraceHeaders.of(traceparent, tracestate));
   }
 
   private static PropertyHeaderReader reader(PropertyHeaderReader reader, UserPropertyRules rules) {
@@ -122,7 +133,7 @@ public record DownlinkRecord(String clientId, String mqttTopic, int qos, String 
 
   /** The record as its receipts name it: where the back end wrote it. */
   public DownlinkRef ref() {
-    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId);
+    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId, trace);
   }
 
   /**

@@ -55,6 +55,15 @@ public final class HeaderNames {
    */
   public static final String MESSAGE_EXPIRY = "mqtt.message.expiry";
   /**
+   * W3C Trace Context. Uplink: an MQTT 5 user property of this name is copied like any other (with
+   * {@code tracing.*} on, only when it is valid, and a record without one may get a new one).
+   * Downlink: sent to an MQTT 5 device as a user property like any other header, and copied to every
+   * receipt of the record as this header.
+   */
+  public static final String TRACEPARENT = "traceparent";
+  /** W3C Trace Context: vendor-specific trace state; goes where {@link #TRACEPARENT} goes. */
+  public static final String TRACESTATE = "tracestate";
+  /**
    * The bridge's own header names start with this: MQTT 5 user properties with such names are not
    * copied to uplink records, so a device cannot forge them.
    */

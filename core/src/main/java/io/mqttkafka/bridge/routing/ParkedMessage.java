@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.routing;
 
 import io.mqttkafka.bridge.records.DownlinkRecord;
 import io.mqttkafka.bridge.records.DownlinkRef;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -33,6 +34,8 @@ final class ParkedMessage {
   final String correlationId;
   final int originPartition;
   final long originOffset;
+  /** Its trace context headers, which its receipts carry. */
+  final TraceHeaders trace;
   /** When it expires unless delivered (epoch ms): its ttl.ms, at most the longest session expiry. */
   final long deadline;
   /** Parked as {@code latest}: a newer record for the same topic supersedes it while it waits. */
@@ -59,6 +62,7 @@ final class ParkedMessage {
     this.correlationId = record.correlationId();
     this.originPartition = record.originPartition();
     this.originOffset = record.originOffset();
+    this.trace = record.trace();
     this.deadline = deadline;
     this.latest = latest;
     this.bytes = bytes;
@@ -72,6 +76,6 @@ final class ParkedMessage {
 
   /** The record as its receipts name it. */
   DownlinkRef ref() {
-    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId);
+    return new DownlinkRef(clientId, mqttTopic, originPartition, originOffset, correlationId, trace);
   }
 }

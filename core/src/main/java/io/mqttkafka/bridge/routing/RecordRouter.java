@@ -146,6 +146,6 @@ final class RecordRouter {
     Buffer payload = value == null ? Buffer.buffer() : BufferSerializer.wrap(value);
     return new DownlinkMessage(parsed.clientId(), connectionId, parsed.mqttTopic(), qos, parsed.correlationId(),
         parsed.partition(), parsed.offset(), parsed.originPartition(), parsed.originOffset(), parsed.timestamp(),
-        payload, parsed.properties(), sent, kept);
+        payload, parsed.properties(), sent, kept, parsed.trace());
   }
 }

@@ -7,7 +7,9 @@ import io.mqttkafka.bridge.config.MappingSettings.Unmatched;
 import io.mqttkafka.bridge.config.UplinkRule;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.metrics.RuleMeters;
+import io.mqttkafka.bridge.trace.Tracing;
 import io.netty.handler.codec.mqtt.MqttProperties;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
@@ -71,10 +73,20 @@ public final class UplinkPublisher {
   private final KafkaSender sender;
   private final String deadLetterTopic;
   private final BridgeMetrics metrics;
+  /** Null when tracing is off: nothing of it runs per message. */
+  private final Tracing tracing;
   private volatile Rules rules;
 
+  /** A publisher without tracing. */
   public UplinkPublisher(TopicMapper mapper, KafkaSender sender, Unmatched unmatched, String deadLetterTopic,
                          BridgeMetrics metrics) {
+    this(mapper, sender, unmatched, deadLetterTopic, metrics, null);
+  }
+
+  /** @param tracing the trace context of the records and their spans; null when tracing is off */
+  public UplinkPublisher(TopicMapper mapper, KafkaSender sender, Unmatched unmatched, String deadLetterTopic,
+                         BridgeMetrics metrics, Tracing tracing) {
+    this.tracing = tracing;
     this.sender = sender;
     this.deadLetterTopic = deadLetterTopic;
     this.metrics = metrics;
@@ -139,14 +151,21 @@ public final class UplinkPublisher {
       headers.add(RETAIN_HEADER);
     }
     PropertyHeaders.copy(properties, headers);
+    Span span = tracing == null ? null : tracing.uplink(headers, mapping.kafkaTopic(), subject.clientId(), qos);
     long startNanos = System.nanoTime();
     return sender.send(record)
         .map(metadata -> {
           metrics.uplinkProduced(qos, payload.length(), System.nanoTime() - startNanos);
           meters.written();
+          if (span != null) {
+            Tracing.end(span, null);
+          }
           return Outcome.PRODUCED;
         })
         .onFailure(failure -> {
+          if (span != null) {
+            Tracing.end(span, failure);
+          }
           boolean overloaded = failure instanceof OverloadedException;
           if (overloaded) {
             meters.dropped();

@@ -9,6 +9,7 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.mqttkafka.bridge.records.DownlinkProperties.UserProperty;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.testsupport.FakeMqttEndpoint;
@@ -137,7 +138,7 @@ class DeliveryPropertiesTest {
 
     delivery.deliver(message(1, ManualClock.WALL_START_MS, DownlinkProperties.NONE));
     delivery.deliver(new DownlinkMessage("car1", "c-1", "DL/car1", 0, null, 0, 2, 0, 2, ManualClock.WALL_START_MS,
-        Buffer.buffer("q0"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false));
+        Buffer.buffer("q0"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false, TraceHeaders.NONE));
     delivery.deliver(message(3, ManualClock.WALL_START_MS, DownlinkProperties.NONE));
 
     assertThat(endpoint.sent()).containsExactly("PUBLISH DL/car1 qos=1 id=1", "PUBLISH DL/car1 qos=0 id=0",
@@ -159,7 +160,7 @@ class DeliveryPropertiesTest {
 
   private static DownlinkMessage message(long offset, long timestamp, DownlinkProperties properties, int payload) {
     return new DownlinkMessage("car1", "c-1", "DL/car1", 1, "corr-" + offset, 0, offset, 0, offset, timestamp,
-        Buffer.buffer(new byte[payload]), properties, DownlinkMessage.FIRST_SEND, false);
+        Buffer.buffer(new byte[payload]), properties, DownlinkMessage.FIRST_SEND, false, TraceHeaders.NONE);
   }
 
   /** The receipts in Kafka, as "offset status detail" ("-" for no detail), in order. */

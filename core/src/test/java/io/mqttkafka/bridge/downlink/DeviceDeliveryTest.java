@@ -9,6 +9,7 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.testsupport.FakeMqttEndpoint;
 import io.vertx.core.Future;
@@ -184,7 +185,8 @@ class DeviceDeliveryTest {
 
   private static DownlinkMessage message(long offset, int qos, int payloadBytes) {
     return new DownlinkMessage("car1", "c-1", "DL/car1", qos, "corr-" + offset, 0, offset, 0, offset, 0L,
-        Buffer.buffer(new byte[payloadBytes]), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false);
+        Buffer.buffer(new byte[payloadBytes]), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false,
+        TraceHeaders.NONE);
   }
 
   /** The receipts in Kafka, as "offset status", in order. */

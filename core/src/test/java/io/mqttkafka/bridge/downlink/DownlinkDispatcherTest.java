@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Await;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
@@ -60,6 +61,6 @@ class DownlinkDispatcherTest {
 
   private static DownlinkMessage message(String clientId, int partition, long offset) {
     return new DownlinkMessage(clientId, "c-1", "DL/X", 1, "corr", partition, offset, partition, offset, 0L,
-        Buffer.buffer("payload"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false);
+        Buffer.buffer("payload"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, false, TraceHeaders.NONE);
   }
 }

@@ -10,6 +10,7 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testsupport.FakeMqttEndpoint;
@@ -95,7 +96,7 @@ class KeptDeliveryTest {
 
   private static DownlinkMessage message(long offset, boolean kept) {
     return new DownlinkMessage("phone1", "c-1", "DL/phone1", 1, "corr-" + offset, 0, offset, 0, offset, 0L,
-        Buffer.buffer("p"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, kept);
+        Buffer.buffer("p"), DownlinkProperties.NONE, DownlinkMessage.FIRST_SEND, kept, TraceHeaders.NONE);
   }
 
   private List<String> receipts() {

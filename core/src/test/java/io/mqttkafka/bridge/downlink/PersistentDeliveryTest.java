@@ -10,6 +10,7 @@ import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.mqttkafka.bridge.kafka.ReceiptWriter;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
 import io.mqttkafka.bridge.records.DownlinkProperties;
+import io.mqttkafka.bridge.records.TraceHeaders;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.mqttkafka.bridge.testsupport.FakeMqttEndpoint;
@@ -132,7 +133,7 @@ class PersistentDeliveryTest {
 
   private static DownlinkMessage message(long offset, int qos, int sent) {
     return new DownlinkMessage("car1", "c-1", "DL/car1", qos, "corr-" + offset, 0, offset, 0, offset, 0L,
-        Buffer.buffer("p"), DownlinkProperties.NONE, sent, false);
+        Buffer.buffer("p"), DownlinkProperties.NONE, sent, false, TraceHeaders.NONE);
   }
 
   private List<String> receipts() {

@@ -60,7 +60,7 @@ final class SessionHarness {
         new UplinkPublisher(mapper, sender, config.mappings().unmatched(), topics.deadLetter(), metrics),
         new PresenceWriter(sender, topics.subscriptions()),
         new ReceiptWriter(sender, topics.receipts(), "i-test", metrics), metrics, new SessionRegistry("i-test"),
-        config.sessions(), new SessionResume(vertx, sender, topics.sessions()));
+        config.sessions(), new SessionResume(vertx, sender, topics.sessions()), null);
     ReadPauses pauses = new ReadPauses(vertx, new ConnectionLimits(config.mqtt().limits()), sender::drained,
         () -> config.mqtt().limits().maxReadPause().toNanos());
     CompletableFuture<DeviceSession> started = new CompletableFuture<>();

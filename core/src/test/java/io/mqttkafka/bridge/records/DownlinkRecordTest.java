@@ -28,6 +28,34 @@ class DownlinkRecordTest {
   }
 
   @Test
+  void itsTraceContextHeadersNameItForItsReceiptsAndStillBecomeUserProperties() {
+    String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    Headers headers = headers("mqtt.topic", "DL/x", "traceparent", traceparent, "tracestate", "congo=t61rcWkgMzE");
+
+    DownlinkRecord record = DownlinkRecord.parse("car1", headers, 2, 5, 0);
+
+    assertThat(record.ref()).isEqualTo(new DownlinkRef("car1", "DL/x", 2, 5, null,
+        new TraceHeaders(traceparent, "congo=t61rcWkgMzE")));
+    assertThat(record.properties().userProperties()).containsExactly(
+        new DownlinkProperties.UserProperty("traceparent", traceparent),
+        new DownlinkProperties.UserProperty("tracestate", "congo=t61rcWkgMzE"));
+  }
+
+  @Test
+  void anInvalidRecordKeepsItsTraceparentForItsRejectedReceipt() {
+    DownlinkRecord record = DownlinkRecord.parse("car1", headers("traceparent", "00-abc-def-01"), 0, 1, 0);
+
+    assertThat(record.invalid()).isNotNull();
+    assertThat(record.ref().trace()).isEqualTo(new TraceHeaders("00-abc-def-01", null));
+  }
+
+  @Test
+  void aRecordWithoutTraceContextHasNone() {
+    assertThat(DownlinkRecord.parse("car1", headers("mqtt.topic", "DL/x"), 0, 0, 0).trace())
+        .isSameAs(TraceHeaders.NONE);
+  }
+
+  @Test
   void withoutQosOrTtlItIsQos1ForEver() {
     DownlinkRecord record = DownlinkRecord.parse("car1", headers("mqtt.topic", "DL/x"), 0, 0, 0);
 
