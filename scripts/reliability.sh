@@ -14,7 +14,7 @@
 # tagged "reliability" that the build leaves out (Maven profile -Preliability): the replicated Kafka's
 # active controller killed and its rolling restart, a split brain, one instance cut off from Kafka,
 # lossy device links. Soak: 10 minutes (RELIABILITY_SOAK_MINUTES) of mixed load at half the capacity
-# it measures first. Churn: FleetChurnIT for RELIABILITY_CHURN_MINUTES (default 30; the build runs 3)
+# it measures first. Churn: FleetChurnIT for RELIABILITY_CHURN_MINUTES (default 30; at least 3)
 # with RELIABILITY_CHURN_DEVICES (default 10,000) devices; each device holds one socket in the test JVM
 # and one in the bridge, so the script raises the open-file limit to the hard limit first.
 # Needs Java 17, Maven; everything it starts stops by itself (child JVMs run under `timeout -s KILL`).

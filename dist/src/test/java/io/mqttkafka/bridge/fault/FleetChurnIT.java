@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.ToDoubleFunction;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * between the first and the last third of the churn, offline sessions and parked records back to 0
  * once every device is back.
  */
+@Tag("reliability")
 class FleetChurnIT {
 
   private static final long SAMPLE_MILLIS = 5_000;

@@ -12,6 +12,7 @@ import io.mqttkafka.bridge.testkit.ReplicatedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged lost. Needs root (network namespaces, iptables): skipped otherwise, failed with
  * {@code -Dnetfaults.required=true}.
  */
+@Tag("reliability")
 class KafkaBlackholeFaultIT {
 
   /** Half of it is the bridge's limit of bytes awaiting Kafka. */
