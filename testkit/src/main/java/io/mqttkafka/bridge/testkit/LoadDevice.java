@@ -1,13 +1,8 @@
 package io.mqttkafka.bridge.testkit;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -34,7 +29,9 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * acknowledged: with a clean session nothing is carried over, so the application must. QoS 0
  * messages are never resent.
  *
- * <p>Its own thread drives it; every loop is bounded by {@code deadline} and stops by itself.
+ * <p>Its own thread drives it; every loop is bounded by {@code deadline} and stops by itself. What it
+ * records lives in three parts: {@link UplinkLedger} (each uplink message, in flight and to resend),
+ * {@link ConnectionHistory} (connections and outages) and {@link DownlinkInbox} (what came on DL/#).
  */
 public final class LoadDevice implements MqttCallback {
 
@@ -74,26 +71,16 @@ public final class LoadDevice implements MqttCallback {
   private final List<Integer> endpoints;
   private final IntFunction<String> hostOf;
   private final long deadlineMillis;
-  private final long[] firstSentAt;
-  private final long[] ackedAt;
-  private final int[] attempts;
-  /** Endpoint (port) each message was acknowledged through. */
-  private final int[] ackedVia;
-  private final TreeSet<Integer> resend = new TreeSet<>();
-  private final LinkedHashMap<Integer, IMqttDeliveryToken> inFlight = new LinkedHashMap<>();
-  private final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
-  private final List<String> arrivals = new ArrayList<>();
-  private final List<long[]> outages = new ArrayList<>();
-  private final AtomicInteger connections = new AtomicInteger();
+  private final UplinkLedger ledger;
+  private final DownlinkInbox inbox = new DownlinkInbox();
+  private final ConnectionHistory history = new ConnectionHistory();
   private final Thread thread;
   private volatile boolean sendingNew = true;
   private volatile boolean stopped;
   private volatile boolean settled;
-  private volatile int next;
   private volatile int connectedPort = -1;
   private MqttAsyncClient client;
   private int endpointIndex;
-  private long lostAt = -1;
   private long nextSendNanos = System.nanoTime();
 
   /**
@@ -110,11 +97,7 @@ public final class LoadDevice implements MqttCallback {
     this.hostOf = hostOf;
     this.endpointIndex = home;
     this.deadlineMillis = deadlineMillis;
-    int capacity = Math.max(0, options.maxMessages());
-    this.firstSentAt = new long[capacity];
-    this.ackedAt = new long[capacity];
-    this.attempts = new int[capacity];
-    this.ackedVia = new int[capacity];
+    this.ledger = new UplinkLedger(options.qos(), Math.max(0, options.maxMessages()));
     this.thread = new Thread(this::run, "device-" + clientId);
     this.thread.setDaemon(true);
   }
@@ -159,24 +142,25 @@ public final class LoadDevice implements MqttCallback {
 
   /** Messages sent at least once: sequence numbers 0 .. sent()-1. */
   public int sent() {
-    return next;
+    return ledger.sent();
   }
 
   public int attempts(int seq) {
-    return attempts[seq];
+    return ledger.attempts(seq);
   }
 
   /** Epoch millis of the PUBACK/PUBCOMP, 0 when none came. */
   public long ackedAt(int seq) {
-    return ackedAt[seq];
+    return ledger.ackedAt(seq);
   }
 
   public long firstSentAt(int seq) {
-    return firstSentAt[seq];
+    return ledger.firstSentAt(seq);
   }
 
+  /** The port its PUBACK/PUBCOMP came through: 0 when none came, -1 when it came as the connection went. */
   public int ackedVia(int seq) {
-    return ackedVia[seq];
+    return ledger.ackedVia(seq);
   }
 
   /** The port it is connected to now, -1 when not connected. */
@@ -185,38 +169,27 @@ public final class LoadDevice implements MqttCallback {
   }
 
   public int connections() {
-    return connections.get();
+    return history.connections();
   }
 
   /** (lostAt, reconnectedAt) epoch millis of each lost connection; reconnectedAt 0 if it never came back. */
   public List<long[]> outages() {
-    synchronized (outages) {
-      return List.copyOf(outages);
-    }
+    return history.outages();
   }
 
   /** Downlink payloads received, with how often each came. */
   public Map<String, AtomicInteger> received() {
-    return received;
+    return inbox.received();
   }
 
   /** Downlink payloads in the order they arrived, repeats included. */
   public List<String> arrivals() {
-    synchronized (arrivals) {
-      return List.copyOf(arrivals);
-    }
+    return inbox.arrivals();
   }
 
   /** The first acknowledgement at or after {@code epochMillis}, or 0. */
   public long firstAckAtOrAfter(long epochMillis) {
-    long first = 0;
-    for (int i = 0; i < next; i++) {
-      long at = ackedAt[i];
-      if (at >= epochMillis && (first == 0 || at < first)) {
-        first = at;
-      }
-    }
-    return first;
+    return ledger.firstAckAtOrAfter(epochMillis);
   }
 
   public static String payload(String clientId, int seq) {
@@ -243,13 +216,13 @@ public final class LoadDevice implements MqttCallback {
         if (client == null && !connect()) {
           continue;
         }
-        boolean failed = harvest();
+        boolean failed = ledger.harvest(connectedPort);
         if (failed || !client.isConnected()) {
           connectionLost();
           continue;
         }
         fill();
-        settled = !sendingNew && inFlight.isEmpty() && resend.isEmpty();
+        settled = !sendingNew && ledger.idle();
         LockSupport.parkNanos(IDLE_PARK_NANOS);
       }
     } finally {
@@ -276,13 +249,7 @@ public final class LoadDevice implements MqttCallback {
       }
       client = candidate;
       connectedPort = port;
-      connections.incrementAndGet();
-      if (lostAt >= 0) {
-        synchronized (outages) {
-          outages.get(outages.size() - 1)[1] = System.currentTimeMillis();
-        }
-        lostAt = -1;
-      }
+      history.connected();
       return true;
     } catch (MqttException | RuntimeException e) {
       close(candidate);
@@ -292,82 +259,46 @@ public final class LoadDevice implements MqttCallback {
     }
   }
 
-  /** Takes in the completed tokens, oldest first; true when one failed (the connection is gone). */
-  private boolean harvest() {
-    boolean failed = false;
-    Iterator<Map.Entry<Integer, IMqttDeliveryToken>> it = inFlight.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<Integer, IMqttDeliveryToken> entry = it.next();
-      IMqttDeliveryToken token = entry.getValue();
-      if (!token.isComplete()) {
-        continue;
-      }
-      it.remove();
-      int seq = entry.getKey();
-      if (token.getException() == null) {
-        if (options.qos() > 0 && ackedAt[seq] == 0) {
-          ackedAt[seq] = System.currentTimeMillis();
-          ackedVia[seq] = connectedPort;
-        }
-      } else {
-        failed = true;
-        if (options.qos() > 0 && ackedAt[seq] == 0) {
-          resend.add(seq);
-        }
-      }
-    }
-    return failed;
-  }
-
   private void connectionLost() {
     dropClient();
-    harvest(); // acknowledgements that completed while the connection went
-    for (int seq : inFlight.keySet()) {
-      if (options.qos() > 0 && ackedAt[seq] == 0) {
-        resend.add(seq);
-      }
-    }
-    inFlight.clear();
-    lostAt = System.currentTimeMillis();
-    synchronized (outages) {
-      outages.add(new long[] {lostAt, 0});
-    }
+    ledger.connectionLost();
+    history.lost();
     endpointIndex++;
   }
 
   private void fill() {
-    while (inFlight.size() < options.window() && !stopped) {
-      int seq;
-      if (!resend.isEmpty()) {
-        seq = resend.first();
-      } else if (sendingNew && next < options.maxMessages() && options.qos() >= 0) {
-        if (options.ratePerSecond() > 0) {
-          long now = System.nanoTime();
-          if (now < nextSendNanos) {
-            return;
-          }
-          nextSendNanos = Math.max(nextSendNanos, now - TimeUnit.SECONDS.toNanos(1))
-              + (long) (TimeUnit.SECONDS.toNanos(1) / options.ratePerSecond());
+    while (ledger.inFlight() < options.window() && !stopped) {
+      int seq = ledger.oldestToResend();
+      if (seq < 0) {
+        seq = nextNew();
+        if (seq < 0) {
+          return;
         }
-        seq = next;
-      } else {
-        return;
       }
       try {
         IMqttDeliveryToken token = client.publish(topic, payload(clientId, seq).getBytes(StandardCharsets.UTF_8),
             options.qos(), false, null, wakeUp);
-        if (seq == next) {
-          firstSentAt[seq] = System.currentTimeMillis();
-          next = seq + 1;
-        } else {
-          resend.remove(seq);
-        }
-        attempts[seq]++;
-        inFlight.put(seq, token);
+        ledger.published(seq, token);
       } catch (MqttException e) {
-        return; // the connection is going; harvest() and connectionLost() follow
+        return; // the connection is going; the harvest and connectionLost() follow
       }
     }
+  }
+
+  /** The next new sequence number when one may be sent now (the rate allowing), else -1. */
+  private int nextNew() {
+    if (!sendingNew || ledger.sent() >= options.maxMessages() || options.qos() < 0) {
+      return -1;
+    }
+    if (options.ratePerSecond() > 0) {
+      long now = System.nanoTime();
+      if (now < nextSendNanos) {
+        return -1;
+      }
+      nextSendNanos = Math.max(nextSendNanos, now - TimeUnit.SECONDS.toNanos(1))
+          + (long) (TimeUnit.SECONDS.toNanos(1) / options.ratePerSecond());
+    }
+    return ledger.sent();
   }
 
   private final IMqttActionListener wakeUp = new IMqttActionListener() {
@@ -413,11 +344,7 @@ public final class LoadDevice implements MqttCallback {
 
   @Override
   public void messageArrived(String t, MqttMessage message) {
-    String payload = new String(message.getPayload(), StandardCharsets.UTF_8);
-    received.computeIfAbsent(payload, k -> new AtomicInteger()).incrementAndGet();
-    synchronized (arrivals) {
-      arrivals.add(payload);
-    }
+    inbox.add(new String(message.getPayload(), StandardCharsets.UTF_8));
   }
 
   @Override

@@ -148,6 +148,45 @@ public final class MqttPackets {
     return new byte[] {(byte) 0xE0, 0};
   }
 
+  /** An MQTT 5 property list: its length as a variable byte integer ([MQTT-2.2.2]), then the properties. */
+  static byte[] propertyList(byte[] body) {
+    return new Writer().varint(body.length).raw(body).toByteArray();
+  }
+
+  // Fixed-header surgery, for the hostile packets that break the framing on purpose.
+
+  /** Offset of the variable header: after the first byte and the remaining length. */
+  static int variableHeaderStart(byte[] p) {
+    int i = 1;
+    while (i < p.length && i < 5 && (p[i] & 0x80) != 0) {
+      i++;
+    }
+    return i + 1;
+  }
+
+  /** The remaining length the packet's fixed header claims (at most four bytes of it read). */
+  static int remainingLength(byte[] p) {
+    int length = 0;
+    int multiplier = 1;
+    for (int i = 1; i < Math.min(p.length, 5); i++) {
+      length += (p[i] & 0x7F) * multiplier;
+      if ((p[i] & 0x80) == 0) {
+        break;
+      }
+      multiplier *= 128;
+    }
+    return length;
+  }
+
+  /** The same packet with another remaining length (the body unchanged). */
+  static byte[] withRemainingLength(byte[] p, int length) {
+    if (p.length < 2) {
+      return p;
+    }
+    int start = Math.min(variableHeaderStart(p), p.length);
+    return concat(new Writer().u8(p[0] & 0xFF).varint(length).toByteArray(), Arrays.copyOfRange(p, start, p.length));
+  }
+
   /** A big-endian byte writer in MQTT's encodings; any value is written as given, valid or not. */
   public static final class Writer {
     private byte[] bytes = new byte[64];
