@@ -7,7 +7,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -16,17 +15,17 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
+import java.util.concurrent.DelayQueue;
+import java.util.concurrent.Delayed;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,12 +33,12 @@ import java.util.function.IntFunction;
 
 /**
  * N MQTT 3.1.1 connections opened with plain Netty, for the bench and for tests that need many
- * devices: one {@link Bootstrap} on a small shared event loop group, a CONNECT encoded once per
- * connection ({@link MqttPackets}), the 4-byte CONNACK read and checked, a PINGREQ every keep-alive
- * interval, and after the CONNACK whatever the connection's {@link Session} does (an idle one:
- * nothing). Connections are opened at the configured rate, with at most {@code maxPending} CONNECTs
- * awaiting their CONNACK, from the configured source addresses; client ids are
- * {@code <prefix><index>}. What happens to each attempt goes to an {@link Observer}.
+ * devices: one {@link Bootstrap} on a small shared event loop group and per connection a
+ * {@link FleetConnection} (CONNECT, CONNACK checked, PINGREQ every keep-alive interval), then whatever
+ * the connection's {@link Session} does (an idle one: nothing). Connections are opened at the
+ * configured rate, with at most {@code maxPending} CONNECTs awaiting their CONNACK, from the
+ * configured source addresses, and optionally tried again after a failure ({@link #retrying});
+ * client ids are {@code <prefix><index>}. What happens to each attempt goes to an {@link Observer}.
  *
  * <p>A full MQTT client (vertx-mqtt's creates a {@code NetClient} per connection, checks every
  * topic against a regular expression and keeps a map per packet id) cost about 500 us of CPU per
@@ -90,8 +89,18 @@ public final class Fleet {
     Session IDLE = new Session() {
     };
 
+    /** Whether the device's CONNECT asks for a clean session (the default) or resumes its session. */
+    default boolean cleanSession() {
+      return true;
+    }
+
     /** The CONNACK accepted the connection. */
     default void opened(ChannelHandlerContext ctx) {
+    }
+
+    /** The CONNACK accepted the connection, with its session present flag; by default the method above. */
+    default void opened(ChannelHandlerContext ctx, boolean sessionPresent) {
+      opened(ctx);
     }
 
     /** Bytes that arrived after the CONNACK; the fleet releases {@code in} afterwards. */
@@ -146,9 +155,6 @@ public final class Fleet {
 
   private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
       Unpooled.wrappedBuffer(MqttPackets.disconnect()).asReadOnly());
-  private static final ByteBuf PINGREQ = Unpooled.unreleasableBuffer(
-      Unpooled.wrappedBuffer(MqttPackets.pingreq()).asReadOnly());
-  private static final long CONNACK_TIMEOUT_MILLIS = 30_000;
 
   private final Config config;
   private final EventLoopGroup group;
@@ -160,7 +166,9 @@ public final class Fleet {
   private final IntFunction<Session> sessions;
   private final AtomicLong handshakes = new AtomicLong();
   private final AtomicLong resumed = new AtomicLong();
+  private final DelayQueue<RetryAt> retries = new DelayQueue<>();
   private volatile Tls tls;
+  private volatile Duration retryBackoff;
   private volatile boolean closing;
 
   /**
@@ -192,18 +200,30 @@ public final class Fleet {
   }
 
   /**
-   * Opens {@code count} connections and returns once each has a CONNACK or failed (or the timeout
-   * passed); {@code onProgress} runs while waiting.
+   * Tries a failed attempt again after {@code backoff} times a random factor of 0.5 to 1.5, as a
+   * device that cannot connect does, until {@link #open}'s timeout; without (the default), a failed
+   * attempt stays failed. Every failed attempt is reported to the {@link Observer}.
+   */
+  public Fleet retrying(Duration backoff) {
+    this.retryBackoff = backoff;
+    return this;
+  }
+
+  /**
+   * Opens {@code count} connections and returns once each has a CONNACK or failed for good (or the
+   * timeout passed); {@code onProgress} runs while waiting.
    */
   public void open(int count, long timeoutMillis, Runnable onProgress) {
     Pacer pacer = new Pacer(config.connectRate());
-    InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
     observer.openBegins();
     long startNanos = System.nanoTime();
     pacer.start(startNanos);
     long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    for (int i = 0; i < count && System.nanoTime() < deadline; ) {
-      if (pacer.due(System.nanoTime()) == 0) {
+    int next = 0;
+    while ((next < count || pending.get() > 0 || !retries.isEmpty()) && System.nanoTime() < deadline) {
+      RetryAt retry = retries.peek();
+      boolean retryDue = retry != null && retry.getDelay(TimeUnit.NANOSECONDS) <= 0;
+      if (!retryDue && next >= count || pacer.due(System.nanoTime()) == 0) {
         Pacer.pause();
         onProgress.run();
         continue;
@@ -213,30 +233,78 @@ public final class Fleet {
         onProgress.run();
         continue;
       }
-      byte[] connect = MqttPackets.connect(config.clientIdPrefix() + i, config.keepAliveSeconds());
-      String source = config.sourceFor(i, count);
-      pending.incrementAndGet();
-      observer.connecting();
-      Device device = new Device(connect, System.nanoTime(), sessions.apply(i));
-      Bootstrap b = bootstrap.clone().handler(tls == null ? device : tlsInitializer(tls, device, i));
-      ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
-      f.addListener((ChannelFutureListener) done -> {
-        if (!done.isSuccess()) {
-          device.failed(reason(done.cause()));
-        }
-      });
+      int index = retryDue ? retries.poll().index() : next++;
+      attempt(index, count);
       pacer.sent(1);
-      i++;
     }
-    while (pending.get() > 0 && System.nanoTime() < deadline) {
-      Pacer.pause();
-      onProgress.run();
-    }
+    retries.clear();
     observer.openEnds();
   }
 
+  /** Begins connecting device {@code index}, its CONNECT slot taken. */
+  private void attempt(int index, int count) {
+    Session session = sessions.apply(index);
+    byte[] connect = MqttPackets.connect(config.clientIdPrefix() + index, MqttPackets.V311, null, null, 0, false,
+        config.keepAliveSeconds(), session.cleanSession());
+    String source = config.sourceFor(index, count);
+    pending.incrementAndGet();
+    observer.connecting();
+    FleetConnection connection = new FleetConnection(this, index, connect, System.nanoTime(), session);
+    Bootstrap b = bootstrap.clone().handler(tls == null ? connection : tlsInitializer(tls, connection, index));
+    InetSocketAddress remote = new InetSocketAddress(config.host(), config.port());
+    ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(source, 0));
+    f.addListener((ChannelFutureListener) done -> {
+      if (!done.isSuccess()) {
+        connection.failed(reason(done.cause()));
+      }
+    });
+  }
+
+  /** An attempt failed; called once per attempt, on its event loop or the opening thread. */
+  void attemptFailed(int index, String reason) {
+    observer.failed(reason);
+    Duration backoff = retryBackoff;
+    if (backoff != null && !closing) {
+      long delay = (long) (backoff.toNanos() * (0.5 + ThreadLocalRandom.current().nextDouble()));
+      retries.add(new RetryAt(index, System.nanoTime() + delay));
+    }
+    pending.decrementAndGet();
+    slots.release();
+  }
+
+  /** An attempt got its accepting CONNACK; called once, on its event loop. */
+  void attemptConnected(Channel channel, long startNanos) {
+    observer.connected(startNanos);
+    pending.decrementAndGet();
+    slots.release();
+    channels.add(channel);
+    channel.closeFuture().addListener(f -> {
+      if (!closing) {
+        observer.closedByPeer();
+      }
+    });
+  }
+
+  int keepAliveSeconds() {
+    return config.keepAliveSeconds();
+  }
+
+  /** A failed device's next attempt, due at {@code dueNanos}. */
+  private record RetryAt(int index, long dueNanos) implements Delayed {
+
+    @Override
+    public long getDelay(TimeUnit unit) {
+      return unit.convert(dueNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public int compareTo(Delayed other) {
+      return Long.compare(dueNanos, ((RetryAt) other).dueNanos);
+    }
+  }
+
   /** An SslHandler in front of the device's handler; counts the handshakes and resumptions. */
-  private ChannelInitializer<Channel> tlsInitializer(Tls tls, Device device, int index) {
+  private ChannelInitializer<Channel> tlsInitializer(Tls tls, FleetConnection connection, int index) {
     return new ChannelInitializer<>() {
       @Override
       protected void initChannel(Channel ch) {
@@ -253,7 +321,7 @@ public final class Fleet {
             }
           }
         });
-        ch.pipeline().addLast(ssl, device);
+        ch.pipeline().addLast(ssl, connection);
       }
     };
   }
@@ -294,140 +362,9 @@ public final class Fleet {
     }
   }
 
-  private static String reason(Throwable failure) {
+  static String reason(Throwable failure) {
     String message = failure.getMessage();
     return failure.getClass().getSimpleName() + (message == null ? ""
         : ": " + (message.length() > 80 ? message.substring(0, 80) + "..." : message));
-  }
-
-  private static String returnCode(byte code) {
-    try {
-      return MqttConnectReturnCode.valueOf(code).name();
-    } catch (IllegalArgumentException e) {
-      return "0x" + Integer.toHexString(code & 0xFF);
-    }
-  }
-
-  /** One connection: sends its CONNECT, checks the CONNACK, then pings and hands the rest to its session. */
-  private final class Device extends ChannelInboundHandlerAdapter {
-
-    private final byte[] connect;
-    private final Session session;
-    /** When the TCP connect began: CONNACK latency counts from here. */
-    private final long startNanos;
-    private final byte[] connack = new byte[4];
-    private int connackRead;
-    private boolean settled; // CONNACK checked or the connection failed: counted once
-    private boolean opened; // the CONNACK accepted it: the session has it
-    private long connectSentNanos;
-    private ScheduledFuture<?> timer;
-
-    Device(byte[] connect, long startNanos, Session session) {
-      this.connect = connect;
-      this.startNanos = startNanos;
-      this.session = session;
-    }
-
-    /** Counts the attempt as failed, once; on the event loop, or on the opening thread when TCP failed. */
-    void failed(String reason) {
-      if (settled) {
-        return;
-      }
-      settled = true;
-      if (timer != null) {
-        timer.cancel(false);
-      }
-      observer.failed(reason);
-      pending.decrementAndGet();
-      slots.release();
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      connectSentNanos = System.nanoTime();
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(connect));
-      timer = ctx.executor().schedule(() -> {
-        if (!settled) {
-          failed("no CONNACK in " + CONNACK_TIMEOUT_MILLIS / 1000 + " s");
-          ctx.close();
-        }
-      }, CONNACK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-      ctx.fireChannelActive();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf in = (ByteBuf) msg;
-      try {
-        if (connackRead < connack.length) {
-          int n = Math.min(in.readableBytes(), connack.length - connackRead);
-          in.readBytes(connack, connackRead, n);
-          connackRead += n;
-          if (connackRead == connack.length) {
-            connackRead(ctx);
-          }
-        }
-        if (opened && in.isReadable()) {
-          session.read(ctx, in);
-        }
-      } finally {
-        ReferenceCountUtil.release(in);
-      }
-    }
-
-    private void connackRead(ChannelHandlerContext ctx) {
-      if (settled) {
-        return;
-      }
-      // [MQTT-3.2]: CONNACK is 0x20, remaining length 2, acknowledge flags, return code.
-      if (connack[0] != 0x20 || connack[1] != 2) {
-        failed(String.format(Locale.ROOT, "not a CONNACK: 0x%02X 0x%02X", connack[0], connack[1]));
-        ctx.close();
-        return;
-      }
-      if (connack[3] != 0) {
-        failed("CONNACK " + returnCode(connack[3]));
-        ctx.close();
-        return;
-      }
-      settled = true;
-      timer.cancel(false);
-      observer.connected(startNanos);
-      pending.decrementAndGet();
-      slots.release();
-      channels.add(ctx.channel());
-      ctx.channel().closeFuture().addListener(f -> {
-        if (!closing) {
-          observer.closedByPeer();
-        }
-      });
-      int keepAlive = config.keepAliveSeconds();
-      if (keepAlive > 0) {
-        // [MQTT-3.1.2-23]: a packet at least every keep-alive seconds; the CONNECT counted as the first.
-        long first = TimeUnit.SECONDS.toNanos(keepAlive) - (System.nanoTime() - connectSentNanos);
-        timer = ctx.executor().scheduleAtFixedRate(() -> ctx.writeAndFlush(PINGREQ.duplicate()),
-            Math.max(0, first), TimeUnit.SECONDS.toNanos(keepAlive), TimeUnit.NANOSECONDS);
-      }
-      opened = true;
-      session.opened(ctx);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (timer != null) {
-        timer.cancel(false);
-      }
-      failed("closed before CONNACK");
-      if (opened) {
-        session.closed();
-      }
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      failed(reason(cause));
-      ctx.close();
-    }
   }
 }
