@@ -22,6 +22,7 @@ public final class BenchMain {
       %s
       %s
       %s
+      %s
       Reference and helpers:
       %s
       %s
@@ -105,6 +106,7 @@ public final class BenchMain {
       case "uplink" -> UplinkBench.run(args);
       case "downlink" -> DownlinkBench.run(args);
       case "connections" -> ConnectionsBench.run(args);
+      case "storm" -> StormBench.run(args);
       case "router" -> RouterBench.run(args);
       case "kafka-producer" -> KafkaProducerBench.run(args);
       case "broker" -> {
@@ -132,8 +134,8 @@ public final class BenchMain {
   }
 
   static String usage() {
-    return USAGE.formatted(UplinkBench.USAGE, DownlinkBench.USAGE, ConnectionsBench.USAGE, RouterBench.USAGE,
-        KafkaProducerBench.USAGE, BrokerCommand.USAGE, TopicsCommand.USAGE + CertsCommand.USAGE, ReportTable.USAGE + JfrTop.USAGE);
+    return USAGE.formatted(UplinkBench.USAGE, DownlinkBench.USAGE, ConnectionsBench.USAGE, StormBench.USAGE,
+        RouterBench.USAGE, KafkaProducerBench.USAGE, BrokerCommand.USAGE, TopicsCommand.USAGE + CertsCommand.USAGE, ReportTable.USAGE + JfrTop.USAGE);
   }
 
   /** The bench reports its own findings: Netty's per-connection errors would drown them. */
