@@ -239,6 +239,10 @@ public final class Bridge {
       throws Exception {
     metrics.gauge("connections.paused", "Connections whose reading is paused (backpressure)",
         connectionLimits::pausedConnections);
+    metrics.gauge("handshakes.pending", "TLS handshakes under way (mqtt.limits.maxPendingHandshakes)",
+        connectionLimits::pendingHandshakes);
+    metrics.counter("accept.pauses", "Times a TLS listener stopped accepting: mqtt.limits.maxPendingHandshakes "
+        + "handshakes were under way", connectionLimits::acceptPauses);
     int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
         : Runtime.getRuntime().availableProcessors();
     for (Listener listener : Listener.enabled(config.mqtt())) {

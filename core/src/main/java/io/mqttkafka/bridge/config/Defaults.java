@@ -18,7 +18,7 @@ final class Defaults {
                            tls: { enabled: false, port: 8443 } },
               limits: { maxConnections: 100000, connectRate: 2000, connectBurst: 4000, maxTopicLength: 256,
                         maxTopicLevels: 16, publishRate: 0, publishBurst: 0, minKeepAlive: 0s, maxKeepAlive: 3600s,
-                        maxReadPause: 5s } }
+                        maxReadPause: 5s, maxPendingHandshakes: 100 } }
       http: { host: 0.0.0.0, port: 9090,
               tls: { enabled: false, certFile: "", keyFile: "", caFile: "" },
               admin: { enabled: false, tokenFile: "", tokenReloadInterval: 5s, clientCertificate: false } }

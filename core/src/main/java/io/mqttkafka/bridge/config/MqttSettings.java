@@ -77,11 +77,13 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
    * {@code maxConnections} 0 = unlimited. Rates are per second, 0 = unlimited; a burst is how many may
    * come at once (0 = one second's worth). Topic limits apply to PUBLISH topics and SUBSCRIBE filters;
    * length in UTF-8 bytes. Keep-alive bounds in whole seconds, 0 = no bound. {@code maxReadPause}: the
-   * longest a connection's reading is paused for backpressure at a time.
+   * longest a connection's reading is paused for backpressure at a time. {@code maxPendingHandshakes}:
+   * TLS handshakes under way on one listener at most; beyond, the listener stops accepting until one
+   * ends (0 = no limit).
    */
   public record Limits(int maxConnections, int connectRate, int connectBurst, int maxTopicLength, int maxTopicLevels,
                        int publishRate, int publishBurst, int minKeepAliveSeconds, int maxKeepAliveSeconds,
-                       Duration maxReadPause) {
+                       Duration maxReadPause, int maxPendingHandshakes) {
     /** The connect burst, 0 resolved to one second's worth. */
     public int effectiveConnectBurst() {
       return connectBurst == 0 ? connectRate : connectBurst;
@@ -122,7 +124,8 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
         at(t, "mqtt.limits.maxTopicLevels").integer(1, 65_535),
         at(t, "mqtt.limits.publishRate").integer(0, 1_000_000),
         at(t, "mqtt.limits.publishBurst").integer(0, 1_000_000),
-        minKeepAlive, maxKeepAlive, at(t, "mqtt.limits.maxReadPause").duration());
+        minKeepAlive, maxKeepAlive, at(t, "mqtt.limits.maxReadPause").duration(),
+        at(t, "mqtt.limits.maxPendingHandshakes").integer(0, 1_000_000));
   }
 
   /** A keep-alive bound: whole seconds, 0 to 65,535 (the two bytes of CONNECT and Server Keep Alive). */

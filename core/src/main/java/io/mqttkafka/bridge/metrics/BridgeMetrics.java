@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -136,6 +137,12 @@ public final class BridgeMetrics {
   /** Registers a gauge read from the given supplier (for state owned elsewhere). */
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(PREFIX + name, value).description(description).register(registry);
+  }
+
+  /** Registers a counter read from the given supplier (a count kept elsewhere, never decreasing). */
+  public void counter(String name, String description, Supplier<Number> value) {
+    FunctionCounter.builder(PREFIX + name, value, v -> v.get().doubleValue()).description(description)
+        .register(registry);
   }
 
   public void connectionOpened() {

@@ -68,13 +68,13 @@ public final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 
   /**
    * Gives each new connection of the server a guard, right after the MQTT decoder. Call before
-   * {@code listen()}.
+   * {@code listen()}. Returns the hook, for what needs vert.x's server once it listens.
    *
    * @throws IllegalStateException when vert.x-mqtt's internals changed: see {@link ServerConnections}
    */
-  static void install(MqttServer server, BridgeMetrics metrics) {
+  static ServerConnections.Hook install(MqttServer server, BridgeMetrics metrics) {
     // vert.x-mqtt replaces this exception handler with the endpoint's once CONNECT arrives.
-    ServerConnections.install(server, socket -> socket.exceptionHandler(failure -> {
+    return ServerConnections.install(server, socket -> socket.exceptionHandler(failure -> {
       metrics.protocolError(ProtocolError.MALFORMED_PACKET);
       LOG.debug("Bad input before CONNECT, closing: {}", failure.toString());
     }), (socket, pipeline) -> {

@@ -1,6 +1,9 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.config.MqttSettings;
+import io.mqttkafka.bridge.vertx.HandshakeGate;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,6 +21,8 @@ public final class ConnectionLimits {
   private volatile MqttSettings.Limits limits;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
+  /** The TLS listeners' handshake gates; a listener's verticles share one. */
+  private final Set<HandshakeGate> gates = ConcurrentHashMap.newKeySet();
 
   public ConnectionLimits(MqttSettings.Limits limits) {
     update(limits);
@@ -72,6 +77,21 @@ public final class ConnectionLimits {
   /** Connections whose reading is paused right now (backpressure). */
   public int pausedConnections() {
     return paused.get();
+  }
+
+  /** Counts {@code gate}'s handshakes and pauses in this instance's figures. */
+  void gate(HandshakeGate gate) {
+    gates.add(gate);
+  }
+
+  /** TLS handshakes under way on all listeners. */
+  public int pendingHandshakes() {
+    return gates.stream().mapToInt(HandshakeGate::pending).sum();
+  }
+
+  /** How often a TLS listener stopped accepting because mqtt.limits.maxPendingHandshakes were under way. */
+  public long acceptPauses() {
+    return gates.stream().mapToLong(HandshakeGate::pauses).sum();
   }
 
   void pausedChanged(int delta) {

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.vertx.EndpointChannel;
+import io.mqttkafka.bridge.vertx.ServerConnections;
 import io.mqttkafka.bridge.auth.ConnectInfo;
 import io.mqttkafka.bridge.auth.Identity;
 import io.mqttkafka.bridge.config.MqttSettings;
@@ -65,8 +66,14 @@ public final class MqttBridgeVerticle extends VerticleBase {
     pauses = new ReadPauses(vertx, connectionLimits, services.uplink()::drained,
         () -> services.mqtt().limits().maxReadPause().toNanos());
     server = MqttServer.create(vertx, options);
-    ConnectionGuard.install(server, metrics);
-    return server.endpointHandler(this::onConnect).listen();
+    ServerConnections.Hook hook = ConnectionGuard.install(server, metrics);
+    return server.endpointHandler(this::onConnect).listen().map(listening -> {
+      if (options.isSsl()) {
+        // TLS handshakes run before any handler of ours: hold new connections back while many are under way.
+        connectionLimits.gate(hook.gateHandshakes(() -> services.mqtt().limits().maxPendingHandshakes()));
+      }
+      return listening;
+    });
   }
 
   @Override

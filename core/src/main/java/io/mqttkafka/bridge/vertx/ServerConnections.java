@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.vertx;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Handler;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -10,6 +11,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.function.BiConsumer;
+import java.util.function.IntSupplier;
 
 /**
  * A hook at connection time, which vertx-mqtt 5.0.8 does not offer: the MqttServer's NetServer is
@@ -28,15 +30,16 @@ public final class ServerConnections {
   /**
    * Calls {@code onConnection} for each new connection of {@code server}, with the socket and its
    * pipeline, after vertx-mqtt set the connection up (its decoder and handlers are in the pipeline;
-   * no packet has been read yet). Call before {@code listen()}.
+   * no packet has been read yet), and tells the connection's {@link HandshakeGate} that its handshake
+   * is done. Call before {@code listen()}.
    *
    * @param beforeSetUp called first, before vertx-mqtt sets the connection up (e.g. to set an
    *     exception handler that vertx-mqtt replaces once CONNECT arrives)
    * @throws IllegalStateException when this vertx-mqtt keeps its NetServer elsewhere: the bridge does
    *     not run with its connection guard silently missing (VertxInternalsTest fails the build first)
    */
-  public static void install(MqttServer server, Handler<NetSocket> beforeSetUp,
-                             BiConsumer<NetSocket, ChannelPipeline> onConnection) {
+  public static Hook install(MqttServer server, Handler<NetSocket> beforeSetUp,
+                            BiConsumer<NetSocket, ChannelPipeline> onConnection) {
     try {
       Field field = server.getClass().getDeclaredField(SERVER_FIELD);
       field.setAccessible(true);
@@ -48,6 +51,7 @@ public final class ServerConnections {
               @SuppressWarnings("unchecked")
               Handler<NetSocket> original = (Handler<NetSocket>) args[0];
               call = new Object[] {(Handler<NetSocket>) socket -> {
+                HandshakeGate.handedOver(channel(socket));
                 beforeSetUp.handle(socket);
                 original.handle(socket);
                 onConnection.accept(socket, pipeline(socket));
@@ -60,13 +64,32 @@ public final class ServerConnections {
               throw e.getCause();
             }
           }));
+      return new Hook(netServer);
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException("cannot hook into vert.x-mqtt's connections (its internals changed?): " + e, e);
+    }
+  }
+
+  /** vert.x's own server behind the hook, for what needs it once the server listens. */
+  public static final class Hook {
+    private final NetServerInternal server;
+
+    private Hook(NetServerInternal server) {
+      this.server = server;
+    }
+
+    /** Puts a {@link HandshakeGate} on the server's listening channel; call once it listens. */
+    public HandshakeGate gateHandshakes(IntSupplier max) {
+      return HandshakeGate.install(server, max);
     }
   }
 
   /** The Netty pipeline of a vert.x socket. */
   public static ChannelPipeline pipeline(NetSocket socket) {
     return ((NetSocketInternal) socket).channelHandlerContext().pipeline();
+  }
+
+  private static Channel channel(NetSocket socket) {
+    return ((NetSocketInternal) socket).channelHandlerContext().channel();
   }
 }

@@ -45,7 +45,7 @@ class ConfigLoaderTest {
     assertThat(c.mqtt().receiveMaximum()).isEqualTo(100);
     assertThat(c.mqtt().topicAliasMaximum()).isEqualTo(10);
     assertThat(c.mqtt().limits()).isEqualTo(new MqttSettings.Limits(100_000, 2000, 4000, 256, 16, 0, 0, 0, 3600,
-        Duration.ofSeconds(5)));
+        Duration.ofSeconds(5), 100));
     assertThat(c.mqtt().instances()).isZero();
     assertThat(c.http()).isEqualTo(new HttpSettings("0.0.0.0", 9090));
     assertThat(c.kafka().bootstrapServers()).isEmpty();

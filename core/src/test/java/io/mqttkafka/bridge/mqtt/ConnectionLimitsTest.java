@@ -33,7 +33,7 @@ class ConnectionLimitsTest {
       assertThat(limits.tryConnect()).isTrue();
     }
 
-    limits.update(new MqttSettings.Limits(0, 1, 2, 256, 16, 0, 0, 0, 0, Duration.ofSeconds(5)));
+    limits.update(new MqttSettings.Limits(0, 1, 2, 256, 16, 0, 0, 0, 0, Duration.ofSeconds(5), 0));
 
     assertThat(limits.tryConnect()).isTrue();
     assertThat(limits.tryConnect()).isTrue();
@@ -41,6 +41,6 @@ class ConnectionLimitsTest {
   }
 
   private static MqttSettings.Limits limits(int maxConnections, int connectRate) {
-    return new MqttSettings.Limits(maxConnections, connectRate, 0, 256, 16, 0, 0, 0, 0, Duration.ofSeconds(5));
+    return new MqttSettings.Limits(maxConnections, connectRate, 0, 256, 16, 0, 0, 0, 0, Duration.ofSeconds(5), 0);
   }
 }

@@ -14,7 +14,7 @@ class FilterCheckTest {
 
   private static final List<String> ALLOWED = List.of("DL/${clientId}/#", "news/+", "user/${username}/#");
   private static final MqttSettings.Limits LIMITS = new MqttSettings.Limits(0, 0, 0, 16, 4, 0, 0, 0, 0,
-      Duration.ofSeconds(5));
+      Duration.ofSeconds(5), 0);
 
   @Test
   void aCoveredFilterIsGrantedAtMostQos1NamingTheAllowedFilter() {

@@ -129,4 +129,16 @@ class VertxInternalsTest {
         : twosComplement;
   }
 
+
+  @Test
+  void theHandshakeGateFindsTheServersListeningChannel() throws Exception {
+    NetServerInternal server = (NetServerInternal) vertx.createNetServer().connectHandler(socket -> { });
+    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    HandshakeGate gate = HandshakeGate.install(server, () -> 1);
+
+    assertThat(HandshakeGate.install(server, () -> 1)).as("one gate per listening channel").isSameAs(gate);
+    assertThat(HandshakeGate.listeningChannel(server).isActive()).isTrue();
+    assertThat(gate.pending()).isZero();
+  }
 }
