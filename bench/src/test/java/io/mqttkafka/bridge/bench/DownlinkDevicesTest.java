@@ -3,12 +3,9 @@ package io.mqttkafka.bridge.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.mqttkafka.bridge.testkit.Fleet;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
@@ -21,7 +18,6 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
-import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -120,22 +116,7 @@ class DownlinkDevicesTest {
 
   /** A device's connection right after its CONNACK. */
   private EmbeddedChannel open(DownlinkDevices devices, int index) {
-    Fleet.Session session = devices.session(index);
-    EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-      @Override
-      public void handlerAdded(ChannelHandlerContext ctx) {
-        session.opened(ctx);
-      }
-
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-          session.read(ctx, (ByteBuf) msg);
-        } finally {
-          ReferenceCountUtil.release(msg);
-        }
-      }
-    });
+    EmbeddedChannel channel = SessionChannel.open(devices.session(index), false);
     channels.add(channel);
     return channel;
   }

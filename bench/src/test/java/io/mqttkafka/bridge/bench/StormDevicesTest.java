@@ -2,13 +2,9 @@ package io.mqttkafka.bridge.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mqttkafka.bridge.testkit.Fleet;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,22 +92,7 @@ class StormDevicesTest {
 
   /** A device's connection right after its CONNACK, with its session present flag. */
   private EmbeddedChannel open(StormDevices devices, int index, boolean sessionPresent) {
-    Fleet.Session session = devices.session(index);
-    EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-      @Override
-      public void handlerAdded(ChannelHandlerContext ctx) {
-        session.opened(ctx, sessionPresent);
-      }
-
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-          session.read(ctx, (ByteBuf) msg);
-        } finally {
-          ReferenceCountUtil.release(msg);
-        }
-      }
-    });
+    EmbeddedChannel channel = SessionChannel.open(devices.session(index), sessionPresent);
     channels.add(channel);
     return channel;
   }
