@@ -33,7 +33,7 @@ final class StormDevices {
   private volatile Latency backLatency = new Latency();
   private volatile long phase;
   private volatile long phaseStartNanos;
-  private volatile long lastBackNanos;
+  private final AtomicLong lastBackNanos = new AtomicLong();
 
   /** @param filterPattern the filter each device subscribes to, {@code {i}} = its index */
   StormDevices(int devices, boolean persistent, String filterPattern) {
@@ -55,7 +55,7 @@ final class StormDevices {
     refused.reset();
     backLatency = new Latency();
     phaseStartNanos = nowNanos;
-    lastBackNanos = nowNanos;
+    lastBackNanos.set(nowNanos);
     phase = number;
   }
 
@@ -66,7 +66,7 @@ final class StormDevices {
 
   /** Seconds from the phase's start until the last device came back. */
   double lastBackSeconds() {
-    return (lastBackNanos - phaseStartNanos) / 1e9;
+    return (lastBackNanos.get() - phaseStartNanos) / 1e9;
   }
 
   /** The phase's figures: how devices came back and when. */
@@ -88,9 +88,7 @@ final class StormDevices {
     long now = System.nanoTime();
     how.increment();
     backLatency.recordNanos(now - phaseStartNanos);
-    synchronized (this) {
-      lastBackNanos = Math.max(lastBackNanos, now);
-    }
+    lastBackNanos.accumulateAndGet(now, Math::max);
     back.incrementAndGet();
   }
 

@@ -2,13 +2,10 @@ package io.mqttkafka.bridge.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mqttkafka.bridge.testkit.Fleet;
 import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
@@ -210,22 +207,7 @@ class UplinkSenderTest {
   }
 
   private EmbeddedChannel connect(UplinkSender sender, int index) {
-    Fleet.Session session = sender.session(index);
-    EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-      @Override
-      public void handlerAdded(ChannelHandlerContext ctx) {
-        session.opened(ctx);
-      }
-
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-          session.read(ctx, (ByteBuf) msg);
-        } finally {
-          ReferenceCountUtil.release(msg);
-        }
-      }
-    });
+    EmbeddedChannel channel = SessionChannel.open(sender.session(index), false);
     channel.freezeTime();
     channels.add(channel);
     return channel;
