@@ -1,5 +1,6 @@
 package io.mqttkafka.bridge.kafka;
 
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -26,7 +27,8 @@ import org.apache.kafka.common.header.Header;
  * each future back on the caller's context: no worker-thread hop per record. Kafka's acknowledgements
  * go back in batches: the producer's I/O thread queues them per context, and one task on the context
  * completes all that are queued (not one task per record), so that completions cannot pile up behind
- * the reading of new packets as one task each.
+ * the reading of new packets as one task each. The message paths pass a {@link Completable} of their
+ * own instead of taking a future: no promise, future or listener per record.
  *
  * <p>The producer runs with {@code max.block.ms=0}, so {@code send} never blocks; it fails at once
  * where it would have waited:
@@ -73,7 +75,18 @@ public final class KafkaSender {
    * failed). Refused with {@link OverloadedException} once the bytes awaiting Kafka reach the limit.
    */
   public Future<RecordMetadata> send(ProducerRecord<String, Buffer> record) {
-    return send(record, maxInFlightBytes);
+    Promise<RecordMetadata> promise = Promise.promise();
+    send(record, maxInFlightBytes, promise);
+    return promise.future();
+  }
+
+  /**
+   * As {@link #send(ProducerRecord)}, with the outcome handed to {@code done} on the calling context
+   * (from the producer's I/O thread for a caller outside vert.x), exactly once; a refused record is
+   * handed over before this returns.
+   */
+  public void send(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done) {
+    send(record, maxInFlightBytes, done);
   }
 
   /**
@@ -84,31 +97,31 @@ public final class KafkaSender {
    * connection event) and their callers bound them.
    */
   public Future<RecordMetadata> sendControl(ProducerRecord<String, Buffer> record) {
-    return send(record, 2 * maxInFlightBytes);
+    Promise<RecordMetadata> promise = Promise.promise();
+    send(record, 2 * maxInFlightBytes, promise);
+    return promise.future();
   }
 
-  private Future<RecordMetadata> send(ProducerRecord<String, Buffer> record, long limit) {
+  private void send(ProducerRecord<String, Buffer> record, long limit, Completable<RecordMetadata> done) {
     Context context = Vertx.currentContext();
     // Completed on the context (Completions), so its listeners run there; a caller off any context is
     // completed from the producer's I/O thread.
-    Promise<RecordMetadata> promise = Promise.promise();
     Completions batch = context == null ? null : completionsOf(context);
     long size = estimateSize(record);
     long total = inFlightBytes.addAndGet(size);
     if (total > limit && total != size) {
       inFlightBytes.addAndGet(-size);
-      promise.fail(new OverloadedException("uplink overloaded: " + (total - size)
+      done.complete(null, new OverloadedException("uplink overloaded: " + (total - size)
           + " bytes awaiting Kafka, limit " + limit));
-      return promise.future();
+      return;
     }
-    Pending pending = new Pending(record, promise, size, batch);
+    Pending pending = new Pending(record, done, size, batch);
     if (cold.isEmpty() || !cold.containsKey(record.topic())) {
       if (trySend(pending)) {
-        return promise.future();
+        return;
       }
     }
     enqueue(pending);
-    return promise.future();
   }
 
   /**
@@ -226,16 +239,16 @@ public final class KafkaSender {
 
   private final class Pending {
     final ProducerRecord<String, Buffer> record;
-    final Promise<RecordMetadata> promise;
+    final Completable<RecordMetadata> done;
     final long size;
     /** Where the outcome is completed; null for a caller outside vert.x (completed on the I/O thread). */
     final Completions batch;
     RecordMetadata metadata;
     Throwable failure;
 
-    Pending(ProducerRecord<String, Buffer> record, Promise<RecordMetadata> promise, long size, Completions batch) {
+    Pending(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done, long size, Completions batch) {
       this.record = record;
-      this.promise = promise;
+      this.done = done;
       this.size = size;
       this.batch = batch;
     }
@@ -261,11 +274,7 @@ public final class KafkaSender {
 
     /** On the caller's context (or the I/O thread for a caller outside vert.x). */
     void completeNow() {
-      if (failure == null) {
-        promise.complete(metadata);
-      } else {
-        promise.tryFail(failure);
-      }
+      done.complete(metadata, failure);
     }
   }
 

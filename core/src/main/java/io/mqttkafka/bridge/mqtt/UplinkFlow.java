@@ -7,14 +7,14 @@ import io.mqttkafka.bridge.metrics.MetricTags.ProtocolError;
 import io.mqttkafka.bridge.topic.TopicLimits;
 import io.mqttkafka.bridge.uplink.RejectedTopicException;
 import io.mqttkafka.bridge.uplink.TopicMapper;
-import io.mqttkafka.bridge.util.LogThrottle;
+import io.mqttkafka.bridge.uplink.UplinkPublisher;
 import io.netty.handler.codec.mqtt.MqttProperties;
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttWill;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
 final class UplinkFlow {
 
   private static final Logger LOG = LoggerFactory.getLogger(UplinkFlow.class);
-  /** Kafka failures of the uplink: one WARN per 10 s for the whole bridge, not one per device. */
-  private static final LogThrottle FAILURE_WARNINGS = new LogThrottle(Duration.ofSeconds(10));
   private static final RejectedTopicException TOPIC_TOO_LONG =
       new RejectedTopicException("topic longer than mqtt.limits.maxTopicLength");
   private static final RejectedTopicException TOO_MANY_TOPIC_LEVELS =
@@ -57,7 +55,10 @@ final class UplinkFlow {
   private final boolean v5;
   /** The Receive Maximum in force when the client connected: MQTT 5 was told it in CONNACK. */
   private final int receiveMaximum;
-  private final AckQueue acks = new AckQueue(this::sendAck);
+  private final Pubacks pubacks;
+  private final AckQueue acks;
+  /** The outcome of each QoS 0 PUBLISH: one object for all of them. */
+  private final Completable<UplinkPublisher.Outcome> qos0Written = (outcome, failure) -> written(null, 0, failure);
   private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. Made anew when a reload changes the rate or burst. */
   private RateLimiter publishRate;
@@ -84,6 +85,8 @@ final class UplinkFlow {
   UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, SessionStart start,
              ReadPauses pauses, Supplier<Future<Void>> writeQos2) {
     this.endpoint = endpoint;
+    this.pubacks = new Pubacks(endpoint);
+    this.acks = new AckQueue(this::sendAck);
     this.lifecycle = lifecycle;
     this.services = services;
     this.writeQos2 = writeQos2;
@@ -196,20 +199,26 @@ final class UplinkFlow {
       acks.complete(entry, closingFailure);
       return;
     }
-    Future<?> written = topicRefused != null ? Future.failedFuture(topicRefused)
-        : services.uplink().publish(subject, topic, message.payload(), qos, message.isRetain(), message.properties());
-    written.onComplete((outcome, failure) -> {
-      if (entry != null) {
-        if (failure != null && failureCloses(qos) && closingFailure == null) {
-          closingFailure = failure;
-        }
-        acks.complete(entry, failure);
-        afterAcks();
-      } else if (failure != null) {
-        onQos0Failure(failure);
-      }
-    });
+    if (topicRefused != null) {
+      written(entry, qos, topicRefused);
+    } else {
+      services.uplink().publish(subject, topic, message.payload(), qos, message.isRetain(), message.properties(),
+          entry == null ? qos0Written : (outcome, failure) -> written(entry, qos, failure));
+    }
     applyBackpressure();
+  }
+
+  /** A PUBLISH is in Kafka ({@code failure} null), or was refused or failed: acknowledged in its turn. */
+  private void written(AckQueue.Entry entry, int qos, Throwable failure) {
+    if (entry != null) {
+      if (failure != null && failureCloses(qos) && closingFailure == null) {
+        closingFailure = failure;
+      }
+      acks.complete(entry, failure);
+      afterAcks();
+    } else if (failure != null) {
+      onQos0Failure(failure);
+    }
   }
 
   /** Pauses reading while the in-flight bound (MQTT 3.1.1) or the uplink's congestion says so. */
@@ -271,10 +280,13 @@ final class UplinkFlow {
     if (lifecycle.isClosed()) {
       return;
     }
+    if (failure == null && qos == 1) {
+      pubacks.add(packetId);
+      return;
+    }
+    pubacks.flush(); // the PUBACKs before this acknowledgement go first [MQTT-4.6.0-2]
     if (failure == null) {
-      if (qos == 1) {
-        endpoint.publishAcknowledge(packetId);
-      } else if (writeQos2 == null) {
+      if (writeQos2 == null) {
         endpoint.publishReceived(packetId);
       } else {
         // The id must be in the session before PUBREC: a resend after a reconnect is then known.
@@ -369,22 +381,7 @@ final class UplinkFlow {
         });
   }
 
-  /**
-   * A device's refused topic at DEBUG; a failure of Kafka or of the bridge's Kafka permissions at WARN,
-   * at most once per 10 s for the whole bridge ({@link #FAILURE_WARNINGS}), the rest at DEBUG.
-   */
   private void logFailure(Throwable failure) {
-    String clientId = subject.clientId();
-    if (ReasonCodes.isDeviceFault(failure)) {
-      LOG.debug("[client-id: {}] uplink refused: {}", clientId, failure.getMessage());
-      return;
-    }
-    long suppressed = FAILURE_WARNINGS.warn(System.nanoTime());
-    if (suppressed >= 0) {
-      LOG.warn("[client-id: {}] uplink to Kafka failed: {}{}", clientId, failure.toString(),
-          LogThrottle.since(suppressed));
-    } else {
-      LOG.debug("[client-id: {}] uplink to Kafka failed: {}", clientId, failure.toString());
-    }
+    UplinkFailures.log(LOG, subject.clientId(), failure);
   }
 }

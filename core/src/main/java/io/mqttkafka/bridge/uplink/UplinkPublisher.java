@@ -10,11 +10,14 @@ import io.mqttkafka.bridge.metrics.RuleMeters;
 import io.mqttkafka.bridge.trace.Tracing;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.opentelemetry.api.trace.Span;
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -123,23 +126,39 @@ public final class UplinkPublisher {
    */
   public Future<Outcome> publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos,
                                  boolean retain, MqttProperties properties) {
+    Promise<Outcome> promise = Promise.promise();
+    publish(subject, mqttTopic, payload, qos, retain, properties, promise);
+    return promise.future();
+  }
+
+  /**
+   * As {@link #publish(TopicMapper.Subject, String, Buffer, int, boolean, MqttProperties)}, the outcome
+   * handed to {@code done} instead (once, on the caller's context; before this returns when the
+   * message is refused without Kafka): the path of every PUBLISH, with one object per message for its
+   * outcome and no future.
+   */
+  public void publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos, boolean retain,
+                      MqttProperties properties, Completable<Outcome> done) {
     Rules current = rules;
     subject.follow(current.mapper); // after a reload: the connection's next message maps with the new rules
     TopicMapper.Mapping mapping = current.mapper.map(mqttTopic, subject);
     if (mapping == null) {
       if (current.mapper.isSomeoneElsesTopic(mqttTopic)) {
         metrics.uplinkRejected(qos);
-        return Future.failedFuture(new TopicNotAuthorizedException("the topic belongs to another client or user"));
+        done.complete(null, new TopicNotAuthorizedException("the topic belongs to another client or user"));
+        return;
       }
-      return unmatched(current.unmatched, subject, mqttTopic, payload, qos);
+      unmatched(current.unmatched, subject, mqttTopic, payload, qos, done);
+      return;
     }
     RuleMeters meters = current.meters[mapping.position()];
     meters.matched();
     if (!TopicMapper.isValidKafkaTopic(mapping.kafkaTopic())) {
       meters.refused();
       metrics.uplinkRejected(qos);
-      return Future.failedFuture(new RejectedTopicException(
+      done.complete(null, new RejectedTopicException(
           "rule " + mapping.rule().name() + " rendered an invalid Kafka topic name"));
+      return;
     }
     // Into the record's own header list: a list given to ProducerRecord would be copied.
     ProducerRecord<String, Buffer> record = new ProducerRecord<>(mapping.kafkaTopic(), null, mapping.key(), payload);
@@ -152,28 +171,46 @@ public final class UplinkPublisher {
     }
     PropertyHeaders.copy(properties, headers);
     Span span = tracing == null ? null : tracing.uplink(headers, mapping.kafkaTopic(), subject.clientId(), qos);
-    long startNanos = System.nanoTime();
-    return sender.send(record)
-        .map(metadata -> {
-          metrics.uplinkProduced(qos, payload.length(), System.nanoTime() - startNanos);
-          meters.written();
-          if (span != null) {
-            Tracing.end(span, null);
-          }
-          return Outcome.PRODUCED;
-        })
-        .onFailure(failure -> {
-          if (span != null) {
-            Tracing.end(span, failure);
-          }
-          boolean overloaded = failure instanceof OverloadedException;
-          if (overloaded) {
-            meters.dropped();
-          } else {
-            meters.failed();
-          }
-          metrics.uplinkFailed(qos, overloaded);
-        });
+    sender.send(record, new Written(meters, qos, payload.length(), span, done));
+  }
+
+  /** The outcome of one record sent to Kafka: counted, its span ended, then handed on. */
+  private final class Written implements Completable<RecordMetadata> {
+    private final RuleMeters meters;
+    private final int qos;
+    private final int bytes;
+    private final Span span;
+    private final Completable<Outcome> done;
+    private final long startNanos = System.nanoTime();
+
+    Written(RuleMeters meters, int qos, int bytes, Span span, Completable<Outcome> done) {
+      this.meters = meters;
+      this.qos = qos;
+      this.bytes = bytes;
+      this.span = span;
+      this.done = done;
+    }
+
+    @Override
+    public void complete(RecordMetadata metadata, Throwable failure) {
+      if (span != null) {
+        Tracing.end(span, failure);
+      }
+      if (failure == null) {
+        metrics.uplinkProduced(qos, bytes, System.nanoTime() - startNanos);
+        meters.written();
+        done.complete(Outcome.PRODUCED, null);
+        return;
+      }
+      boolean overloaded = failure instanceof OverloadedException;
+      if (overloaded) {
+        meters.dropped();
+      } else {
+        meters.failed();
+      }
+      metrics.uplinkFailed(qos, overloaded);
+      done.complete(null, failure);
+    }
   }
 
   /** See {@link KafkaSender#congested()}: publishers should be slowed down. */
@@ -186,12 +223,13 @@ public final class UplinkPublisher {
     return sender.drained();
   }
 
-  private Future<Outcome> unmatched(Unmatched unmatched, TopicMapper.Subject subject, String mqttTopic,
-                                    Buffer payload, int qos) {
+  private void unmatched(Unmatched unmatched, TopicMapper.Subject subject, String mqttTopic, Buffer payload,
+                         int qos, Completable<Outcome> done) {
     switch (unmatched) {
       case DROP:
         metrics.uplinkDroppedUnmatched(qos);
-        return Future.succeededFuture(Outcome.DROPPED);
+        done.complete(Outcome.DROPPED, null);
+        return;
       case DEADLETTER:
         ProducerRecord<String, Buffer> record = new ProducerRecord<>(deadLetterTopic, null, subject.clientId(), payload);
         record.headers()
@@ -199,15 +237,19 @@ public final class UplinkPublisher {
             .add(QOS_HEADERS[qos])
             .add(subject.clientIdHeader())
             .add(UNMATCHED_HEADER);
-        return sender.send(record)
-            .map(metadata -> {
-              metrics.uplinkDeadLettered(qos);
-              return Outcome.DEAD_LETTERED;
-            })
-            .onFailure(failure -> metrics.uplinkFailed(qos, failure instanceof OverloadedException));
+        sender.send(record, (metadata, failure) -> {
+          if (failure == null) {
+            metrics.uplinkDeadLettered(qos);
+            done.complete(Outcome.DEAD_LETTERED, null);
+          } else {
+            metrics.uplinkFailed(qos, failure instanceof OverloadedException);
+            done.complete(null, failure);
+          }
+        });
+        return;
       default:
         metrics.uplinkRejected(qos);
-        return Future.failedFuture(new RejectedTopicException("no mapping rule matches the topic"));
+        done.complete(null, new RejectedTopicException("no mapping rule matches the topic"));
     }
   }
 
