@@ -15,7 +15,9 @@
 #
 # Environment: ROUNDS (default 3), DURATION (measured seconds per uplink run, default 20), WARMUP
 # (default 10), ENGINES (tls, handshakes: default "openssl jdk"), CONNECTIONS (handshakes: default
-# 2000), PROFILE=1 (record a JFR profile of the bridge during each run of the first round).
+# 2000), PREWARM (seconds of unmeasured QoS 1 load on each bridge before round 1, so that round 1 does
+# not measure its JIT compiler; producer and tls modes; default 30, 0 for none), PROFILE=1 (record a JFR
+# profile of the bridge during each run of round PROFILE_ROUND, default 1).
 # Ports 49092/49093 (Kafka), 41883 (MQTT), 48883 (MQTT over TLS), 49090 (HTTP). Everything it starts
 # stops with it.
 set -euo pipefail
@@ -90,13 +92,13 @@ bench() {
   shift 3
   local BR=${PID[$e]}
   log "bench $mode ($label) $*"
-  if [[ ${PROFILE:-0} == 1 && $label == r1-* ]]; then
+  if [[ ${PROFILE:-0} == 1 && $label == r${PROFILE_ROUND:-1}-* ]]; then
     jcmd "$BR" JFR.start name="$label" settings=profile filename="$OUT/$label.jfr" >/dev/null
   fi
   timeout 300 java -Xms1g -Xmx1g -jar "$JAR" bench "$mode" "$@" --label "$label" --json \
     --bootstrap 127.0.0.1:$KP --metrics-url "http://127.0.0.1:${HTTP_PORT[$e]}" --bridge-pid "$BR" --broker-pid "$KB" \
     >"$OUT/$label.json" 2>"$OUT/$label.log" || log "  $label: exit status $?"
-  if [[ ${PROFILE:-0} == 1 && $label == r1-* ]]; then
+  if [[ ${PROFILE:-0} == 1 && $label == r${PROFILE_ROUND:-1}-* ]]; then
     jcmd "$BR" JFR.stop name="$label" >/dev/null || true
     java -jar "$JAR" bench jfr-top "$OUT/$label.jfr" --top 40 >"$OUT/$label.hot.txt" 2>&1 || true
   fi
@@ -104,9 +106,16 @@ bench() {
 
 UP=(--host 127.0.0.1 --connections 100 --payload 100 --warmup "${WARMUP}s" --duration "${DURATION}s" --verify after)
 tls() { echo --port "${TLS_PORT[$1]}" --tls-ca "$WORK/certs/ca.pem"; }
+prewarm() { # each bridge: unmeasured load (label "prewarm-<engine>", left out of the comparison)
+  [[ ${PREWARM:-30} == 0 ]] && return 0
+  for e in "${!PID[@]}"; do
+    bench "$e" "prewarm-$e" uplink --host 127.0.0.1 --connections 100 --payload 100 --warmup 0s \
+      --duration "${PREWARM:-30}s" --verify after --port "${MQTT_PORT[$e]}" --qos 1 --inflight 100
+  done
+}
 case $MODE in
   producer)
-    start_bridge none; await_bridges
+    start_bridge none; await_bridges; prewarm
     for r in $(seq "$ROUNDS"); do
       # The reference: Kafka's producer with the records the bridge writes for these 100 devices.
       bench none "r$r-ref" kafka-producer --like-uplink 100 --qos 1 --records 4m --warmup-records 1m --topic bench.reference
@@ -116,7 +125,7 @@ case $MODE in
     ;;
   tls)
     # Both engines' bridges run side by side (idle when not measured), so each round measures both.
-    for e in $ENGINES; do start_bridge "$e"; done; await_bridges
+    for e in $ENGINES; do start_bridge "$e"; done; await_bridges; prewarm
     for r in $(seq "$ROUNDS"); do
       for e in $ENGINES; do
         # shellcheck disable=SC2046
