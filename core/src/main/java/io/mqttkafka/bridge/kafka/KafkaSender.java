@@ -76,7 +76,7 @@ public final class KafkaSender {
    */
   public Future<RecordMetadata> send(ProducerRecord<String, Buffer> record) {
     Promise<RecordMetadata> promise = Promise.promise();
-    send(record, maxInFlightBytes, promise);
+    send(record, maxInFlightBytes, promise, false);
     return promise.future();
   }
 
@@ -86,7 +86,17 @@ public final class KafkaSender {
    * handed over before this returns.
    */
   public void send(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done) {
-    send(record, maxInFlightBytes, done);
+    send(record, maxInFlightBytes, done, false);
+  }
+
+  /**
+   * As {@link #send(ProducerRecord, Completable)}, but a success is handed to {@code done} on the
+   * producer's I/O thread, as Kafka reports it, and only a failure on the calling context: for
+   * records whose success only counts (QoS 0), which then cost no queueing and no task on the
+   * context. {@code done} must be thread-safe for a success.
+   */
+  public void sendCountingSuccess(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done) {
+    send(record, maxInFlightBytes, done, true);
   }
 
   /**
@@ -98,11 +108,17 @@ public final class KafkaSender {
    */
   public Future<RecordMetadata> sendControl(ProducerRecord<String, Buffer> record) {
     Promise<RecordMetadata> promise = Promise.promise();
-    send(record, 2 * maxInFlightBytes, promise);
+    sendControl(record, promise);
     return promise.future();
   }
 
-  private void send(ProducerRecord<String, Buffer> record, long limit, Completable<RecordMetadata> done) {
+  /** As {@link #sendControl(ProducerRecord)}, the outcome handed to {@code done} on the calling context. */
+  public void sendControl(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done) {
+    send(record, 2 * maxInFlightBytes, done, false);
+  }
+
+  private void send(ProducerRecord<String, Buffer> record, long limit, Completable<RecordMetadata> done,
+                    boolean successOnIoThread) {
     Context context = Vertx.currentContext();
     // Completed on the context (Completions), so its listeners run there; a caller off any context is
     // completed from the producer's I/O thread.
@@ -115,7 +131,7 @@ public final class KafkaSender {
           + " bytes awaiting Kafka, limit " + limit));
       return;
     }
-    Pending pending = new Pending(record, done, size, batch);
+    Pending pending = new Pending(record, done, size, batch, successOnIoThread);
     if (cold.isEmpty() || !cold.containsKey(record.topic())) {
       if (trySend(pending)) {
         return;
@@ -243,12 +259,16 @@ public final class KafkaSender {
     final long size;
     /** Where the outcome is completed; null for a caller outside vert.x (completed on the I/O thread). */
     final Completions batch;
+    /** A success is completed where Kafka reports it (the I/O thread), not through {@link #batch}. */
+    final boolean successOnIoThread;
     RecordMetadata metadata;
     Throwable failure;
 
-    Pending(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done, long size, Completions batch) {
+    Pending(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done, long size, Completions batch,
+            boolean successOnIoThread) {
       this.record = record;
       this.done = done;
+      this.successOnIoThread = successOnIoThread;
       this.size = size;
       this.batch = batch;
     }
@@ -265,7 +285,7 @@ public final class KafkaSender {
 
     private void settle() {
       inFlightBytes.addAndGet(-size);
-      if (batch == null) {
+      if (batch == null || successOnIoThread && failure == null) {
         completeNow();
       } else {
         batch.add(this);

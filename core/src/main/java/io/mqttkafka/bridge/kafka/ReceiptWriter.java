@@ -5,9 +5,8 @@ import io.mqttkafka.bridge.records.HeaderNames;
 import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.util.LogThrottle;
 import io.mqttkafka.bridge.metrics.BridgeMetrics;
-import io.mqttkafka.bridge.kafka.BufferSerializer;
-import io.mqttkafka.bridge.kafka.KafkaSender;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -52,20 +51,23 @@ public final class ReceiptWriter {
       headers.add(HeaderNames.CORRELATION_ID, record.correlationId().getBytes(StandardCharsets.UTF_8));
     }
     record.trace().addTo(headers);
-    return sender.sendControl(
-            new ProducerRecord<>(topic, null, record.clientId(), BufferSerializer.wrap(receipt.toJson()), headers))
-        .onComplete((ok, failure) -> {
+    // One promise per receipt, completed by the sender's callback: no mapped futures.
+    Promise<Void> written = Promise.promise();
+    sender.sendControl(new ProducerRecord<>(topic, null, record.clientId(), BufferSerializer.wrap(receipt.toJson()),
+        headers), (metadata, failure) -> {
           if (failure == null) {
             metrics.downlink(status);
-          } else {
-            metrics.receiptWriteFailed();
-            // While Kafka is away the router writes every pending receipt again each second: throttled.
-            long suppressed = warnings.warn(System.nanoTime());
-            LOG.atLevel(suppressed >= 0 ? Level.WARN : Level.DEBUG).log(
-                "[client-id: {}] receipt {} for downlink {}/{} not written: {}{}", record.clientId(), status,
-                record.partition(), record.offset(), failure.toString(), LogThrottle.since(suppressed));
+            written.complete();
+            return;
           }
-        })
-        .mapEmpty();
+          metrics.receiptWriteFailed();
+          // While Kafka is away the router writes every pending receipt again each second: throttled.
+          long suppressed = warnings.warn(System.nanoTime());
+          LOG.atLevel(suppressed >= 0 ? Level.WARN : Level.DEBUG).log(
+              "[client-id: {}] receipt {} for downlink {}/{} not written: {}{}", record.clientId(), status,
+              record.partition(), record.offset(), failure.toString(), LogThrottle.since(suppressed));
+          written.fail(failure);
+        });
+    return written.future();
   }
 }

@@ -57,8 +57,12 @@ final class UplinkFlow {
   private final int receiveMaximum;
   private final Pubacks pubacks;
   private final AckQueue acks;
-  /** The outcome of each QoS 0 PUBLISH: one object for all of them. */
-  private final Completable<UplinkPublisher.Outcome> qos0Written = (outcome, failure) -> written(null, 0, failure);
+  /** The outcome of every QoS 0 PUBLISH; a success comes on Kafka's I/O thread and touches nothing. */
+  private final Completable<UplinkPublisher.Outcome> qos0Written = (outcome, failure) -> {
+    if (failure != null) {
+      onQos0Failure(failure);
+    }
+  };
   private final SocketReading reading;
   /** mqtt.limits.publishRate; null when unlimited. Made anew when a reload changes the rate or burst. */
   private RateLimiter publishRate;

@@ -120,8 +120,8 @@ public final class UplinkPublisher {
   }
 
   /**
-   * Sends one message; the future completes on the caller's context when Kafka holds it (or when it
-   * was dropped by policy). Fails with {@link RejectedTopicException}, {@link TopicNotAuthorizedException},
+   * Sends one message; the future completes when Kafka holds it (or when it was dropped by policy): on
+   * the caller's context, but a QoS 0 success on the producer's I/O thread (see the method below). Fails with {@link RejectedTopicException}, {@link TopicNotAuthorizedException},
    * {@link OverloadedException} or the producer's exception.
    */
   public Future<Outcome> publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos,
@@ -133,9 +133,11 @@ public final class UplinkPublisher {
 
   /**
    * As {@link #publish(TopicMapper.Subject, String, Buffer, int, boolean, MqttProperties)}, the outcome
-   * handed to {@code done} instead (once, on the caller's context; before this returns when the
-   * message is refused without Kafka): the path of every PUBLISH, with one object per message for its
-   * outcome and no future.
+   * handed to {@code done} instead, once: on the caller's context (before this returns when the
+   * message is refused without Kafka), except that the success of a QoS 0 message, which only counts,
+   * is handed over on the producer's I/O thread ({@link KafkaSender#sendCountingSuccess}), so
+   * {@code done} must be thread-safe for it. The path of every PUBLISH, with one object per message
+   * for its outcome and no future.
    */
   public void publish(TopicMapper.Subject subject, String mqttTopic, Buffer payload, int qos, boolean retain,
                       MqttProperties properties, Completable<Outcome> done) {
@@ -171,10 +173,18 @@ public final class UplinkPublisher {
     }
     PropertyHeaders.copy(properties, headers);
     Span span = tracing == null ? null : tracing.uplink(headers, mapping.kafkaTopic(), subject.clientId(), qos);
-    sender.send(record, new Written(meters, qos, payload.length(), span, done));
+    Written written = new Written(meters, qos, payload.length(), span, done);
+    if (qos == 0) {
+      sender.sendCountingSuccess(record, written);
+    } else {
+      sender.send(record, written);
+    }
   }
 
-  /** The outcome of one record sent to Kafka: counted, its span ended, then handed on. */
+  /**
+   * The outcome of one record sent to Kafka: counted, its span ended, then handed on. A success may
+   * come on the producer's I/O thread: all it touches is thread-safe.
+   */
   private final class Written implements Completable<RecordMetadata> {
     private final RuleMeters meters;
     private final int qos;

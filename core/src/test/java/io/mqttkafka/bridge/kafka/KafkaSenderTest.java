@@ -1,10 +1,14 @@
 package io.mqttkafka.bridge.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -50,6 +54,28 @@ class KafkaSenderTest {
     producer.completeNext();
     assertThat(sender.inFlightBytes()).isZero();
     assertThat(sender.send(record(600)).failed()).as("room again once Kafka took them").isFalse();
+  }
+
+  @Test
+  void aCountedSuccessIsHandedOverWhereKafkaReportsItAFailureOnTheSendersContext() throws Exception {
+    Context context = vertx.getOrCreateContext();
+    CompletableFuture<Thread> succeeded = new CompletableFuture<>();
+    CompletableFuture<Boolean> failedOnContext = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      sender.sendCountingSuccess(record(10), (metadata, failure) -> succeeded.complete(Thread.currentThread()));
+      sender.sendCountingSuccess(record(10), (metadata, failure) ->
+          failedOnContext.complete(failure != null && Vertx.currentContext() == context));
+    });
+    await().until(() -> producer.history().size() == 2);
+    Thread kafkaThread = new Thread(() -> {
+      producer.completeNext();
+      producer.errorNext(new RuntimeException("broker says no"));
+    }, "kafka-io-stand-in");
+    kafkaThread.start();
+    kafkaThread.join();
+    assertThat(succeeded.get(10, TimeUnit.SECONDS)).as("no task on the context for a success").isSameAs(kafkaThread);
+    assertThat(failedOnContext.get(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(sender.inFlightBytes()).isZero();
   }
 
   private static ProducerRecord<String, Buffer> record(int valueBytes) {
