@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Context;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -166,6 +167,22 @@ public final class KafkaSender {
     }
   }
 
+  /**
+   * Runs {@code task} on the calling context right after the outcomes being handed over there now (one
+   * task's batch, see the class comment): true. False when no batch is being handed over on this
+   * context; the caller then runs it some other way. For work that is cheaper once per batch than once
+   * per outcome, such as writing a connection's PUBACKs together.
+   */
+  public boolean afterCompletions(Runnable task) {
+    Context context = Vertx.currentContext();
+    Completions batch = context == null ? null : completions.get(context);
+    if (batch == null || !batch.draining) {
+      return false;
+    }
+    batch.after.add(task);
+    return true;
+  }
+
   /** Bytes handed to the sender and not yet acknowledged or failed. */
   public long inFlightBytes() {
     return inFlightBytes.get();
@@ -306,6 +323,10 @@ public final class KafkaSender {
     private final Context context;
     private final ConcurrentLinkedQueue<Pending> done = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** True while {@link #handle} hands outcomes over; the context's thread only. */
+    private boolean draining;
+    /** Tasks to run once this drain is done ({@link #afterCompletions}); the context's thread only. */
+    private final ArrayList<Runnable> after = new ArrayList<>();
 
     Completions(Context context) {
       this.context = context;
@@ -322,9 +343,18 @@ public final class KafkaSender {
     @Override
     public void handle(Void v) {
       scheduled.set(false);
-      Pending pending;
-      while ((pending = done.poll()) != null) {
-        pending.completeNow();
+      draining = true;
+      try {
+        Pending pending;
+        while ((pending = done.poll()) != null) {
+          pending.completeNow();
+        }
+      } finally {
+        draining = false;
+        for (int i = 0; i < after.size(); i++) {
+          after.get(i).run();
+        }
+        after.clear();
       }
     }
   }

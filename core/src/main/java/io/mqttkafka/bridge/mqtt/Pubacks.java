@@ -4,11 +4,13 @@ import io.mqttkafka.bridge.vertx.EndpointChannel;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.vertx.mqtt.MqttEndpoint;
+import java.util.function.Predicate;
 
 /**
  * The positive PUBACKs of one connection, encoded here and written to its channel together: those
- * released while one task runs on the event loop (the Kafka completions of one produce response, as
- * {@code KafkaSender} hands them over) go out as one buffer, written by a task queued behind it.
+ * released while {@code KafkaSender} hands one batch of Kafka completions over on the event loop go out
+ * as one buffer, written right after the batch ({@code KafkaSender.afterCompletions}); released
+ * elsewhere (a refusal while reading), by a task queued behind the one running.
  * Through vertx-mqtt each PUBACK costs a fixed header, a variable header and a message object, a
  * monitor, a future and vert.x's outbound queue, then Netty's MQTT encoder allocates its own buffer:
  * about a sixth of the bridge's CPU per QoS 1 message at full rate (BENCHMARKS.md). A success PUBACK
@@ -28,25 +30,30 @@ final class Pubacks {
   private static final int SIZE = 4;
 
   private final MqttEndpoint endpoint;
+  /** Runs a task after the batch of Kafka completions being handed over, if one is: KafkaSender's. */
+  private final Predicate<Runnable> afterCompletions;
   /** Null when the endpoint's channel cannot be reached: then every PUBACK goes through the endpoint. */
   private final Channel channel;
   /** The PUBACKs added since the last flush; null when there are none. */
   private ByteBuf pending;
   private final Runnable flushTask = this::flush;
 
-  Pubacks(MqttEndpoint endpoint) {
-    this(endpoint, EndpointChannel.of(endpoint));
+  /** @param afterCompletions {@code KafkaSender::afterCompletions} */
+  Pubacks(MqttEndpoint endpoint, Predicate<Runnable> afterCompletions) {
+    this(endpoint, EndpointChannel.of(endpoint), afterCompletions);
   }
 
   /** @param channel the endpoint's channel; null to write every PUBACK through the endpoint */
-  Pubacks(MqttEndpoint endpoint, Channel channel) {
+  Pubacks(MqttEndpoint endpoint, Channel channel, Predicate<Runnable> afterCompletions) {
     this.endpoint = endpoint;
     this.channel = channel;
+    this.afterCompletions = afterCompletions;
   }
 
   /**
    * Acknowledges a QoS 1 PUBLISH: written by the next {@link #flush}, which the first PUBACK after a
-   * flush queues on the event loop (after the task running now).
+   * flush arranges: after the batch of Kafka completions being handed over, or else as a task queued
+   * on the event loop behind the one running.
    */
   void add(int packetId) {
     if (channel == null) {
@@ -55,7 +62,9 @@ final class Pubacks {
     }
     if (pending == null) {
       pending = channel.alloc().ioBuffer(8 * SIZE);
-      channel.eventLoop().execute(flushTask);
+      if (!afterCompletions.test(flushTask)) {
+        channel.eventLoop().execute(flushTask);
+      }
     }
     pending.writeByte(PUBACK).writeByte(REMAINING_LENGTH).writeShort(packetId);
   }

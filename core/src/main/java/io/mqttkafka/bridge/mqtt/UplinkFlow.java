@@ -89,7 +89,7 @@ final class UplinkFlow {
   UplinkFlow(MqttEndpoint endpoint, SessionLifecycle lifecycle, SessionServices services, SessionStart start,
              ReadPauses pauses, Supplier<Future<Void>> writeQos2) {
     this.endpoint = endpoint;
-    this.pubacks = new Pubacks(endpoint);
+    this.pubacks = new Pubacks(endpoint, services.uplink()::afterCompletions);
     this.acks = new AckQueue(this::sendAck);
     this.lifecycle = lifecycle;
     this.services = services;

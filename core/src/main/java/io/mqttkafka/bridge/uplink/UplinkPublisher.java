@@ -223,6 +223,11 @@ public final class UplinkPublisher {
     }
   }
 
+  /** See {@link KafkaSender#afterCompletions}: once per batch of outcomes, on the calling context. */
+  public boolean afterCompletions(Runnable task) {
+    return sender.afterCompletions(task);
+  }
+
   /** See {@link KafkaSender#congested()}: publishers should be slowed down. */
   public boolean congested() {
     return sender.congested();

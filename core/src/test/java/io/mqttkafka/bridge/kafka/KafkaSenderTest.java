@@ -7,7 +7,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -76,6 +78,26 @@ class KafkaSenderTest {
     assertThat(succeeded.get(10, TimeUnit.SECONDS)).as("no task on the context for a success").isSameAs(kafkaThread);
     assertThat(failedOnContext.get(10, TimeUnit.SECONDS)).isTrue();
     assertThat(sender.inFlightBytes()).isZero();
+  }
+
+  @Test
+  void workAskedForDuringABatchOfOutcomesRunsOnceTheBatchIsHandedOver() throws Exception {
+    Context context = vertx.getOrCreateContext();
+    List<String> order = new CopyOnWriteArrayList<>();
+    CompletableFuture<Boolean> outsideABatch = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      outsideABatch.complete(sender.afterCompletions(() -> order.add("never")));
+      sender.send(record(10), (metadata, failure) -> {
+        order.add("outcome");
+        order.add("asked: " + sender.afterCompletions(() -> order.add("after the batch")));
+        order.add("outcome handled");
+      });
+    });
+    assertThat(outsideABatch.get(10, TimeUnit.SECONDS)).isFalse();
+    await().until(() -> producer.history().size() == 1);
+    producer.completeNext();
+    await().until(() -> order.size() == 4);
+    assertThat(order).containsExactly("outcome", "asked: true", "outcome handled", "after the batch");
   }
 
   private static ProducerRecord<String, Buffer> record(int valueBytes) {

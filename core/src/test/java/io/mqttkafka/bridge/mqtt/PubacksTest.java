@@ -14,6 +14,7 @@ import io.netty.util.AttributeKey;
 import io.mqttkafka.bridge.testsupport.FakeMqttEndpoint;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,13 +22,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** The PUBACKs the bridge encodes itself: one buffer per batch, read back by Netty's own MQTT decoder. */
 class PubacksTest {
 
+  /** Outside a batch of Kafka completions: the flush is queued on the event loop. */
+  private static final Predicate<Runnable> NO_BATCH = task -> false;
+
   private final FakeMqttEndpoint endpoint = new FakeMqttEndpoint("car1", 5);
 
   @ParameterizedTest
   @EnumSource(value = MqttVersion.class, names = {"MQTT_3_1_1", "MQTT_5"})
   void aBatchIsOneWriteThatEveryVersionDecodesAsSuccessPubacksInOrder(MqttVersion version) {
     EmbeddedChannel channel = new EmbeddedChannel();
-    Pubacks pubacks = new Pubacks(endpoint, channel);
+    Pubacks pubacks = new Pubacks(endpoint, channel, NO_BATCH);
     pubacks.add(1);
     pubacks.add(65_535);
     pubacks.add(300);
@@ -49,9 +53,23 @@ class PubacksTest {
   }
 
   @Test
+  void withinABatchOfKafkaCompletionsThePubacksAreWrittenRightAfterItWithoutATaskOfTheirOwn() {
+    EmbeddedChannel channel = new EmbeddedChannel();
+    List<Runnable> afterBatch = new ArrayList<>();
+    Pubacks pubacks = new Pubacks(endpoint, channel, afterBatch::add);
+    pubacks.add(1);
+    pubacks.add(2);
+    channel.runPendingTasks();
+    assertThat(channel.<Object>readOutbound()).as("no task queued on the event loop").isNull();
+    assertThat(afterBatch).hasSize(1);
+    afterBatch.get(0).run(); // what KafkaSender does once the batch is handed over
+    assertThat(channel.<ByteBuf>readOutbound().readableBytes()).isEqualTo(8);
+  }
+
+  @Test
   void anEarlierFlushTakesThePubacksAndTheQueuedOneFindsNothing() {
     EmbeddedChannel channel = new EmbeddedChannel();
-    Pubacks pubacks = new Pubacks(endpoint, channel);
+    Pubacks pubacks = new Pubacks(endpoint, channel, NO_BATCH);
     pubacks.add(1);
     pubacks.flush(); // as before a PUBREC or a negative PUBACK
     assertThat(channel.<ByteBuf>readOutbound().readableBytes()).isEqualTo(4);
@@ -66,14 +84,14 @@ class PubacksTest {
   @Test
   void aFlushWithNothingAddedWritesNothing() {
     EmbeddedChannel channel = new EmbeddedChannel();
-    new Pubacks(endpoint, channel).flush();
+    new Pubacks(endpoint, channel, NO_BATCH).flush();
     assertThat(channel.<Object>readOutbound()).isNull();
   }
 
   @Test
   void pubacksOfAClosedChannelAreReleasedNotWritten() {
     EmbeddedChannel channel = new EmbeddedChannel();
-    Pubacks pubacks = new Pubacks(endpoint, channel);
+    Pubacks pubacks = new Pubacks(endpoint, channel, NO_BATCH);
     channel.close(); // before the queued flush runs
     pubacks.add(7);
     channel.runPendingTasks();
@@ -83,7 +101,7 @@ class PubacksTest {
 
   @Test
   void withoutAChannelEachPubackGoesThroughTheEndpoint() {
-    Pubacks pubacks = new Pubacks(endpoint, null);
+    Pubacks pubacks = new Pubacks(endpoint, null, NO_BATCH);
     pubacks.add(9);
     pubacks.flush();
     assertThat(endpoint.sent()).containsExactly("PUBACK 9");
