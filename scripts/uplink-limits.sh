@@ -7,6 +7,8 @@
 #   scripts/uplink-limits.sh tls          QoS 1 over TLS 1.3 and TLS 1.2 vs plaintext, per TLS engine
 #   scripts/uplink-limits.sh handshakes   TLS connects per engine: CPU and heap per connection, full
 #                                         handshakes vs resumed sessions (tickets)
+#   scripts/uplink-limits.sh fleet        CPU per message as a fleet sends it (many connections, a few
+#                                         messages a second each) vs the same rate from 100 connections
 #
 # Builds nothing: runs dist/target/mqtt-kafka-bridge.jar (copied first). Starts `bench broker`, the
 # bridge (plain and TLS listeners, P-256 certificates made by `bench certs`), then the bench runs of the
@@ -15,19 +17,19 @@
 #
 # Environment: ROUNDS (default 3), DURATION (measured seconds per uplink run, default 20), WARMUP
 # (default 10), ENGINES (tls, handshakes: default "openssl jdk"), CONNECTIONS (handshakes: default
-# 2000), PREWARM (seconds of unmeasured QoS 1 load on each bridge before round 1, so that round 1 does
+# 2000; fleet: default 10000), FLEET_RATE (fleet: total msg/s, default 20000), PREWARM (seconds of unmeasured QoS 1 load on each bridge before round 1, so that round 1 does
 # not measure its JIT compiler; producer and tls modes; default 30, 0 for none), PROFILE=1 (record a JFR
 # profile of the bridge during each run of round PROFILE_ROUND, default 1).
 # Ports 49092/49093 (Kafka), 41883 (MQTT), 48883 (MQTT over TLS), 49090 (HTTP). Everything it starts
 # stops with it.
 set -euo pipefail
-MODE=${1:?usage: uplink-limits.sh producer|tls|handshakes}
+MODE=${1:?usage: uplink-limits.sh producer|tls|handshakes|fleet}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-10}
 ENGINES=${ENGINES:-openssl jdk}
-CONNECTIONS=${CONNECTIONS:-2000}
+CONNECTIONS=${CONNECTIONS:-$([[ $MODE == fleet ]] && echo 10000 || echo 2000)}
 KP=49092; CP=49093
 # Per bridge (one per TLS engine, or one "none" without TLS): MQTT, MQTT over TLS, HTTP.
 declare -A MQTT_PORT=([none]=41883 [openssl]=41883 [jdk]=42883) TLS_PORT=([openssl]=48883 [jdk]=47883) \
@@ -121,6 +123,22 @@ case $MODE in
       bench none "r$r-ref" kafka-producer --like-uplink 100 --qos 1 --records 4m --warmup-records 1m --topic bench.reference
       bench none "r$r-q1" uplink "${UP[@]}" --port "${MQTT_PORT[none]}" --qos 1 --inflight 100
       bench none "r$r-q0" uplink "${UP[@]}" --port "${MQTT_PORT[none]}" --qos 0 --rate "${Q0_RATE:-260k}"
+    done
+    ;;
+  fleet)
+    # The same total rate from CONNECTIONS devices (a fleet: a message every few seconds each, so each
+    # arrives alone) and from 100 connections (the producer mode's batching): what a message costs as
+    # cars send it, beside what the bench's usual load makes it cost.
+    start_bridge none; await_bridges; prewarm
+    RATE=${FLEET_RATE:-20000}
+    for r in $(seq "$ROUNDS"); do
+      for q in 1 0; do
+        bench none "r$r-q$q-few" uplink "${UP[@]}" --port "${MQTT_PORT[none]}" --qos "$q" --rate "$RATE"
+        # More time to warm up: the connections are made during it.
+        bench none "r$r-q$q-many" uplink --host 127.0.0.1 --connections "$CONNECTIONS" --payload 100 \
+          --warmup 20s --duration "${DURATION}s" --verify after --port "${MQTT_PORT[none]}" --qos "$q" --rate "$RATE" \
+          --threads 2
+      done
     done
     ;;
   tls)

@@ -94,7 +94,16 @@ final class Comparisons {
           }
         }
       }
-      default -> throw new Args.UsageException("--compare is producer, tls or handshakes");
+      case "fleet" -> {
+        for (String q : List.of("q1", "q0")) {
+          String qos = q.equals("q1") ? "QoS 1" : "QoS 0";
+          goals.add(new Goal("bridge CPU per " + qos + " message, many connections (µs)", q + "-many", CPU, null, null,
+              Double.NaN, false));
+          goals.add(new Goal("bridge CPU per " + qos + " message, many slow connections ÷ few fast ones, same rate",
+              q + "-many", CPU, q + "-few", CPU, Double.NaN, false));
+        }
+      }
+      default -> throw new Args.UsageException("--compare is producer, tls, handshakes or fleet");
     }
     return goals;
   }

@@ -21,7 +21,7 @@ final class ReportTable {
         bench report DIR             markdown tables of the targets from DIR/<label>.json results
         bench report DIR --value LABEL PATH   one figure, e.g. uplink-q1-max throughput.arrived_per_s
         bench report DIR --compare MODE   the goals of scripts/uplink-limits.sh MODE (producer, tls,
-                                     handshakes): each figure ÷ its reference per round, median, spread
+                                     handshakes, fleet): each figure ÷ its reference per round, median, spread
           --html                     also write DIR/report.html: each run's latency distribution, rate
                                      and CPU over time, its reference run on the same axes
       """;
