@@ -114,7 +114,19 @@ class ShutdownIT {
 
   @Test
   void aConnectionHoldingUnacknowledgedPublishesIsAcknowledgedBeforeServerShuttingDown() throws Exception {
-    String topic = TestKafka.uniqueTopic("shutdown-held");
+    drainsHeldPublishes("shutdown-held", 2, RawMqttClient.PUBREC);
+  }
+
+  @Test
+  void theLastPubacksOfADrainingConnectionGoOutBeforeItsDisconnect() throws Exception {
+    // Success PUBACKs are written after the batch of Kafka completions (Pubacks); the drain's close
+    // comes in that batch, so they must be flushed before it.
+    drainsHeldPublishes("shutdown-held-q1", 1, RawMqttClient.PUBACK);
+  }
+
+  /** Two PUBLISH packets (QoS 1, then {@code secondQos}) still in the producer when the bridge stops. */
+  private void drainsHeldPublishes(String name, int secondQos, int secondAck) throws Exception {
+    String topic = TestKafka.uniqueTopic(name);
     // Records wait 4 s in the producer (under 5 s, the longest a drain waits for them): the stop begins
     // while Kafka has not yet acknowledged them, even when the metrics scrape is slow on a loaded machine.
     Bridge bridge = TestBridge.start("""
@@ -125,10 +137,10 @@ class ShutdownIT {
             - { match: "^UL/(.+)$", topic: "%s" }
         """.formatted(topic));
     try (RawMqttClient device = new RawMqttClient(bridge.mqttPort())) {
-      device.send(MqttPackets.connect("car-held", 5, null, null, 0, false));
+      device.send(MqttPackets.connect("car-" + name, 5, null, null, 0, false));
       assertThat(device.read().type()).isEqualTo(RawMqttClient.CONNACK);
       device.send(MqttPackets.concat(
-          publish5("UL/q1", "one", 1, 7), publish5("UL/q2", "two", 2, 8)));
+          publish5("UL/q1", "one", 1, 7), publish5("UL/q2", "two", secondQos, 8)));
       await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.value(Metrics.scrape(bridge.httpPort()),
           "mqtt_bridge_uplink_inflight_bytes", "") > 0);
       CompletableFuture<Void> stopping = CompletableFuture.runAsync(bridge::stop);
@@ -138,7 +150,7 @@ class ShutdownIT {
       assertThat(first.type()).isEqualTo(RawMqttClient.PUBACK);
       assertThat(first.packetId()).isEqualTo(7);
       RawMqttClient.Packet second = device.read();
-      assertThat(second.type()).isEqualTo(RawMqttClient.PUBREC);
+      assertThat(second.type()).isEqualTo(secondAck);
       assertThat(second.packetId()).isEqualTo(8);
       RawMqttClient.Packet disconnect = device.read();
       assertThat(disconnect.type()).isEqualTo(RawMqttClient.DISCONNECT);

@@ -311,6 +311,7 @@ final class UplinkFlow {
   /** After AckQueue released acknowledgements: a draining connection closes once it holds none. */
   private void afterAcks() {
     if (lifecycle.isDraining() && acks.size() == 0) {
+      pubacks.flush(); // the last PUBACKs go out before the connection closes
       lifecycle.endDrain();
     }
   }
