@@ -33,18 +33,10 @@ WORK=$(mktemp -d /tmp/reconnect-storm.XXXX)
 JAR=$WORK/mqtt-kafka-bridge.jar
 cp "$ROOT/dist/target/mqtt-kafka-bridge.jar" "$JAR"
 KB=""
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-stop() { # pid: SIGTERM, then SIGKILL after 60 s
-  [[ -z ${1:-} ]] && return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-}
-cleanup() { for p in "${PID[@]}"; do stop "$p"; done; stop "$KB"; rm -rf "$WORK"; }
-trap cleanup EXIT
-for port in $KP $CP "${MQTT[@]}" "${TLS[@]}" "${HTTP[@]}" "${HZ[@]}"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port is in use"; exit 1; fi
-done
+STOP_SECONDS=60
+source "$ROOT/scripts/lib.sh"
+trap stop_all EXIT
+require_free_ports $KP $CP "${MQTT[@]}" "${TLS[@]}" "${HTTP[@]}" "${HZ[@]}"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 { echo "date: $(date -Is)"; echo "nproc: $(nproc)"; echo "java: $(java -version 2>&1 | head -1)"
   echo "open files per process: $(ulimit -n)"

@@ -40,18 +40,9 @@ WORK=$(mktemp -d /tmp/uplink-limits.XXXX)
 JAR=$WORK/mqtt-kafka-bridge.jar
 cp "$ROOT/dist/target/mqtt-kafka-bridge.jar" "$JAR"
 KB=""
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-stop() { # pid: SIGTERM, then SIGKILL after 30 s
-  [[ -z $1 ]] && return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-}
-cleanup() { for p in "${PID[@]}"; do stop "$p"; done; stop "$KB"; rm -rf "$WORK"; }
-trap cleanup EXIT
-for port in $KP $CP 41883 42883 48883 47883 49090 49190; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port is in use"; exit 1; fi
-done
+source "$ROOT/scripts/lib.sh"
+trap stop_all EXIT
+require_free_ports $KP $CP 41883 42883 48883 47883 49090 49190
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 { echo "date: $(date -Is)"; echo "nproc: $(nproc)"; echo "java: $(java -version 2>&1 | head -1)"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD)"; echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
