@@ -22,6 +22,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends records with the shared Kafka producer straight from the caller's event loop, and completes
@@ -44,6 +46,8 @@ import org.apache.kafka.common.header.Header;
  * Thread-safe: all bridge verticles share one instance.
  */
 public final class KafkaSender {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaSender.class);
 
   private static final long RETRY_MS = 100;
   /** Record overhead beyond key, value and headers, for the in-flight estimate. */
@@ -351,8 +355,14 @@ public final class KafkaSender {
         }
       } finally {
         draining = false;
+        // Each task on its own: one that throws must not leave the others' work (a connection's PUBACKs)
+        // undone, nor behind for the next drain.
         for (int i = 0; i < after.size(); i++) {
-          after.get(i).run();
+          try {
+            after.get(i).run();
+          } catch (RuntimeException e) {
+            LOG.warn("Work after a batch of Kafka completions failed", e);
+          }
         }
         after.clear();
       }

@@ -81,7 +81,7 @@ class KafkaSenderTest {
   }
 
   @Test
-  void workAskedForDuringABatchOfOutcomesRunsOnceTheBatchIsHandedOver() throws Exception {
+  void workAskedForDuringABatchOfOutcomesRunsOnceTheBatchIsHandedOverEvenAfterAnotherFails() throws Exception {
     Context context = vertx.getOrCreateContext();
     List<String> order = new CopyOnWriteArrayList<>();
     CompletableFuture<Boolean> outsideABatch = new CompletableFuture<>();
@@ -89,6 +89,9 @@ class KafkaSenderTest {
       outsideABatch.complete(sender.afterCompletions(() -> order.add("never")));
       sender.send(record(10), (metadata, failure) -> {
         order.add("outcome");
+        sender.afterCompletions(() -> {
+          throw new IllegalStateException("one task fails");
+        });
         order.add("asked: " + sender.afterCompletions(() -> order.add("after the batch")));
         order.add("outcome handled");
       });
