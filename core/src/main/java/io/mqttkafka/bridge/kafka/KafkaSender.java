@@ -48,7 +48,6 @@ import org.slf4j.LoggerFactory;
 public final class KafkaSender {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSender.class);
-
   private static final long RETRY_MS = 100;
   /** Record overhead beyond key, value and headers, for the in-flight estimate. */
   private static final int RECORD_OVERHEAD = 64;
@@ -95,10 +94,9 @@ public final class KafkaSender {
   }
 
   /**
-   * As {@link #send(ProducerRecord, Completable)}, but a success is handed to {@code done} on the
-   * producer's I/O thread, as Kafka reports it, and only a failure on the calling context: for
-   * records whose success only counts (QoS 0), which then cost no queueing and no task on the
-   * context. {@code done} must be thread-safe for a success.
+   * As {@link #send(ProducerRecord, Completable)}, but a success (which only counts: QoS 0) is handed
+   * to {@code done} on the producer's I/O thread, with no task on the context; {@code done} must be
+   * thread-safe for it. A failure comes on the calling context.
    */
   public void sendCountingSuccess(ProducerRecord<String, Buffer> record, Completable<RecordMetadata> done) {
     send(record, maxInFlightBytes, done, true);
@@ -172,10 +170,8 @@ public final class KafkaSender {
   }
 
   /**
-   * Runs {@code task} on the calling context right after the outcomes being handed over there now (one
-   * task's batch, see the class comment): true. False when no batch is being handed over on this
-   * context; the caller then runs it some other way. For work that is cheaper once per batch than once
-   * per outcome, such as writing a connection's PUBACKs together.
+   * Runs {@code task} on the calling context right after the batch of outcomes being handed over there
+   * now: true; false when none is (run it some other way). For work cheaper once per batch (PUBACKs).
    */
   public boolean afterCompletions(Runnable task) {
     Context context = Vertx.currentContext();
@@ -329,7 +325,7 @@ public final class KafkaSender {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** True while {@link #handle} hands outcomes over; the context's thread only. */
     private boolean draining;
-    /** Tasks to run once this drain is done ({@link #afterCompletions}); the context's thread only. */
+    /** Run once this drain is done ({@link #afterCompletions}), each on its own; the context's thread only. */
     private final ArrayList<Runnable> after = new ArrayList<>();
 
     Completions(Context context) {
@@ -355,8 +351,6 @@ public final class KafkaSender {
         }
       } finally {
         draining = false;
-        // Each task on its own: one that throws must not leave the others' work (a connection's PUBACKs)
-        // undone, nor behind for the next drain.
         for (int i = 0; i < after.size(); i++) {
           try {
             after.get(i).run();
