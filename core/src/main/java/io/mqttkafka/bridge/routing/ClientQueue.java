@@ -52,13 +52,14 @@ final class ClientQueue {
 
   /**
    * The {@code latest} messages of {@code mqttTopic} not on their way to the client (waiting, or their
-   * copy being written): what a newer one supersedes.
+   * copy being written) and never sent to it: what a newer one supersedes. One sent before awaits its
+   * PUBACK and is resent [MQTT-4.4.0-1].
    */
   List<ParkedMessage> latestOf(String mqttTopic) {
     List<ParkedMessage> found = new ArrayList<>();
     for (ParkedMessage message : messages.values()) {
       boolean parked = message.state == ParkedMessage.State.WAITING || message.state == ParkedMessage.State.WRITING;
-      if (message.latest && parked && message.mqttTopic.equals(mqttTopic)) {
+      if (message.latest && parked && !message.resent() && message.mqttTopic.equals(mqttTopic)) {
         found.add(message);
       }
     }

@@ -10,6 +10,7 @@ import io.mqttkafka.bridge.records.UserPropertyRules;
 import io.mqttkafka.bridge.routing.DownlinkForwarder.Result;
 import io.mqttkafka.bridge.routing.OffsetLedger.Routed;
 import io.mqttkafka.bridge.routing.SubscriptionTable.Route;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -151,10 +152,9 @@ final class QueueRouter implements RouterOutput.Gone {
     long nowMillis = parking.nowMillis();
     String clientId = parsed.clientId();
     ClientQueue queue = partition.queues.getOrCreate(clientId);
-    if (policy == OfflinePolicy.LATEST && sent == ParkedRecord.NEVER_SENT) {
-      for (ParkedMessage older : queue.latestOf(parsed.mqttTopic())) {
-        end(partition, older, Status.SUPERSEDED, "offset " + record.offset() + " is newer");
-      }
+    if (policy == OfflinePolicy.LATEST && sent == ParkedRecord.NEVER_SENT && superseded(partition, queue, record,
+        parsed, settled)) {
+      return;
     }
     int bytes = bytes(record);
     // A message sent before is kept whatever the bound: it was not in the queue, and must not be lost.
@@ -182,6 +182,26 @@ final class QueueRouter implements RouterOutput.Gone {
           output.receipt(Status.QUEUED, message.ref(), why, settled);
           drain.drain(partition, clientId);
         });
+  }
+
+  /**
+   * Supersedes the older parked {@code latest} messages of the record's MQTT topic; or, when a newer one
+   * is parked already (a forward that came back after it), the record itself, and says true.
+   */
+  private boolean superseded(DownlinkPartition partition, ClientQueue queue, ConsumerRecord<String, byte[]> record,
+                             DownlinkRecord parsed, Runnable settled) {
+    List<ParkedMessage> parked = queue.latestOf(parsed.mqttTopic());
+    for (ParkedMessage other : parked) {
+      if (other.routedOffset > record.offset()) {
+        partition.queues.dropIfEmpty(parsed.clientId(), queue);
+        output.receipt(Status.SUPERSEDED, parsed.ref(), "offset " + other.routedOffset + " is newer", settled);
+        return true;
+      }
+    }
+    for (ParkedMessage older : parked) {
+      end(partition, older, Status.SUPERSEDED, "offset " + record.offset() + " is newer");
+    }
+    return false;
   }
 
   /** Ends a parked message with a receipt of {@code status}, and deletes its copy. */

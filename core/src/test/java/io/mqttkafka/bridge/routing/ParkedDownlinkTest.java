@@ -108,6 +108,53 @@ class ParkedDownlinkTest extends RouterLoopHarness {
   }
 
   @Test
+  void latestRecordsThatComeBackOutOfOrderNeverSupersedeANewerOne() {
+    String car = client(0, "car");
+    connectedSession(car, DEAD);
+    routing(0);
+    for (int i = 0; i < 3; i++) {
+      downlink(car, "DL/route", "latest", null);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(DEAD).size() == 3);
+    disconnected(car, DEAD);
+    await().atMost(Duration.ofSeconds(5)).until(() -> loop.owned().offlineSessions() == 1);
+
+    // The connection was gone; the answers come back newest first.
+    for (int i = 2; i >= 0; i--) {
+      unanswered.get(i).reply(Outcome.notConnected("no such connection"));
+    }
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.SUPERSEDED).size() == 2);
+    assertThat(receipts(Status.SUPERSEDED)).containsExactlyInAnyOrder("0/0", "0/1");
+    assertThat(detail(Status.SUPERSEDED)).isEqualTo("offset 2 is newer");
+    assertThat(receipts(Status.QUEUED)).containsExactly("0/2");
+    connectedSession(car, ALIVE);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 1);
+    assertThat(forwards(ALIVE)).containsExactly("0/2");
+  }
+
+  @Test
+  void aLatestRecordSentBeforeIsResentNotSupersededByANewerOne() {
+    String car = client(0, "car");
+    connectedSession(car, PARKING);
+    routing(0);
+    downlink(car, "DL/route", "latest", null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).equals(List.of("0/0")));
+    disconnected(car, PARKING);
+    await().atMost(Duration.ofSeconds(5)).until(() -> loop.owned().offlineSessions() == 1);
+
+    downlink(car, "DL/route", "latest", null);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).size() == 2);
+    assertThat(receipts(Status.SUPERSEDED)).as("it was sent with packet id 5: resent [MQTT-4.4.0-1]").isEmpty();
+    connectedSession(car, ALIVE);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 2);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1");
+    assertThat(delivered).filteredOn(m -> m.connectionId().equals(ALIVE + "-" + car)).first()
+        .satisfies(m -> assertThat(m.sent()).isEqualTo(5));
+  }
+
+  @Test
   void aRecordBeyondTheClientsBoundIsRefusedWithAReceiptAndTheQueueKept() {
     String car = client(0, "car");
     routing(0);
@@ -264,6 +311,13 @@ class ParkedDownlinkTest extends RouterLoopHarness {
   private void connectedSession(String clientId, String instanceId) {
     presence(clientId, new PresenceRecord(Event.CONNECTED, instanceId, instanceId + "-" + clientId, true,
         List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis(), new Session(HOUR_SECONDS, 0, List.of())));
+  }
+
+  /** The end of the session's connection through {@code instanceId}, as its instance writes it. */
+  private void disconnected(String clientId, String instanceId) {
+    presence(clientId, new PresenceRecord(Event.DISCONNECTED, instanceId, instanceId + "-" + clientId, false,
+        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis(),
+        new Session(HOUR_SECONDS, System.currentTimeMillis() + HOUR_SECONDS * 1_000, List.of())));
   }
 
   private void offlineSession(String clientId, long expiresAt) {

@@ -99,10 +99,7 @@ class PersistentSessionIT {
     clean.disconnect();
     // The clean connection's records are written after its CONNACK: a record a back end writes before
     // they are in Kafka is routed under the old session's rules (queued, for a later subscription).
-    await().atMost(WAIT).until(() -> TestKafka.consume(SUBSCRIPTIONS, Integer.MAX_VALUE, Duration.ofMillis(500))
-        .stream().filter(r -> "car-clean".equals(r.key()) && r.value() != null)
-        .reduce((first, second) -> second).map(r -> PresenceRecord.fromJson(r.value()))
-        .filter(p -> p.event() == PresenceRecord.Event.DISCONNECTED && p.session() == null).isPresent());
+    awaitDisconnected("car-clean", false);
     String correlation = UUID.randomUUID().toString();
 
     Downlink.send(DOWNLINK, "car-clean", bytes("x"), "mqtt.topic", "DL/x", "correlation.id", correlation);
@@ -132,6 +129,9 @@ class PersistentSessionIT {
     V3 car = v3("car-latest", false, new Received());
     car.subscribe("DL/#", 1);
     car.disconnect();
+    // Else the router may forward the first records to the closing connection, which sends one
+    // (it is then resent, not superseded) or says it is gone.
+    awaitDisconnected("car-latest", true);
     String correlation = UUID.randomUUID().toString();
     for (int i = 0; i < 3; i++) {
       Downlink.send(DOWNLINK, "car-latest", bytes("route-" + i), "mqtt.topic", "DL/route", "mqtt.offline", "latest",
@@ -281,6 +281,18 @@ class PersistentSessionIT {
     V5 again = v5("car-short", false, 2L);
     assertThat(again.token.getSessionPresent()).isFalse();
     again.close();
+  }
+
+  /**
+   * Waits until the client's newest presence record says it disconnected, keeping its session or not:
+   * the router reads it before any downlink record written after it (its presence gate).
+   */
+  private static void awaitDisconnected(String clientId, boolean sessionKept) {
+    await().atMost(WAIT).until(() -> TestKafka.consume(SUBSCRIPTIONS, Integer.MAX_VALUE, Duration.ofMillis(500))
+        .stream().filter(r -> clientId.equals(r.key()) && r.value() != null)
+        .reduce((first, second) -> second).map(r -> PresenceRecord.fromJson(r.value()))
+        .filter(p -> p.event() == PresenceRecord.Event.DISCONNECTED && (p.session() != null) == sessionKept)
+        .isPresent());
   }
 
   /** A connected MQTT 5 client and the token of its CONNECT (CONNACK's flag and properties). */
