@@ -6,7 +6,7 @@
 #
 #   scripts/reconnect-storm.sh
 #
-# Builds nothing: runs dist/target/mqtt-kafka-bridge.jar (copied first). Environment: DEVICES (default
+# Builds nothing: runs dist/target/mqtt-kafka-bridge.jar, or BRIDGE_JAR (copied first). Environment: DEVICES (default
 # 19000: the machine's 20,000 open files per process less what the processes need besides), RATES
 # (B's connect-rate limits, default "2000 500 5000 0"; 0 = unlimited), SESSIONS (default "clean
 # persistent"), TRANSPORTS (default "tls"; "tcp" runs the same storm in plaintext, the reference for
@@ -31,7 +31,7 @@ OUT=${OUT:-$ROOT/target/reconnect-storm/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/reconnect-storm.XXXX)
 JAR=$WORK/mqtt-kafka-bridge.jar
-cp "$ROOT/dist/target/mqtt-kafka-bridge.jar" "$JAR"
+cp "${BRIDGE_JAR:-$ROOT/dist/target/mqtt-kafka-bridge.jar}" "$JAR"
 KB=""
 STOP_SECONDS=60
 source "$ROOT/scripts/lib.sh"

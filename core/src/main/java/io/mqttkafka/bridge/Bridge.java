@@ -239,10 +239,10 @@ public final class Bridge {
       throws Exception {
     metrics.gauge("connections.paused", "Connections whose reading is paused (backpressure)",
         connectionLimits::pausedConnections);
-    metrics.gauge("handshakes.pending", "TLS handshakes under way (mqtt.limits.maxPendingHandshakes)",
-        connectionLimits::pendingHandshakes);
-    metrics.counter("accept.pauses", "Times a TLS listener stopped accepting: mqtt.limits.maxPendingHandshakes "
-        + "handshakes were under way", connectionLimits::acceptPauses);
+    metrics.gauge("handshakes.pending", "Connections accepted and not yet answered with CONNACK "
+        + "(mqtt.limits.maxPendingHandshakes)", connectionLimits::pendingHandshakes);
+    metrics.counter("accept.pauses", "Times a listener stopped accepting: mqtt.limits.maxPendingHandshakes "
+        + "connections were between accept and CONNACK", connectionLimits::acceptPauses);
     int instances = config.mqtt().instances() > 0 ? config.mqtt().instances()
         : Runtime.getRuntime().availableProcessors();
     for (Listener listener : Listener.enabled(config.mqtt())) {

@@ -84,12 +84,12 @@ public final class ConnectionLimits {
     gates.add(gate);
   }
 
-  /** TLS handshakes under way on all listeners. */
+  /** Connections between accept and CONNACK on all listeners (their TLS and MQTT handshakes). */
   public int pendingHandshakes() {
     return gates.stream().mapToInt(HandshakeGate::pending).sum();
   }
 
-  /** How often a TLS listener stopped accepting because mqtt.limits.maxPendingHandshakes were under way. */
+  /** How often a listener stopped accepting: mqtt.limits.maxPendingHandshakes were between accept and CONNACK. */
   public long acceptPauses() {
     return gates.stream().mapToLong(HandshakeGate::pauses).sum();
   }

@@ -1,6 +1,7 @@
 package io.mqttkafka.bridge.mqtt;
 
 import io.mqttkafka.bridge.vertx.EndpointChannel;
+import io.mqttkafka.bridge.vertx.HandshakeGate;
 import io.mqttkafka.bridge.vertx.ServerConnections;
 import io.mqttkafka.bridge.auth.ConnectInfo;
 import io.mqttkafka.bridge.auth.Identity;
@@ -68,10 +69,8 @@ public final class MqttBridgeVerticle extends VerticleBase {
     server = MqttServer.create(vertx, options);
     ServerConnections.Hook hook = ConnectionGuard.install(server, metrics);
     return server.endpointHandler(this::onConnect).listen().map(listening -> {
-      if (options.isSsl()) {
-        // TLS handshakes run before any handler of ours: hold new connections back while many are under way.
-        connectionLimits.gate(hook.gateHandshakes(() -> services.mqtt().limits().maxPendingHandshakes()));
-      }
+      // Hold new connections back while many are between accept and CONNACK (TLS and MQTT handshakes).
+      connectionLimits.gate(hook.gateHandshakes(() -> services.mqtt().limits().maxPendingHandshakes()));
       return listening;
     });
   }
@@ -162,6 +161,9 @@ public final class MqttBridgeVerticle extends VerticleBase {
       return;
     }
     long asked = System.nanoTime();
+    // The router may take seconds (it rebuilds its state after a rebalance): the listener's gate
+    // counts the event loops' work, not that wait, so the next device's handshake may go on.
+    HandshakeGate.release(EndpointChannel.of(endpoint));
     services.resume().find(identity.clientId()).onComplete((found, failure) -> {
       metrics.sessionResumeTime(System.nanoTime() - asked, found != null);
       if (closed[0]) {
@@ -204,6 +206,7 @@ public final class MqttBridgeVerticle extends VerticleBase {
     metrics.connectionOpened();
     EndpointChannel.consolidateFlushes(endpoint);
     endpoint.accept(resumed != null, properties);
+    HandshakeGate.release(EndpointChannel.of(endpoint));
     LOG.debug("[client-id: {}] connected (MQTT {}, keep-alive {} s, session expiry {} s{})", clientId,
         version == MQTT_5 ? "5" : "3.1.1", keepAlive, expiry, resumed != null ? ", session resumed" : "");
   }
@@ -270,5 +273,6 @@ public final class MqttBridgeVerticle extends VerticleBase {
     metrics.connectionRefused(refusal);
     LOG.debug("[client-id: {}] CONNECT refused: {} ({})", endpoint.clientIdentifier(), refusal.metricTag(), code);
     endpoint.reject(code);
+    HandshakeGate.release(EndpointChannel.of(endpoint));
   }
 }

@@ -14,24 +14,24 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 
 /**
- * Holds new connections back while too many TLS handshakes are under way on one listener. vert.x
- * runs each handshake on an event loop before any handler of ours sees the connection; when
- * thousands of devices reconnect at once, the handshakes queue on the event loops in front of the
- * established connections' traffic (PUBACKs waited half a second behind them). The gate sits at the
- * head of the listening channel's pipeline, counts each accepted connection until vert.x hands it
- * over ({@link #handedOver}: the handshake is done) or it closes, and at {@code max} stops accepting
- * (Netty's autoRead off on the listening channel): further devices wait in the kernel's accept queue,
- * costing nothing, and are accepted as handshakes finish. A connection counts for at most
- * {@link #COUNTED_FOR_MILLIS}: one whose handshake takes longer waits on its device, not on the event
- * loops, and must not hold the listener shut (a few connections that never send their ClientHello
- * would otherwise close it until vert.x's handshake timeout). A plain TCP listener hands each
- * connection over at once, so its gate never closes.
+ * Holds new connections back while too many are in their handshake on one listener: the TLS
+ * handshake, which vert.x runs on an event loop before any handler of ours sees the connection, and
+ * the MQTT one, CONNECT to CONNACK (authentication, a session's look-up). When thousands of devices
+ * reconnect at once, that work queues on the event loops in front of the established connections'
+ * traffic (PUBACKs waited half a second behind it, over TLS and in plaintext alike). The gate sits at
+ * the head of the listening channel's pipeline, counts each accepted connection until its CONNACK
+ * ({@link #release}) or its end, and at {@code max} stops accepting (Netty's autoRead off on the
+ * listening channel): further devices wait in the kernel's accept queue, costing nothing, and are
+ * accepted as others are answered. A connection counts for at most {@link #COUNTED_FOR_MILLIS}: one
+ * that takes longer waits on its device (or on Kafka), not on the event loops, and must not hold the
+ * listener shut (a few connections that never send their ClientHello or CONNECT would otherwise close
+ * it until vert.x's timeouts).
  */
 public final class HandshakeGate extends ChannelInboundHandlerAdapter {
 
   private static final AttributeKey<Pending> PENDING = AttributeKey.valueOf("mqtt-bridge-handshake-pending");
   private static final String NAME = "mqtt-bridge-handshake-gate";
-  /** How long an accepted connection counts as a handshake under way at most. */
+  /** How long an accepted connection counts as in its handshake at most. */
   static final long COUNTED_FOR_MILLIS = 1_000;
 
   private final Channel listening;
@@ -47,7 +47,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter {
   /**
    * Puts a gate on the listening channel of {@code server}, which must be listening; the verticles
    * that share one listening channel share its gate. {@code max} is read at each accept and each
-   * handshake's end (a reload changes it); 0 = no limit.
+   * CONNACK (a reload changes it); 0 = no limit.
    *
    * @throws IllegalStateException when vert.x keeps its listening channel elsewhere
    */
@@ -67,9 +67,12 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** The connection of {@code channel} completed its handshake (vert.x's connect handler runs). */
-  public static void handedOver(Channel channel) {
-    Pending p = channel.attr(PENDING).getAndSet(null);
+  /**
+   * The connection of {@code channel} no longer counts: it got its CONNACK (accepted or refused), or
+   * waits on something other than the event loops (its session's router). Once per connection.
+   */
+  public static void release(Channel channel) {
+    Pending p = channel == null ? null : channel.attr(PENDING).getAndSet(null);
     if (p != null) {
       p.settle();
     }
@@ -80,7 +83,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter {
     return pending.get();
   }
 
-  /** How often the listener stopped accepting because {@code max} handshakes were under way. */
+  /** How often the listener stopped accepting because {@code max} connections were in their handshake. */
   public long pauses() {
     return pauses.sum();
   }

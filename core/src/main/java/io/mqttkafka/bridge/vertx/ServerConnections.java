@@ -1,6 +1,5 @@
 package io.mqttkafka.bridge.vertx;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Handler;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -30,8 +29,7 @@ public final class ServerConnections {
   /**
    * Calls {@code onConnection} for each new connection of {@code server}, with the socket and its
    * pipeline, after vertx-mqtt set the connection up (its decoder and handlers are in the pipeline;
-   * no packet has been read yet), and tells the connection's {@link HandshakeGate} that its handshake
-   * is done. Call before {@code listen()}.
+   * no packet has been read yet). Call before {@code listen()}.
    *
    * @param beforeSetUp called first, before vertx-mqtt sets the connection up (e.g. to set an
    *     exception handler that vertx-mqtt replaces once CONNECT arrives)
@@ -51,7 +49,6 @@ public final class ServerConnections {
               @SuppressWarnings("unchecked")
               Handler<NetSocket> original = (Handler<NetSocket>) args[0];
               call = new Object[] {(Handler<NetSocket>) socket -> {
-                HandshakeGate.handedOver(channel(socket));
                 beforeSetUp.handle(socket);
                 original.handle(socket);
                 onConnection.accept(socket, pipeline(socket));
@@ -87,9 +84,5 @@ public final class ServerConnections {
   /** The Netty pipeline of a vert.x socket. */
   public static ChannelPipeline pipeline(NetSocket socket) {
     return ((NetSocketInternal) socket).channelHandlerContext().pipeline();
-  }
-
-  private static Channel channel(NetSocket socket) {
-    return ((NetSocketInternal) socket).channelHandlerContext().channel();
   }
 }

@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * mqtt.limits.maxPendingHandshakes through the bridge: the TLS listener's gate counts accepted
- * connections (metrics) and stops accepting at the maximum, but a connection that never sends its
- * ClientHello holds it shut for a second at most; the plain listener is never held back. The gate's
- * own rules are {@code HandshakeGateTest}'s.
+ * mqtt.limits.maxPendingHandshakes through the bridge: each listener's gate counts accepted
+ * connections until their CONNACK (metrics) and stops accepting at the maximum, but a connection that
+ * never sends its ClientHello or its CONNECT holds it shut for a second at most, and a connection
+ * answered gives its place back. The gate's own rules are {@code HandshakeGateTest}'s.
  */
 class HandshakeGateIT {
 
@@ -60,8 +60,28 @@ class HandshakeGateIT {
 
       // The listener was shut by the stalled connection; once it stops counting, the device gets in.
       assertThat(connectOverTls(tlsPort, "gate-after-stall")).containsExactly(0x20, 2, 0, 0);
-      assertThat(connectPlain(bridge.mqttPort(), "gate-plain")).containsExactly(0x20, 2, 0, 0);
+      assertThat(connectPlain(bridge.mqttPort(), "gate-plain")).as("another listener, another gate")
+          .containsExactly(0x20, 2, 0, 0);
       assertThat(stalled.isClosed()).isFalse();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric("mqtt_bridge_handshakes_pending") == 0);
+  }
+
+  @Test
+  void aPlainConnectionCountsUntilItsConnackSoOneThatNeverSendsConnectShutsTheListenerBriefly() throws Exception {
+    int port = bridge.mqttPort();
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric("mqtt_bridge_handshakes_pending") == 0);
+    try (Socket answered = new Socket("127.0.0.1", port)) {
+      assertThat(exchange(answered, "gate-answered")).containsExactly(0x20, 2, 0, 0);
+      // Still open, but answered: its place is given back at CONNACK (else it would count for a second).
+      assertThat(metric("mqtt_bridge_handshakes_pending")).isZero();
+    }
+    double pausesBefore = metric("mqtt_bridge_accept_pauses_total");
+    try (Socket silent = new Socket("127.0.0.1", port)) { // connected, but never sends CONNECT
+      await().atMost(Duration.ofSeconds(10)).until(() -> metric("mqtt_bridge_accept_pauses_total") > pausesBefore);
+
+      assertThat(connectPlain(port, "gate-after-silent")).containsExactly(0x20, 2, 0, 0);
+      assertThat(silent.isClosed()).isFalse();
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> metric("mqtt_bridge_handshakes_pending") == 0);
   }

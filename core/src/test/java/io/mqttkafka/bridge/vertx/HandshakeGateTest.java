@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The gate on a listening channel (an {@link EmbeddedChannel} standing in for it; each inbound message
- * is an accepted connection): it stops accepting at the maximum and accepts again when a handshake
- * ends, the connection closes, or a connection has counted for a second.
+ * is an accepted connection): it stops accepting at the maximum and accepts again when a connection
+ * gets its CONNACK, closes, or has counted for a second.
  */
 class HandshakeGateTest {
 
@@ -20,7 +20,7 @@ class HandshakeGateTest {
   private final HandshakeGate gate = HandshakeGate.on(listening, max::get);
 
   @Test
-  void theListenerStopsAcceptingAtTheMaximumAndAcceptsAgainWhenAHandshakeEnds() {
+  void theListenerStopsAcceptingAtTheMaximumAndAcceptsAgainWhenAConnectionIsAnswered() {
     Channel first = accept();
     assertThat(listening.config().isAutoRead()).isTrue();
     Channel second = accept();
@@ -30,8 +30,8 @@ class HandshakeGateTest {
     assertThat(gate.pauses()).isEqualTo(1);
     assertThat(listening.<Channel>readInbound()).as("accepted connections go on to vert.x").isSameAs(first);
 
-    HandshakeGate.handedOver(second);
-    HandshakeGate.handedOver(second); // counted once
+    HandshakeGate.release(second);
+    HandshakeGate.release(second); // counted once
 
     assertThat(gate.pending()).isEqualTo(1);
     assertThat(listening.config().isAutoRead()).isTrue();
@@ -72,6 +72,18 @@ class HandshakeGateTest {
     max.set(6);
     accept();
 
+    assertThat(listening.config().isAutoRead()).isFalse();
+  }
+
+  @Test
+  void aChannelTheGateNeverCountedChangesNothing() {
+    accept();
+    accept();
+
+    HandshakeGate.release(new EmbeddedChannel());
+    HandshakeGate.release(null);
+
+    assertThat(gate.pending()).isEqualTo(2);
     assertThat(listening.config().isAutoRead()).isFalse();
   }
 
