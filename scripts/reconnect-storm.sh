@@ -10,7 +10,8 @@
 # 19000: the machine's 20,000 open files per process less what the processes need besides), RATES
 # (B's connect-rate limits, default "2000 500 5000 0"; 0 = unlimited), SESSIONS (default "clean
 # persistent"), TRANSPORTS (default "tls"; "tcp" runs the same storm in plaintext, the reference for
-# what TLS costs), PUBLISHERS (20), RATE (their messages per second, 1000), BACKOFF (1s), PENDING
+# what TLS costs), TICKETS ("own", the default: each instance its own TLS ticket keys, so B cannot
+# resume A's sessions; "shared": both read one mqtt.tls.ticketKeysFile), PUBLISHERS (20), RATE (their messages per second, 1000), BACKOFF (1s), PENDING
 # (devices connecting at once, 1000), PROFILE=1 (a JFR recording of B from PROFILE_AT seconds after
 # the bench starts, default 0, for PROFILE_FOR seconds, default 150, with its hot methods). Results: target/reconnect-storm/<timestamp>/, one JSON per run and a
 # table. Ports 59092/59093 (Kafka), 51883/52883 (MQTT), 58883/57883 (TLS), 59090/59190 (HTTP),
@@ -48,6 +49,12 @@ KB=$!
 for _ in $(seq 900); do grep -q "Kafka ready" "$OUT/broker.log" && break; sleep 0.1; done
 java -jar "$JAR" bench topics --bootstrap 127.0.0.1:$KP --create bench.uplink:12 >&2
 java -jar "$JAR" bench certs --dir "$WORK/certs" >&2
+TICKETS=${TICKETS:-own}
+TICKET_KEYS=""
+if [[ $TICKETS == shared ]]; then
+  head -c 48 /dev/urandom | base64 -w0 >"$WORK/certs/ticket.keys"
+  TICKET_KEYS=", ticketKeysFile: \"$WORK/certs/ticket.keys\""
+fi
 
 start_bridge() { # instance (a, b), connect rate, run label
   local i=$1 rate=$2 label=$3
@@ -56,7 +63,7 @@ mqtt:
   host: 127.0.0.1
   port: ${MQTT[$i]}
   limits: { maxConnections: 0, connectRate: $rate, connectBurst: $((rate * 2)) }
-  tls: { enabled: true, port: ${TLS[$i]}, certFile: "$WORK/certs/server.pem", keyFile: "$WORK/certs/server.key" }
+  tls: { enabled: true, port: ${TLS[$i]}, certFile: "$WORK/certs/server.pem", keyFile: "$WORK/certs/server.key"$TICKET_KEYS }
 http: { host: 127.0.0.1, port: ${HTTP[$i]} }
 kafka: { bootstrapServers: "127.0.0.1:$KP" }
 mappings:
@@ -80,6 +87,7 @@ for transport in ${TRANSPORTS:-tls}; do
 for sessions in $SESSIONS; do
   for rate in $RATES; do
     label="$transport-$sessions-rate$rate"
+    [[ $transport == tls && $TICKETS == shared ]] && label="$label-shared-tickets"
     if [[ $transport == tls ]]; then
       ports=(--port "${TLS[a]}" --failover-port "${TLS[b]}" --tls-ca "$WORK/certs/ca.pem")
     else

@@ -64,6 +64,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "mqtt-kafka-bridge.tlsDir" -}}/etc/mqtt-kafka-bridge/tls{{- end }}
 {{- define "mqtt-kafka-bridge.authDir" -}}/etc/mqtt-kafka-bridge/auth{{- end }}
 {{- define "mqtt-kafka-bridge.adminDir" -}}/etc/mqtt-kafka-bridge/admin{{- end }}
+{{- define "mqtt-kafka-bridge.ticketsDir" -}}/etc/mqtt-kafka-bridge/tickets{{- end }}
+{{/* "true" when the pods share TLS session ticket keys from tls.ticketKeysSecret. */}}
+{{- define "mqtt-kafka-bridge.sharedTickets" -}}
+{{- if and (include "mqtt-kafka-bridge.tlsNeeded" .) .Values.tls.ticketKeysSecret }}true{{ end }}
+{{- end }}
 
 {{/* "true" when a file of auth.existingSecret is used: the Secret is mounted then. */}}
 {{- define "mqtt-kafka-bridge.authFilesNeeded" -}}
@@ -123,6 +128,9 @@ may be set under mqtt.tls in the values.
 {{- $tls := dict "enabled" .Values.tls.enabled "port" (int .Values.tls.port) "certFile" (printf "%s/tls.crt" (include "mqtt-kafka-bridge.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "mqtt-kafka-bridge.tlsDir" .)) "clientAuth" .Values.tls.clientAuth }}
 {{- if ne .Values.tls.clientAuth "none" }}
 {{- $_ := set $tls "caFile" (printf "%s/ca.crt" (include "mqtt-kafka-bridge.tlsDir" .)) }}
+{{- end }}
+{{- if include "mqtt-kafka-bridge.sharedTickets" . }}
+{{- $_ := set $tls "ticketKeysFile" (printf "%s/%s" (include "mqtt-kafka-bridge.ticketsDir" .) .Values.tls.ticketKeysKey) }}
 {{- end }}
 {{- $_ := set $mqtt "tls" (mergeOverwrite (default dict $mqtt.tls) $tls) }}
 {{- end }}

@@ -50,7 +50,7 @@ final class Startup {
   static ServerTls tls(BridgeConfig config) throws ConfigException {
     ServerTls tls = config.mqtt().tlsNeeded() ? ServerTls.load(config.mqtt().tls()) : null;
     if (tls != null) {
-      LOG.info("TLS engine: {}", tls.engine().description());
+      LOG.info("TLS engine: {}; {}", tls.engine().description(), tls.ticketsDescription());
       LOG.info("TLS certificate: {}", tls.current().describe());
       tls.current().validityProblem(Instant.now()).ifPresent(problem ->
           LOG.warn("The TLS certificate is {}: clients will refuse it", problem));

@@ -45,10 +45,12 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
    * the CAs that sign client certificates and is present exactly when {@code clientAuth} is not NONE.
    * Empty {@code ciphers}: the TLS engine's defaults. The files are checked for changes every
    * {@code reloadInterval}. {@code engine}: which TLS implementation serves the handshakes.
+   * {@code ticketKeysFile}: the session ticket keys every instance shares (OpenSSL engine), else each
+   * instance's own.
    */
   public record Tls(boolean enabled, int port, Optional<Path> certFile, Optional<Path> keyFile, Optional<Path> caFile,
                     ClientAuth clientAuth, List<String> protocols, List<String> ciphers, Duration reloadInterval,
-                    TlsEngine engine) {
+                    TlsEngine engine, Optional<Path> ticketKeysFile) {
     public Tls {
       protocols = List.copyOf(protocols);
       ciphers = List.copyOf(ciphers);
@@ -175,7 +177,8 @@ public record MqttSettings(String host, int port, int maxMessageSize, Duration c
       checkSupported(protocolList, protocols, cipherList, ciphers);
     }
     return new Tls(enabled, port, certFile, keyFile, caFile, clientAuth, protocols, ciphers,
-        at(t, "mqtt.tls.reloadInterval").duration(), engine(at(t, "mqtt.tls.engine")));
+        at(t, "mqtt.tls.reloadInterval").duration(), engine(at(t, "mqtt.tls.engine")),
+        optionalPath(at(t, "mqtt.tls.ticketKeysFile")));
   }
 
   private static WebSocket webSocket(JsonNode t, int maxMessageSize) throws ConfigException {

@@ -2,6 +2,7 @@ package io.mqttkafka.bridge.tls;
 
 import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.config.ConfigException;
+import io.netty.handler.ssl.OpenSslSessionTicketKey;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.io.IOException;
@@ -15,16 +16,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Certificate reload without restart: every {@code mqtt.tls.reloadInterval} it looks at the
  * modification time, size and identity (inode) of the certificate, key and CA files, and when one
- * changed reads all of them again and hands them to {@link ServerTls}. Runs on a worker thread, never
- * on an event loop. Material that does not load (a key that does not match the certificate yet,
- * half-written files) is reported once and the current certificate stays; the next change is tried
- * again.
+ * changed reads all of them again and hands them to {@link ServerTls}; the session ticket keys file
+ * likewise, on its own. Runs on a worker thread, never on an event loop. Material that does not
+ * load (a key that does not match the certificate yet, half-written files) is reported once and the
+ * current certificate stays; the next change is tried again.
  *
  * <p>Follows symbolic links, so a Kubernetes Secret volume, which swaps a {@code ..data} link, works.
  */
@@ -53,6 +56,7 @@ public final class CertificateReloader extends VerticleBase {
     config.certFile().ifPresent(files::add);
     config.keyFile().ifPresent(files::add);
     config.caFile().ifPresent(files::add);
+    config.ticketKeysFile().ifPresent(files::add);
     Map<Path, Object> stamps = new LinkedHashMap<>();
     for (Path file : files) {
       stamps.put(file, stamp(file));
@@ -93,7 +97,19 @@ public final class CertificateReloader extends VerticleBase {
     if (now.equals(seen)) {
       return;
     }
+    Map<Path, Object> before = seen;
     seen = now;
+    Optional<Path> ticketKeys = config.ticketKeysFile();
+    if (ticketKeys.isPresent() && !Objects.equals(before.get(ticketKeys.get()), now.get(ticketKeys.get()))) {
+      reloadTicketKeys(ticketKeys.get());
+      Map<Path, Object> certificates = new LinkedHashMap<>(now);
+      Map<Path, Object> certificatesBefore = new LinkedHashMap<>(before);
+      certificates.remove(ticketKeys.get());
+      certificatesBefore.remove(ticketKeys.get());
+      if (certificates.equals(certificatesBefore)) {
+        return;
+      }
+    }
     TlsMaterial material;
     try {
       material = TlsMaterial.load(config);
@@ -106,5 +122,15 @@ public final class CertificateReloader extends VerticleBase {
     LOG.info("TLS certificate reloaded: new connections get {}", material.describe());
     material.validityProblem(Instant.now()).ifPresent(problem ->
         LOG.warn("The reloaded TLS certificate is {}: clients will refuse it", problem));
+  }
+
+  private void reloadTicketKeys(Path file) {
+    try {
+      List<OpenSslSessionTicketKey> keys = TicketKeys.read(file);
+      target.applyTicketKeys(keys);
+      LOG.info("TLS session ticket keys reloaded from {}: {} key(s), the first makes new tickets", file, keys.size());
+    } catch (ConfigException e) {
+      LOG.warn("TLS session ticket keys changed but cannot be used, the current ones stay: {}", e.getMessage());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.TrustOptions;
 import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
+import io.netty.handler.ssl.OpenSslSessionTicketKey;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -16,6 +17,7 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,6 +44,7 @@ public final class ServerTls {
 
   private final MqttSettings.Tls config;
   private final TlsEngines.Choice engine;
+  private final TicketKeys tickets;
   private final Map<Path, Object> initialStamps;
   private final SwappableKeyManager keyManager = new SwappableKeyManager();
   private final SwappableTrustManager trustManager;
@@ -50,10 +53,11 @@ public final class ServerTls {
   private final AtomicLong generation = new AtomicLong();
   private volatile TlsMaterial current;
 
-  private ServerTls(MqttSettings.Tls config, TlsEngines.Choice engine, TlsMaterial initial,
+  private ServerTls(MqttSettings.Tls config, TlsEngines.Choice engine, TlsMaterial initial, TicketKeys tickets,
                     Map<Path, Object> initialStamps) throws GeneralSecurityException {
     this.config = config;
     this.engine = engine;
+    this.tickets = tickets;
     this.initialStamps = initialStamps;
     this.trustManager = config.clientAuth() == MqttSettings.ClientAuth.NONE ? null : new SwappableTrustManager();
     apply(initial);
@@ -75,8 +79,16 @@ public final class ServerTls {
     Map<Path, Object> stamps = CertificateReloader.stamps(config);
     TlsMaterial material = TlsMaterial.load(config);
     TlsEngines.Choice engine = TlsEngines.choose(config);
+    List<OpenSslSessionTicketKey> keys = null;
+    if (config.ticketKeysFile().isPresent()) {
+      if (engine.engine() != MqttSettings.TlsEngine.OPENSSL) {
+        throw new ConfigException(TicketKeys.FILE, "needs the OpenSSL engine, and the engine here is "
+            + engine.description() + ": the JDK's engine makes its own ticket keys and cannot be given any");
+      }
+      keys = TicketKeys.read(config.ticketKeysFile().get());
+    }
     try {
-      return new ServerTls(config, engine, material, stamps);
+      return new ServerTls(config, engine, material, new TicketKeys(keys), stamps);
     } catch (GeneralSecurityException e) {
       throw new ConfigException(TlsMaterial.KEY_FILE, "the JDK cannot use this key and certificate: " + e);
     }
@@ -100,6 +112,21 @@ public final class ServerTls {
     current = material;
   }
 
+  /** Gives the listeners {@code keys} for the session tickets of their next handshakes. */
+  void applyTicketKeys(List<OpenSslSessionTicketKey> keys) {
+    tickets.apply(keys);
+  }
+
+  /** What the start-up log says of the session tickets. */
+  public String ticketsDescription() {
+    if (engine.engine() != MqttSettings.TlsEngine.OPENSSL) {
+      return "session tickets: the JDK engine's own keys, this instance only";
+    }
+    return tickets.shared() ? "session tickets: the keys of " + config.ticketKeysFile().orElseThrow()
+        + ", shared by every instance that reads it" : "session tickets: this instance's own keys ("
+        + TicketKeys.FILE + " shares them between instances)";
+  }
+
   /** The TLS engine the listeners use, and why. */
   public TlsEngines.Choice engine() {
     return engine;
@@ -113,7 +140,7 @@ public final class ServerTls {
   /** Turns TLS on in {@code options}: these certificates, client authentication, protocols, ciphers. */
   public void configure(NetServerOptions options) {
     options.setSsl(true)
-        .setSslEngineOptions(engine.options())
+        .setSslEngineOptions(engine.options(tickets))
         .setKeyCertOptions(keyCertOptions)
         .setClientAuth(switch (config.clientAuth()) {
           case NONE -> ClientAuth.NONE;

@@ -5,6 +5,7 @@ import io.mqttkafka.bridge.config.MqttSettings;
 import io.mqttkafka.bridge.config.MqttSettings.TlsEngine;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +13,7 @@ import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.spi.tls.SslContextFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
@@ -27,20 +29,26 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>A device that connects again resumes its TLS session (TLS 1.3 and 1.2) instead of a full
  * handshake, with either engine. Netty's OpenSSL contexts keep resumable sessions in a server-side
  * cache of at most 20,480 sessions for 300 s; here they use session tickets instead (BoringSSL makes
- * and rotates their key itself), which need no server-side state per device, valid for 24 hours:
- * what the JDK's engine does by default.
+ * and rotates their key itself, or {@link TicketKeys} shared by every instance), which need no
+ * server-side state per device, valid for 24 hours: what the JDK's engine does by default.
  */
 public final class TlsEngines {
 
   /** How long a session may be resumed: the JDK engine's default (javax.net.ssl.SSLSessionContext). */
   static final int SESSION_TIMEOUT_SECONDS = 86_400;
+  /** What a session is valid for: this bridge's TLS listeners, on any instance. */
+  private static final byte[] SESSION_ID_CONTEXT = "mqtt-kafka-bridge".getBytes(StandardCharsets.US_ASCII);
 
   /** The engine chosen, and a line for the start-up log that says which and why. */
   public record Choice(TlsEngine engine, String description) {
 
-    /** Vert.x's engine options for this choice; each listener needs its own copy ({@code copy()}). */
-    public SSLEngineOptions options() {
-      return engine == TlsEngine.OPENSSL ? new TicketingOpenSsl() : new JdkSSLEngineOptions();
+    /**
+     * Vert.x's engine options for this choice; each listener needs its own copy ({@code copy()}).
+     *
+     * @param tickets the OpenSSL engine's ticket keys (ignored by the JDK's, which makes its own)
+     */
+    SSLEngineOptions options(TicketKeys tickets) {
+      return engine == TlsEngine.OPENSSL ? new TicketingOpenSsl(tickets) : new JdkSSLEngineOptions();
     }
   }
 
@@ -85,12 +93,15 @@ public final class TlsEngines {
 
   /** Vert.x's OpenSSL engine, its server contexts with session tickets valid for 24 hours. */
   private static final class TicketingOpenSsl extends OpenSSLEngineOptions {
+    private final TicketKeys tickets;
 
-    TicketingOpenSsl() {
+    TicketingOpenSsl(TicketKeys tickets) {
+      this.tickets = tickets;
     }
 
     TicketingOpenSsl(TicketingOpenSsl other) {
       super(other);
+      this.tickets = other.tickets;
     }
 
     @Override
@@ -100,12 +111,12 @@ public final class TlsEngines {
 
     @Override
     public JsonObject toJson() {
-      return super.toJson().put("sessionTickets", true);
+      return super.toJson().put("sessionTickets", true).put("sharedTicketKeys", tickets.shared());
     }
 
     @Override
     public SslContextFactory sslContextFactory() {
-      return new WithTickets(super.sslContextFactory());
+      return new WithTickets(super.sslContextFactory(), tickets);
     }
   }
 
@@ -113,9 +124,11 @@ public final class TlsEngines {
   private static final class WithTickets implements SslContextFactory {
     /** vert.x's factory; each setter returns the factory to go on with, as a builder does. */
     private SslContextFactory delegate;
+    private final TicketKeys tickets;
 
-    WithTickets(SslContextFactory delegate) {
+    WithTickets(SslContextFactory delegate, TicketKeys tickets) {
       this.delegate = delegate;
+      this.tickets = tickets;
     }
 
     @Override
@@ -170,8 +183,13 @@ public final class TlsEngines {
     public SslContext create() throws SSLException {
       SslContext context = delegate.create();
       if (context.isServer() && context.sessionContext() instanceof OpenSslSessionContext sessions) {
-        // No keys given: BoringSSL makes the ticket key and rotates it every two days.
-        sessions.setTicketKeys();
+        if (sessions instanceof OpenSslServerSessionContext server) {
+          // The same on every instance: else BoringSSL, with the key manager our certificate reload
+          // needs, takes a session another instance made (its ticket opened with shared keys) for
+          // someone else's and does a full handshake.
+          server.setSessionIdContext(SESSION_ID_CONTEXT);
+        }
+        tickets.register(sessions);
         sessions.setSessionTimeout(SESSION_TIMEOUT_SECONDS);
       }
       return context;

@@ -38,7 +38,7 @@ class ListenerConfigTest {
     assertThat(mqtt.tlsNeeded()).isFalse();
     assertThat(mqtt.tls()).isEqualTo(new MqttSettings.Tls(false, 8883, Optional.empty(), Optional.empty(),
         Optional.empty(), ClientAuth.NONE, List.of("TLSv1.3", "TLSv1.2"), List.of(), Duration.ofSeconds(10),
-        TlsEngine.AUTO));
+        TlsEngine.AUTO, Optional.empty()));
     assertThat(mqtt.websocket()).isEqualTo(new MqttSettings.WebSocket(false, 8080, "/mqtt", 1_048_576 + 5, false,
         8443));
   }
@@ -49,14 +49,15 @@ class ListenerConfigTest {
         mqtt:
           tls: { enabled: true, port: 8884, certFile: /tls/tls.crt, keyFile: /tls/tls.key, caFile: /tls/ca.crt,
                  clientAuth: REQUIRED, protocols: [TLSv1.3], ciphers: [TLS_AES_128_GCM_SHA256], reloadInterval: 2s,
-                 engine: jdk }
+                 engine: jdk, ticketKeysFile: /tls/tickets }
           websocket: { enabled: true, port: 8081, maxFrameSize: 2000000, tls: { enabled: true, port: 8444 } }
         """).mqtt();
 
     assertThat(mqtt.plainEnabled()).isTrue();
     assertThat(mqtt.tls()).isEqualTo(new MqttSettings.Tls(true, 8884, Optional.of(Path.of("/tls/tls.crt")),
         Optional.of(Path.of("/tls/tls.key")), Optional.of(Path.of("/tls/ca.crt")), ClientAuth.REQUIRED,
-        List.of("TLSv1.3"), List.of("TLS_AES_128_GCM_SHA256"), Duration.ofSeconds(2), TlsEngine.JDK));
+        List.of("TLSv1.3"), List.of("TLS_AES_128_GCM_SHA256"), Duration.ofSeconds(2), TlsEngine.JDK,
+        Optional.of(Path.of("/tls/tickets"))));
     assertThat(mqtt.websocket()).isEqualTo(new MqttSettings.WebSocket(true, 8081, "/mqtt", 2_000_000, true, 8444));
   }
 

@@ -19,10 +19,12 @@ import org.junit.jupiter.api.Test;
 
 class TlsEnginesTest {
 
+  private static final TicketKeys NO_SHARED_KEYS = new TicketKeys(null);
+
   private static MqttSettings.Tls tls(TlsEngine engine, String... ciphers) {
     return new MqttSettings.Tls(true, 0, Optional.of(Path.of("/a.crt")), Optional.of(Path.of("/a.key")),
         Optional.empty(), ClientAuth.NONE, List.of("TLSv1.3", "TLSv1.2"), List.of(ciphers), Duration.ofSeconds(10),
-        engine);
+        engine, Optional.empty());
   }
 
   @Test
@@ -32,8 +34,8 @@ class TlsEnginesTest {
     TlsEngines.Choice choice = TlsEngines.choose(tls(TlsEngine.AUTO));
 
     assertThat(choice.engine()).isEqualTo(TlsEngine.OPENSSL);
-    assertThat(choice.options()).isInstanceOf(OpenSSLEngineOptions.class);
-    assertThat(choice.options().copy()).isInstanceOf(OpenSSLEngineOptions.class);
+    assertThat(choice.options(NO_SHARED_KEYS)).isInstanceOf(OpenSSLEngineOptions.class);
+    assertThat(choice.options(NO_SHARED_KEYS).copy()).isInstanceOf(OpenSSLEngineOptions.class);
     assertThat(choice.description()).startsWith("OpenSSL (").contains("fallback");
   }
 
@@ -42,7 +44,7 @@ class TlsEnginesTest {
     TlsEngines.Choice choice = TlsEngines.choose(tls(TlsEngine.JDK));
 
     assertThat(choice.engine()).isEqualTo(TlsEngine.JDK);
-    assertThat(choice.options()).isInstanceOf(JdkSSLEngineOptions.class);
+    assertThat(choice.options(NO_SHARED_KEYS)).isInstanceOf(JdkSSLEngineOptions.class);
     assertThat(choice.description()).isEqualTo("JDK (mqtt.tls.engine is jdk)");
   }
 

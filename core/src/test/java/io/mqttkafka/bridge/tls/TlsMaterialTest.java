@@ -44,7 +44,7 @@ class TlsMaterialTest {
   private static MqttSettings.Tls tls(Path cert, Path key, Path caFile) {
     return new MqttSettings.Tls(true, 0, Optional.of(cert), Optional.of(key), Optional.ofNullable(caFile),
         caFile == null ? ClientAuth.NONE : ClientAuth.REQUIRED, List.of("TLSv1.3"), List.of(), Duration.ofSeconds(10),
-        MqttSettings.TlsEngine.AUTO);
+        MqttSettings.TlsEngine.AUTO, Optional.empty());
   }
 
   private ConfigException failure(Path cert, Path key, Path caFile) {

@@ -381,6 +381,23 @@ class HelmChartTest {
   }
 
   @Test
+  void sharedTicketKeysComeFromTheirSecretMountedWholeOnlyWhenNamed() {
+    assertThat(tlsAutoscaling.volumeNames()).doesNotContain("tickets");
+    assertThat(tlsAutoscaling.bridgeConfig().at("/mqtt/tls/ticketKeysFile").isMissingNode()).isTrue();
+
+    RenderedChart shared = RenderedChart.parse(FULLNAME, template(t -> t.withValuesFile(TLS_AUTOSCALING_VALUES)
+        .set("tls.ticketKeysSecret", "bridge-tickets")));
+
+    assertThat(shared.volume("tickets").at("/secret/secretName").asText()).isEqualTo("bridge-tickets");
+    JsonNode mount = shared.volumeMount("tickets");
+    assertThat(mount.path("mountPath").asText()).isEqualTo("/etc/mqtt-kafka-bridge/tickets");
+    assertThat(mount.path("readOnly").asBoolean()).isTrue();
+    assertThat(mount.has("subPath")).as("the whole Secret, so that rotated keys arrive").isFalse();
+    assertThat(shared.bridgeConfig().at("/mqtt/tls/ticketKeysFile").asText())
+        .isEqualTo("/etc/mqtt-kafka-bridge/tickets/ticket.keys");
+  }
+
+  @Test
   void kafkaCredentialsComeFromTheExistingSecretUnderTheConfiguredKeys() {
     assertThat(defaults.env().properties()).extracting(Map.Entry::getKey)
         .noneMatch(name -> name.startsWith("MQTT_BRIDGE_KAFKA_"));

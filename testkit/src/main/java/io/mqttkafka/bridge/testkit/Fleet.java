@@ -15,6 +15,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -149,10 +150,21 @@ public final class Fleet {
    * and a device that connects again (in any fleet sharing the context) resumes its own session, as a
    * reconnecting car would; without, no session is kept and every handshake is a full one. The
    * context must not check the host name: those peer names are not the server's.
+   *
+   * <p>With {@code resume}, an OpenSSL context is made to ask for session tickets, as OpenSSL's own
+   * clients do: Netty turns them off in its contexts, and a server then resumes only from its own
+   * session cache, which another instance does not have.
    */
   public record Tls(SslContext context, boolean resume) {
+    public Tls {
+      if (resume && context.sessionContext() instanceof OpenSslSessionContext sessions) {
+        sessions.setTicketKeys(); // clears SSL_OP_NO_TICKET: the client sends the ticket extension
+      }
+    }
   }
 
+  /** The port a device's TLS session is cached under, whichever instance it connects to. */
+  private static final int SESSION_PORT = 8883;
   private static final ByteBuf DISCONNECT = Unpooled.unreleasableBuffer(
       Unpooled.wrappedBuffer(MqttPackets.disconnect()).asReadOnly());
 
@@ -308,7 +320,9 @@ public final class Fleet {
     return new ChannelInitializer<>() {
       @Override
       protected void initChannel(Channel ch) {
-        SslHandler ssl = tls.resume() ? tls.context().newHandler(ch.alloc(), "device-" + index, config.port())
+        // Sessions are cached by the device's name and a fixed port, not the instance's: a device offers
+        // its ticket to whichever instance it reaches, as behind a load balancer.
+        SslHandler ssl = tls.resume() ? tls.context().newHandler(ch.alloc(), "device-" + index, SESSION_PORT)
             : tls.context().newHandler(ch.alloc());
         ssl.handshakeFuture().addListener(done -> {
           if (done.isSuccess()) {

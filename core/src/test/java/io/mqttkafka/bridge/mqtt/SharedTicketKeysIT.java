@@ -1,0 +1,151 @@
+package io.mqttkafka.bridge.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.mqttkafka.bridge.Bridge;
+import io.mqttkafka.bridge.mqtt.Listener.Transport;
+import io.mqttkafka.bridge.testkit.Fleet;
+import io.mqttkafka.bridge.testkit.MqttPackets;
+import io.mqttkafka.bridge.testkit.TestCertificates;
+import io.mqttkafka.bridge.testkit.TestCertificates.Credential;
+import io.mqttkafka.bridge.testsupport.TestBridge;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * mqtt.tls.ticketKeysFile: instances that read the same keys resume each other's TLS sessions, so a
+ * device that moves to another instance (a failover) skips the full handshake; an instance with its
+ * own keys cannot, and the device does a full one; keys written to the file apply without a restart.
+ * Over TLS 1.2, where this OpenSSL client offers every session again (TLS 1.3 is
+ * {@code TlsEnginesIT}'s, on one instance).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the second gives the instance with its own keys the shared ones
+class SharedTicketKeysIT {
+
+  private static final int DEVICES = 3;
+  @TempDir
+  static Path dir;
+  private static Credential ca;
+  private static Bridge first;
+  private static Bridge sameKeys;
+  private static Bridge ownKeys;
+  private static Path shared;
+  private static Path other;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(OpenSsl.isAvailable(), "ticket keys are the OpenSSL engine's");
+    ca = TestCertificates.ca("Tickets CA");
+    Credential server = TestCertificates.server(ca, "bridge-tickets");
+    Path cert = server.writeCertificate(dir.resolve("tls.crt"));
+    Path key = server.writeKey(dir.resolve("tls.key"));
+    shared = Files.writeString(dir.resolve("shared.keys"), "# both instances\n" + ticketKey() + "\n");
+    other = Files.writeString(dir.resolve("other.keys"), ticketKey() + "\n");
+    String yaml = """
+        mqtt:
+          tls: { enabled: true, port: 0, certFile: "%s", keyFile: "%s", engine: openssl, ticketKeysFile: "%s",
+                 reloadInterval: 500ms }
+        """;
+    first = TestBridge.start(yaml.formatted(cert, key, shared));
+    sameKeys = TestBridge.start(yaml.formatted(cert, key, shared));
+    ownKeys = TestBridge.start(yaml.formatted(cert, key, other));
+  }
+
+  @AfterAll
+  static void stop() {
+    for (Bridge bridge : new Bridge[] {first, sameKeys, ownKeys}) {
+      if (bridge != null) {
+        bridge.stop();
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void anotherInstanceWithTheSameKeysResumesTheSessionAndOneWithItsOwnKeysCannot() throws Exception {
+    Fleet.Tls client = client();
+    assertThat(connectAndClose(first, client, "a-")).as("first connect: full handshakes").containsExactly(DEVICES, 0);
+
+    assertThat(connectAndClose(sameKeys, client, "b-")).as("failover to an instance with the same keys")
+        .containsExactly(DEVICES, DEVICES);
+
+    Fleet.Tls fresh = client();
+    connectAndClose(first, fresh, "c-");
+    assertThat(connectAndClose(ownKeys, fresh, "d-")).as("an instance with its own keys: full handshakes")
+        .containsExactly(DEVICES, 0);
+  }
+
+  @Test
+  @Order(2)
+  void keysWrittenToTheFileWhileTheInstanceRunsApplyToItsNextHandshakes() throws Exception {
+    // The instance with its own keys is given the shared ones (a rename, as a Secret volume swaps files);
+    // it opens tickets that another instance made from then on, without a restart.
+    Path next = Files.writeString(dir.resolve("other.keys.next"), "# rotated\n" + Files.readString(shared));
+    Files.move(next, other, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      Fleet.Tls fresh = client();
+      connectAndClose(first, fresh, "e-");
+      return connectAndClose(ownKeys, fresh, "f-")[1] == DEVICES;
+    });
+  }
+
+  private static Fleet.Tls client() throws Exception {
+    // The client's session cache is the context's; Fleet caches by device, whichever instance it reaches.
+    return new Fleet.Tls(SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
+        .trustManager(ca.certificate()).protocols("TLSv1.2").endpointIdentificationAlgorithm(null).build(), true);
+  }
+
+  /** Opens the devices, each with its CONNACK and a PINGREQ answered, and closes them: handshakes, resumed. */
+  private static long[] connectAndClose(Bridge bridge, Fleet.Tls tls, String prefix) throws InterruptedException {
+    CountDownLatch pinged = new CountDownLatch(DEVICES);
+    Fleet.Session session = new Fleet.Session() {
+      @Override
+      public void opened(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(MqttPackets.pingreq()));
+      }
+
+      @Override
+      public void read(ChannelHandlerContext ctx, ByteBuf in) {
+        pinged.countDown();
+      }
+    };
+    Fleet fleet = new Fleet(new Fleet.Config("127.0.0.1", bridge.port(Transport.TLS), prefix, 60, List.of(),
+        Fleet.Config.DEFAULT_PER_ADDRESS, 0, 10), 1, index -> session, Fleet.Observer.NONE).tls(tls);
+    try {
+      fleet.open(DEVICES, 30_000, () -> { });
+      assertThat(pinged.await(30, TimeUnit.SECONDS)).isTrue();
+      return fleet.tlsHandshakes();
+    } finally {
+      fleet.close(10_000);
+    }
+  }
+
+  private static String ticketKey() {
+    byte[] key = new byte[48];
+    new SecureRandom().nextBytes(key);
+    return Base64.getEncoder().encodeToString(key);
+  }
+}
