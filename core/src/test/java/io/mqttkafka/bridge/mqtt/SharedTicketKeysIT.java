@@ -32,14 +32,15 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * mqtt.tls.ticketKeysFile: instances that read the same keys resume each other's TLS sessions, so a
  * device that moves to another instance (a failover) skips the full handshake; an instance with its
  * own keys cannot, and the device does a full one; keys written to the file apply without a restart.
- * Over TLS 1.2, where this OpenSSL client offers every session again (TLS 1.3 is
- * {@code TlsEnginesIT}'s, on one instance).
+ * Over TLS 1.2 and 1.3.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the second gives the instance with its own keys the shared ones
 class SharedTicketKeysIT {
@@ -82,16 +83,21 @@ class SharedTicketKeysIT {
     }
   }
 
-  @Test
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
   @Order(1)
-  void anotherInstanceWithTheSameKeysResumesTheSessionAndOneWithItsOwnKeysCannot() throws Exception {
-    Fleet.Tls client = client();
+  void anotherInstanceWithTheSameKeysResumesTheSessionAndOneWithItsOwnKeysCannot(String protocol) throws Exception {
+    Fleet.Tls client = client(protocol);
     assertThat(connectAndClose(first, client, "a-")).as("first connect: full handshakes").containsExactly(DEVICES, 0);
 
-    assertThat(connectAndClose(sameKeys, client, "b-")).as("failover to an instance with the same keys")
-        .containsExactly(DEVICES, DEVICES);
+    long[] failover = connectAndClose(sameKeys, client, "b-");
+    assertThat(failover[0]).isEqualTo(DEVICES);
+    // TLS 1.2: every session offered again is resumed; TLS 1.3 tickets arrive after the handshake, and
+    // this client may not have kept each device's by the time it closes.
+    assertThat(failover[1]).as("failover to an instance with the same keys")
+        .isGreaterThanOrEqualTo(protocol.equals("TLSv1.2") ? DEVICES : 1);
 
-    Fleet.Tls fresh = client();
+    Fleet.Tls fresh = client(protocol);
     connectAndClose(first, fresh, "c-");
     assertThat(connectAndClose(ownKeys, fresh, "d-")).as("an instance with its own keys: full handshakes")
         .containsExactly(DEVICES, 0);
@@ -113,9 +119,13 @@ class SharedTicketKeysIT {
   }
 
   private static Fleet.Tls client() throws Exception {
+    return client("TLSv1.2");
+  }
+
+  private static Fleet.Tls client(String protocol) throws Exception {
     // The client's session cache is the context's; Fleet caches by device, whichever instance it reaches.
     return new Fleet.Tls(SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
-        .trustManager(ca.certificate()).protocols("TLSv1.2").endpointIdentificationAlgorithm(null).build(), true);
+        .trustManager(ca.certificate()).protocols(protocol).endpointIdentificationAlgorithm(null).build(), true);
   }
 
   /** Opens the devices, each with its CONNACK and a PINGREQ answered, and closes them: handshakes, resumed. */
