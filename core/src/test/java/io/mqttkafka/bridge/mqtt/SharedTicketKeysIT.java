@@ -1,19 +1,15 @@
 package io.mqttkafka.bridge.mqtt;
 
+import static io.mqttkafka.bridge.mqtt.TlsDevices.connectAndClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.testkit.Fleet;
-import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.TestCertificates;
 import io.mqttkafka.bridge.testkit.TestCertificates.Credential;
 import io.mqttkafka.bridge.testsupport.TestBridge;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -23,9 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -88,9 +81,10 @@ class SharedTicketKeysIT {
   @Order(1)
   void anotherInstanceWithTheSameKeysResumesTheSessionAndOneWithItsOwnKeysCannot(String protocol) throws Exception {
     Fleet.Tls client = client(protocol);
-    assertThat(connectAndClose(first, client, "a-")).as("first connect: full handshakes").containsExactly(DEVICES, 0);
+    assertThat(connectAndClose(first, client, "a-", DEVICES)).as("first connect: full handshakes")
+        .containsExactly(DEVICES, 0);
 
-    long[] failover = connectAndClose(sameKeys, client, "b-");
+    long[] failover = connectAndClose(sameKeys, client, "b-", DEVICES);
     assertThat(failover[0]).isEqualTo(DEVICES);
     // TLS 1.2: every session offered again is resumed; TLS 1.3 tickets arrive after the handshake, and
     // this client may not have kept each device's by the time it closes.
@@ -98,8 +92,8 @@ class SharedTicketKeysIT {
         .isGreaterThanOrEqualTo(protocol.equals("TLSv1.2") ? DEVICES : 1);
 
     Fleet.Tls fresh = client(protocol);
-    connectAndClose(first, fresh, "c-");
-    assertThat(connectAndClose(ownKeys, fresh, "d-")).as("an instance with its own keys: full handshakes")
+    connectAndClose(first, fresh, "c-", DEVICES);
+    assertThat(connectAndClose(ownKeys, fresh, "d-", DEVICES)).as("an instance with its own keys: full handshakes")
         .containsExactly(DEVICES, 0);
   }
 
@@ -113,8 +107,8 @@ class SharedTicketKeysIT {
 
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
       Fleet.Tls fresh = client();
-      connectAndClose(first, fresh, "e-");
-      return connectAndClose(ownKeys, fresh, "f-")[1] == DEVICES;
+      connectAndClose(first, fresh, "e-", DEVICES);
+      return connectAndClose(ownKeys, fresh, "f-", DEVICES)[1] == DEVICES;
     });
   }
 
@@ -126,31 +120,6 @@ class SharedTicketKeysIT {
     // The client's session cache is the context's; Fleet caches by device, whichever instance it reaches.
     return new Fleet.Tls(SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
         .trustManager(ca.certificate()).protocols(protocol).endpointIdentificationAlgorithm(null).build(), true);
-  }
-
-  /** Opens the devices, each with its CONNACK and a PINGREQ answered, and closes them: handshakes, resumed. */
-  private static long[] connectAndClose(Bridge bridge, Fleet.Tls tls, String prefix) throws InterruptedException {
-    CountDownLatch pinged = new CountDownLatch(DEVICES);
-    Fleet.Session session = new Fleet.Session() {
-      @Override
-      public void opened(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(MqttPackets.pingreq()));
-      }
-
-      @Override
-      public void read(ChannelHandlerContext ctx, ByteBuf in) {
-        pinged.countDown();
-      }
-    };
-    Fleet fleet = new Fleet(new Fleet.Config("127.0.0.1", bridge.port(Transport.TLS), prefix, 60, List.of(),
-        Fleet.Config.DEFAULT_PER_ADDRESS, 0, 10), 1, index -> session, Fleet.Observer.NONE).tls(tls);
-    try {
-      fleet.open(DEVICES, 30_000, () -> { });
-      assertThat(pinged.await(30, TimeUnit.SECONDS)).isTrue();
-      return fleet.tlsHandshakes();
-    } finally {
-      fleet.close(10_000);
-    }
   }
 
   private static String ticketKey() {

@@ -1,26 +1,19 @@
 package io.mqttkafka.bridge.mqtt;
 
+import static io.mqttkafka.bridge.mqtt.TlsDevices.connectAndClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mqttkafka.bridge.Bridge;
-import io.mqttkafka.bridge.mqtt.Listener.Transport;
 import io.mqttkafka.bridge.testkit.Fleet;
-import io.mqttkafka.bridge.testkit.MqttPackets;
 import io.mqttkafka.bridge.testkit.TestCertificates;
 import io.mqttkafka.bridge.testkit.TestCertificates.Credential;
 import io.mqttkafka.bridge.testsupport.TestBridge;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,8 +67,8 @@ class TlsEnginesIT {
         .trustManager(ca.certificate()).protocols(protocol).endpointIdentificationAlgorithm(null).build();
     Fleet.Tls tls = new Fleet.Tls(client, true);
 
-    long[] first = connectAndClose(bridge, tls, engine + protocol + "-a-");
-    long[] second = connectAndClose(bridge, tls, engine + protocol + "-b-");
+    long[] first = connectAndClose(bridge, tls, engine + protocol + "-a-", DEVICES);
+    long[] second = connectAndClose(bridge, tls, engine + protocol + "-b-", DEVICES);
 
     assertThat(first).containsExactly(DEVICES, 0);
     assertThat(second[0]).isEqualTo(DEVICES);
@@ -84,31 +77,4 @@ class TlsEnginesIT {
     assertThat(second[1]).isGreaterThanOrEqualTo(protocol.equals("TLSv1.2") ? DEVICES : 1);
   }
 
-  /**
-   * Opens the devices over TLS, each with its CONNACK and then a PINGREQ answered (a TLS 1.3 server
-   * may send its session ticket after the CONNACK), and closes them; returns handshakes and resumptions.
-   */
-  private static long[] connectAndClose(Bridge bridge, Fleet.Tls tls, String prefix) throws InterruptedException {
-    CountDownLatch pinged = new CountDownLatch(DEVICES);
-    Fleet.Session session = new Fleet.Session() {
-      @Override
-      public void opened(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(MqttPackets.pingreq()));
-      }
-
-      @Override
-      public void read(ChannelHandlerContext ctx, ByteBuf in) {
-        pinged.countDown(); // PINGRESP: nothing else comes to an idle device
-      }
-    };
-    Fleet fleet = new Fleet(new Fleet.Config("127.0.0.1", bridge.port(Transport.TLS), prefix, 60, List.of(),
-        Fleet.Config.DEFAULT_PER_ADDRESS, 0, 10), 1, index -> session, Fleet.Observer.NONE).tls(tls);
-    try {
-      fleet.open(DEVICES, 30_000, () -> { });
-      assertThat(pinged.await(30, TimeUnit.SECONDS)).isTrue();
-      return fleet.tlsHandshakes();
-    } finally {
-      fleet.close(10_000);
-    }
-  }
 }
