@@ -17,7 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,12 +50,18 @@ public final class CertificateReloader extends VerticleBase {
     this.seen = seen;
   }
 
-  /** What identifies each file's current version; blocks. */
-  static Map<Path, Object> stamps(MqttSettings.Tls config) {
+  /** The certificate, key and CA files: read again together when one of them changed. */
+  private static List<Path> certificateFiles(MqttSettings.Tls config) {
     List<Path> files = new ArrayList<>();
     config.certFile().ifPresent(files::add);
     config.keyFile().ifPresent(files::add);
     config.caFile().ifPresent(files::add);
+    return files;
+  }
+
+  /** What identifies each watched file's current version (certificates and ticket keys); blocks. */
+  static Map<Path, Object> stamps(MqttSettings.Tls config) {
+    List<Path> files = certificateFiles(config);
     config.ticketKeysFile().ifPresent(files::add);
     Map<Path, Object> stamps = new LinkedHashMap<>();
     for (Path file : files) {
@@ -99,17 +105,14 @@ public final class CertificateReloader extends VerticleBase {
     }
     Map<Path, Object> before = seen;
     seen = now;
-    Optional<Path> ticketKeys = config.ticketKeysFile();
-    if (ticketKeys.isPresent() && !Objects.equals(before.get(ticketKeys.get()), now.get(ticketKeys.get()))) {
-      reloadTicketKeys(ticketKeys.get());
-      Map<Path, Object> certificates = new LinkedHashMap<>(now);
-      Map<Path, Object> certificatesBefore = new LinkedHashMap<>(before);
-      certificates.remove(ticketKeys.get());
-      certificatesBefore.remove(ticketKeys.get());
-      if (certificates.equals(certificatesBefore)) {
-        return;
-      }
+    Predicate<Path> changed = file -> !Objects.equals(before.get(file), now.get(file));
+    config.ticketKeysFile().filter(changed).ifPresent(this::reloadTicketKeys);
+    if (certificateFiles(config).stream().anyMatch(changed)) {
+      reloadCertificates();
     }
+  }
+
+  private void reloadCertificates() {
     TlsMaterial material;
     try {
       material = TlsMaterial.load(config);

@@ -28,9 +28,10 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>A device that connects again resumes its TLS session (TLS 1.3 and 1.2) instead of a full
  * handshake, with either engine. Netty's OpenSSL contexts keep resumable sessions in a server-side
- * cache of at most 20,480 sessions for 300 s; here they use session tickets instead (BoringSSL makes
- * and rotates their key itself, or {@link TicketKeys} shared by every instance), which need no
- * server-side state per device, valid for 24 hours: what the JDK's engine does by default.
+ * cache of at most 20,480 sessions, for clients that do not ask for tickets; here they also issue
+ * session tickets (BoringSSL makes and rotates their key itself, or {@link TicketKeys} shared by every
+ * instance), which need no server-side state per device and are valid for 24 hours: what the JDK's
+ * engine does by default.
  */
 public final class TlsEngines {
 
