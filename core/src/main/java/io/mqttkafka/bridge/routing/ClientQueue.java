@@ -1,14 +1,17 @@
 package io.mqttkafka.bridge.routing;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * One client's parked downlink messages in their order (their offsets in the client's downlink
- * partition), and the direct forwards to its persistent connection that are not settled yet: while
- * either is there, the client's new records queue behind them, so that it receives in order. The
- * router thread only.
+ * partition), and its forwards not settled yet, by the connection they went to: while either is
+ * there, the client's new records queue behind them, and nothing goes to a newer connection while a
+ * forward to an older one may still come back to be resent, so that the client receives in order.
+ * The router thread only.
  */
 final class ClientQueue {
 
@@ -16,9 +19,8 @@ final class ClientQueue {
   private long bytes;
   /** Parked messages being read back or forwarded. */
   private int draining;
-  /** Direct forwards (not parked) not settled yet, and the connection the last one went to. */
-  private int forwards;
-  private String forwardedTo;
+  /** Forwards not settled (direct ones and parked ones), by the connection they went to. */
+  private final Map<String, Integer> unsettled = new HashMap<>();
 
   int size() {
     return messages.size();
@@ -29,7 +31,7 @@ final class ClientQueue {
   }
 
   boolean isEmpty() {
-    return messages.isEmpty() && forwards == 0;
+    return messages.isEmpty() && unsettled.isEmpty();
   }
 
   ParkedMessage get(long routedOffset) {
@@ -92,12 +94,12 @@ final class ClientQueue {
   }
 
   /**
-   * True while direct forwards to a connection other than {@code connectionId} (an older one of the
-   * client) are not settled: they may come back to be resent first, so nothing parked may go to
-   * {@code connectionId} before them.
+   * True while forwards to a connection other than {@code connectionId} (an older one of the client)
+   * are not settled: they may come back to be resent first, so nothing may go to {@code connectionId}
+   * before them.
    */
   boolean forwardsElsewhere(String connectionId) {
-    return forwards > 0 && !connectionId.equals(forwardedTo);
+    return unsettled.size() > 1 || (unsettled.size() == 1 && !unsettled.containsKey(connectionId));
   }
 
   int draining() {
@@ -112,12 +114,12 @@ final class ClientQueue {
     draining--;
   }
 
+  /** A message went to {@code connectionId}: not settled until {@link #forwardSettled} says so. */
   void forwarded(String connectionId) {
-    forwards++;
-    forwardedTo = connectionId;
+    unsettled.merge(connectionId, 1, Integer::sum);
   }
 
-  void forwardSettled() {
-    forwards--;
+  void forwardSettled(String connectionId) {
+    unsettled.computeIfPresent(connectionId, (id, n) -> n == 1 ? null : n - 1);
   }
 }

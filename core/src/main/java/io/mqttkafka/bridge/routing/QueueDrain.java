@@ -73,6 +73,9 @@ final class QueueDrain {
       return;
     }
     Connection connection = partition.routes() ? partition.table.connection(clientId) : null;
+    if (connection != null && queue.forwardsElsewhere(connection.connectionId())) {
+      return; // the client connected again since: what went to its old connection settles first (drain)
+    }
     for (ParkedMessage message : queue.inOrder()) {
       int granted = connection == null ? -1 : connection.filters().grantedQos(message.mqttTopic);
       if (message.state == State.READING || message.state == State.WRITING
@@ -107,17 +110,18 @@ final class QueueDrain {
     message.state = State.FORWARDED;
     DownlinkMessage forwarded = RecordRouter.message(parsed, connection.connectionId(),
         Math.min(parsed.qos(), granted), copy.value(), message.sent, true);
+    queue.forwarded(connection.connectionId());
     output.send(connection.instanceId(), forwarded).onSuccess(result -> onRouterThread.run(() ->
-        forwarded(partition, message, copy, forwarded, result)));
+        forwarded(partition, queue, message, copy, forwarded, result)));
   }
 
-  private void forwarded(DownlinkPartition partition, ParkedMessage message, ConsumerRecord<String, byte[]> copy,
-                         DownlinkMessage forwarded, Result result) {
-    ClientQueue queue = partition.queues.of(message.clientId);
-    if (queue != null) {
-      queue.drainEnded();
-    }
+  private void forwarded(DownlinkPartition partition, ClientQueue queue, ParkedMessage message,
+                         ConsumerRecord<String, byte[]> copy, DownlinkMessage forwarded, Result result) {
+    queue.drainEnded();
+    queue.forwardSettled(forwarded.connectionId());
     if (!partition.queues.holds(message)) {
+      partition.queues.dropIfEmpty(message.clientId, queue);
+      drain(partition, message.clientId);
       return; // replaced meanwhile (its record routed again after a crash): that one counts
     }
     switch (result.kind()) {

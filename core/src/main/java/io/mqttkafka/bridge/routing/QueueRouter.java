@@ -104,7 +104,7 @@ final class QueueRouter implements RouterOutput.Gone {
                          OfflinePolicy policy, DownlinkMessage message, ClientQueue queue, Result result) {
     String clientId = parsed.clientId();
     if (queue != null) {
-      queue.forwardSettled();
+      queue.forwardSettled(message.connectionId());
       partition.queues.dropIfEmpty(clientId, queue);
     }
     Runnable settle = () -> partition.ledger.settle(record.offset());

@@ -233,6 +233,31 @@ class ParkedDownlinkTest extends RouterLoopHarness {
   }
 
   @Test
+  void aForwardToTheOldConnectionThatComesBackGoneFirstWaitsForTheEarlierOnes() {
+    String car = client(0, "car");
+    connectedSession(car, DEAD);
+    routing(0);
+    downlink(car, "DL/cmd", null, null);
+    downlink(car, "DL/cmd", null, null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(DEAD).equals(List.of("0/0", "0/1")));
+    // The old instance died: 0/1 comes back gone at once (its handler was removed), 0/0 later. The
+    // router does not know yet that the connection is gone, and sends 0/1 there once more.
+    unanswered.get(1).reply(Outcome.notConnected("the connection is gone"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(DEAD).equals(List.of("0/0", "0/1", "0/1")));
+    connectedSession(car, ALIVE);
+    downlink(car, "DL/cmd", null, null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).equals(List.of("0/1", "0/2")));
+    unanswered.get(0).fail(-1, "timed out");
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).size() == 3);
+
+    assertThat(forwards(ALIVE)).as("nothing overtakes 0/1, on its way to the old connection again").isEmpty();
+    unanswered.get(2).reply(Outcome.notConnected("the connection is gone"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> forwards(ALIVE).size() == 3);
+    assertThat(forwards(ALIVE)).as("0/0 may have been sent: first").containsExactly("0/0", "0/1", "0/2");
+  }
+
+  @Test
   void anExpiredSessionEndsWithAnExpiredRecordAndItsQueuedMessagesExpire() {
     String car = client(0, "car");
     offlineSession(car, System.currentTimeMillis() + 1_500);

@@ -91,10 +91,17 @@ class SessionCrashFaultIT {
         load.stop();
 
         AtomicReference<Accounting> accounting = new AtomicReference<>();
+        AtomicReference<Map<String, Integer>> queuedWhy = new AtomicReference<>();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
           var receipts = KafkaTopics.readAll(TestKafka.bootstrapServers(), cluster.receiptsTopic(),
               Duration.ofSeconds(30));
-          accounting.set(Accounting.of(load, load.receiptsByRecord(receipts), fleet.devices()));
+          Map<Integer, List<Receipt>> byRecord = load.receiptsByRecord(receipts);
+          accounting.set(Accounting.of(load, byRecord, fleet.devices()));
+          Map<String, Integer> why = new HashMap<>();
+          byRecord.values().stream().flatMap(List::stream).filter(r -> r.status() == Status.QUEUED)
+              .forEach(r -> why.merge(String.valueOf(r.detail()).replaceAll(" address: .*", ""), 1,
+                  Integer::sum));
+          queuedWhy.set(why);
           return accounting.get().lost() == 0 && accounting.get().withoutReceipt() == 0;
         });
         Accounting a = accounting.get();
@@ -118,7 +125,7 @@ class SessionCrashFaultIT {
             "statuses " + a.byStatus() + "; " + a.explained() + " not received with a receipt saying why; "
                 + a.orderViolations() + " order violations");
         ReliabilityReport.note("devices that reconnected: " + movedDevices + ", with session present every time: "
-            + withSession + "; resumed (ms after the kill): " + resumed);
+            + withSession + "; resumed (ms after the kill): " + resumed + "; queued because " + queuedWhy.get());
 
         assertThat(load.failed()).isZero();
         assertThat(a.lost()).as("records neither received nor explained: " + a).isZero();
@@ -139,7 +146,7 @@ class SessionCrashFaultIT {
    * @param orderViolations first receptions of a device out of the order its records were written
    */
   record Accounting(int sent, int received, int duplicates, int explained, int lost, int withReceipt,
-                    int withoutReceipt, long orderViolations, Map<Status, Integer> byStatus) {
+                    int withoutReceipt, long orderViolations, Map<Status, Integer> byStatus, String violations) {
 
     static Accounting of(DownlinkLoad load, Map<Integer, List<Receipt>> receipts, List<SessionDevices.Device> devices) {
       Map<String, SessionDevices.Device> byId = new HashMap<>();
@@ -168,17 +175,33 @@ class SessionCrashFaultIT {
         }
       }
       long violations = 0;
+      StringBuilder detail = new StringBuilder();
       for (SessionDevices.Device d : devices) {
         int last = -1;
         for (String payload : d.firstReceptions()) {
           int n = Integer.parseInt(payload.substring("dl-".length()));
-          violations += n < last ? 1 : 0;
+          if (n < last) {
+            violations++;
+            detail.append("\n").append(d.clientId).append(": dl-").append(n).append(" after dl-").append(last)
+                .append(", receipts of dl-").append(n).append(' ').append(story(receipts.get(n)))
+                .append(", of dl-").append(last).append(' ').append(story(receipts.get(last)));
+          }
           last = Math.max(last, n);
         }
       }
       int sent = load.sent().size();
       return new Accounting(sent, received, duplicates, explained, lost, withReceipt, sent - withReceipt, violations,
-          byStatus);
+          byStatus, detail.toString());
+    }
+
+    /** A record's receipts as status (detail) at instance, in the order written. */
+    private static String story(List<Receipt> receipts) {
+      List<String> story = new ArrayList<>();
+      for (Receipt r : receipts == null ? List.<Receipt>of() : receipts) {
+        story.add(r.status().metricTag() + (r.detail() == null ? "" : " (" + r.detail() + ")") + " @" + r.instanceId()
+            + " " + r.timestamp() % 100_000);
+      }
+      return story.toString();
     }
   }
 }
