@@ -10,12 +10,21 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The router's side of {@link InstanceProtocol}: delivers a message to the instance that holds its
  * device, and asks again ({@link Await}) for as long as that instance answers
  * {@link Outcome.Kind#PENDING}, so that a record is never settled on a promise. The result is the
  * final outcome: the first receipt is in Kafka, or why the router must write it.
+ *
+ * <p>Once the event bus has no handler for an instance any more (it died and the cluster removed it,
+ * or it stopped), every request still waiting for that instance ends at once as
+ * {@link Result.Kind#NO_ANSWER}, rather than at its timeout: a dead instance answers nothing, and its
+ * devices, reconnected elsewhere, would otherwise get nothing of their sessions until then. An
+ * instance that stops answers its requests before it unregisters (its connections close first).
  */
 final class DownlinkForwarder {
 
@@ -41,6 +50,8 @@ final class DownlinkForwarder {
 
   private final Vertx vertx;
   private final BridgeMetrics metrics;
+  /** The results not known yet, by the instance asked. */
+  private final Map<String, Set<Promise<Result>>> waiting = new ConcurrentHashMap<>();
 
   DownlinkForwarder(Vertx vertx, BridgeMetrics metrics) {
     this.vertx = vertx;
@@ -50,15 +61,39 @@ final class DownlinkForwarder {
   /** Sends the message to {@code instanceId}; completes (never fails) with the final result. */
   Future<Result> deliver(String instanceId, DownlinkMessage message) {
     Promise<Result> result = Promise.promise();
+    Set<Promise<Result>> ofInstance = waiting.computeIfAbsent(instanceId, id -> ConcurrentHashMap.newKeySet());
+    ofInstance.add(result);
     request(instanceId, message, message, result);
-    return result.future();
+    return result.future().onComplete(done -> ofInstance.remove(result));
+  }
+
+  /**
+   * The instance is gone (the event bus has no handler for it): what still waits for its answer ends
+   * now, as not answered.
+   */
+  void instanceGone(String instanceId) {
+    Set<Promise<Result>> ofInstance = waiting.remove(instanceId);
+    if (ofInstance == null) {
+      return;
+    }
+    for (Promise<Result> result : ofInstance) {
+      result.tryComplete(new Result(Result.Kind.NO_ANSWER, null, "instance " + instanceId
+          + " is gone before it answered"));
+    }
   }
 
   private void request(String instanceId, DownlinkMessage message, Object body, Promise<Result> result) {
     vertx.eventBus().<Outcome>request(InstanceProtocol.address(instanceId), body, InstanceProtocol.REQUEST)
         .onComplete((reply, failure) -> {
+          if (result.future().isComplete()) {
+            return; // ended when its instance turned out gone
+          }
           if (failure != null) {
-            result.complete(failed(instanceId, failure));
+            Result failed = failed(instanceId, failure);
+            result.tryComplete(failed);
+            if (failed.kind() == Result.Kind.GONE) {
+              instanceGone(instanceId);
+            }
             return;
           }
           Outcome outcome = reply.body();
@@ -67,12 +102,13 @@ final class DownlinkForwarder {
               metrics.routerAwait();
               request(instanceId, message, Await.of(message), result);
             }
-            case RECEIPT_WRITTEN -> result.complete(new Result(Result.Kind.RECEIPT_WRITTEN, outcome, null));
-            case RECEIPT_NOT_WRITTEN -> result.complete(new Result(Result.Kind.RECEIPT_NOT_WRITTEN, outcome,
+            case RECEIPT_WRITTEN -> result.tryComplete(new Result(Result.Kind.RECEIPT_WRITTEN, outcome, null));
+            case RECEIPT_NOT_WRITTEN -> result.tryComplete(new Result(Result.Kind.RECEIPT_NOT_WRITTEN, outcome,
                 outcome.detail()));
-            case PARKED -> result.complete(new Result(Result.Kind.PARKED, outcome, outcome.detail()));
-            case NOT_CONNECTED -> result.complete(new Result(Result.Kind.GONE, outcome, "the connection is gone"));
-            case UNKNOWN_MESSAGE -> result.complete(new Result(Result.Kind.NO_ANSWER, outcome,
+            case PARKED -> result.tryComplete(new Result(Result.Kind.PARKED, outcome, outcome.detail()));
+            case NOT_CONNECTED -> result.tryComplete(new Result(Result.Kind.GONE, outcome,
+                "the connection is gone"));
+            case UNKNOWN_MESSAGE -> result.tryComplete(new Result(Result.Kind.NO_ANSWER, outcome,
                 "instance " + instanceId + " did not answer: " + outcome.detail()));
           }
         });

@@ -201,12 +201,14 @@ final class RouterOutput {
 
   /**
    * Asks whether an instance is there; {@code gone} runs on the router thread when the event bus has
-   * no handler for it (the instance stopped or died). No answer in time says nothing.
+   * no handler for it (the instance stopped or died), and what waits for its answers ends
+   * ({@link DownlinkForwarder#instanceGone}). No answer in time says nothing.
    */
   void ping(String instanceId, Runnable gone) {
     vertx.eventBus().request(InstanceProtocol.address(instanceId), new Ping(local.instanceId()),
         InstanceProtocol.REQUEST).onFailure(failure -> {
           if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
+            forwarder.instanceGone(instanceId);
             settlements.run(gone);
           }
         });
