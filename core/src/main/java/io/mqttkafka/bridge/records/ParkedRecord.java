@@ -24,7 +24,7 @@ public final class ParkedRecord {
   public static final String POLICY = "mqtt.parked.policy";
   /**
    * Present once the record was sent to a connection that went away before its PUBACK: the packet id
-   * it was sent with, or 0 when that is not known (the instance died). It is resent first, with DUP.
+   * it was sent with, or 0 when that is not known (the instance died). It is resent with DUP, in its place.
    */
   public static final String SENT = "mqtt.parked.sent";
   /** {@link Meta#sent()} of a record never sent. */

@@ -68,26 +68,19 @@ final class ClientQueue {
     return found;
   }
 
-  /** Every parked message in delivery order: those sent before (resent with DUP) first, then by offset. */
+  /**
+   * Every parked message in delivery order: the order their records were written in (by offset).
+   * Those sent before, resent with DUP, are older than the rest but where an instance died with
+   * forwards in flight: one it never got can be older than one it may have sent.
+   */
   List<ParkedMessage> inOrder() {
-    List<ParkedMessage> ordered = new ArrayList<>(messages.size());
-    for (ParkedMessage message : messages.values()) {
-      if (message.resent()) {
-        ordered.add(message);
-      }
-    }
-    for (ParkedMessage message : messages.values()) {
-      if (!message.resent()) {
-        ordered.add(message);
-      }
-    }
-    return ordered;
+    return new ArrayList<>(messages.values());
   }
 
   /**
    * True when a new record for the client must queue behind what is here, rather than go straight
    * to its connection {@code connectionId}: parked messages wait, or forwards to an older
-   * connection are not settled (they may come back to be resent first).
+   * connection are not settled (they may come back to be resent, in their place).
    */
   boolean holdsBack(String connectionId) {
     return !messages.isEmpty() || forwardsElsewhere(connectionId);
@@ -95,7 +88,7 @@ final class ClientQueue {
 
   /**
    * True while forwards to a connection other than {@code connectionId} (an older one of the client)
-   * are not settled: they may come back to be resent first, so nothing may go to {@code connectionId}
+   * are not settled: they may come back to be resent in their place, so nothing may go to {@code connectionId}
    * before them.
    */
   boolean forwardsElsewhere(String connectionId) {

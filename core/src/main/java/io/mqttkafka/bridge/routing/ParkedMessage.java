@@ -69,7 +69,7 @@ final class ParkedMessage {
     this.sent = sent;
   }
 
-  /** True when it was sent to a connection before: resent first, with DUP set [MQTT-4.4.0-1]. */
+  /** True when it was sent to a connection before: resent with DUP set [MQTT-4.4.0-1]. */
   boolean resent() {
     return sent >= 0;
   }

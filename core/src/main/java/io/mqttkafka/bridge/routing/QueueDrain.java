@@ -11,9 +11,9 @@ import io.mqttkafka.bridge.routing.SubscriptionTable.Connection;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Delivers a connected client's parked messages, on the router thread: those sent before first (with
- * DUP), then the rest in their order, each one whose topic the client's subscriptions match; not
- * before the forwards to an older connection of the client are settled (they may come back). At most
+ * Delivers a connected client's parked messages, on the router thread, in the order their records
+ * were written (those sent before with DUP), each one whose topic the client's subscriptions match;
+ * not before the forwards to an older connection of the client are settled (they may come back). At most
  * {@link #WINDOW} per client are on their way at a time: their copies are read back from
  * {@code mqtt.sessions} (the router's consumer seeks there, see {@link ParkedQueues#nextRead}), then
  * forwarded in order. A message delivered is deleted from {@code mqtt.sessions}; one whose connection
@@ -40,7 +40,7 @@ final class QueueDrain {
     Connection connection = queue == null || !partition.routes() ? null : partition.table.connection(clientId);
     if (connection == null || queue.forwardsElsewhere(connection.connectionId())) {
       // Forwards to an older connection (its instance may have died) settle first: those that come
-      // back are resent before anything parked, as the client must receive in order.
+      // back take their place among the parked ones, as the client must receive in order.
       return;
     }
     for (ParkedMessage message : queue.inOrder()) {

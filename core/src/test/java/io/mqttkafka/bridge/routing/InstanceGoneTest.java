@@ -3,7 +3,9 @@ package io.mqttkafka.bridge.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
+import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
 import io.mqttkafka.bridge.records.PresenceRecord;
 import io.mqttkafka.bridge.records.PresenceRecord.Event;
 import io.mqttkafka.bridge.records.PresenceRecord.Session;
@@ -85,6 +87,29 @@ class InstanceGoneTest extends RouterLoopHarness {
     assertThat(details(Status.QUEUED)).contains("0/0 instance dying is gone before it answered");
     assertThat(delivered).filteredOn(m -> m.offset() == 0 && m.connectionId().startsWith(ALIVE)).first()
         .as("sent before, maybe received: resent as such").satisfies(m -> assertThat(m.sent()).isZero());
+  }
+
+  @Test
+  void aRecordItsInstanceNeverGotAndALaterOneItMayHaveSentAreResentInTheOrderTheyWereWritten() throws Exception {
+    String car = client(0, "car");
+    String van = client(0, "van");
+    session(car, DYING);
+    subscribed(van, DYING);
+    routing(0);
+    downlink(car);
+    downlink(car);
+    await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 2);
+    session(car, ALIVE);
+    held.get(0).reply(Outcome.notConnected("the connection is gone")); // 0/0 never reached the device
+    await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).equals(List.of("0/0")));
+
+    dies();
+    downlink(van); // 0/1, maybe sent, ends as not answered
+
+    await().atMost(LESS_THAN_THE_TIMEOUT).until(() -> forwards(ALIVE).size() == 2);
+    assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1");
+    assertThat(delivered).filteredOn(m -> m.connectionId().startsWith(ALIVE)).extracting(m -> m.sent())
+        .as("0/0 never sent, 0/1 maybe (DUP)").containsExactly(DownlinkMessage.FIRST_SEND, 0);
   }
 
   private void dies() throws Exception {

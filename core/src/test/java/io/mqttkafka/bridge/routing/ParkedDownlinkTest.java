@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Downlink records kept for clients that cannot take them ({@code mqtt.offline}, persistent sessions):
  * parked in the sessions topic with a {@code queued} receipt, delivered in order once the client
- * connects with a matching subscription, superseded, bounded, expired, resent first with their packet
+ * connects with a matching subscription, superseded, bounded, expired, resent in order with their packet
  * id, and rebuilt by a new owner.
  */
 class ParkedDownlinkTest extends RouterLoopHarness {
