@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -92,6 +93,7 @@ class SessionCrashFaultIT {
 
         AtomicReference<Accounting> accounting = new AtomicReference<>();
         AtomicReference<Map<String, Integer>> queuedWhy = new AtomicReference<>();
+        AtomicLong longestWait = new AtomicLong();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
           var receipts = KafkaTopics.readAll(TestKafka.bootstrapServers(), cluster.receiptsTopic(),
               Duration.ofSeconds(30));
@@ -102,6 +104,9 @@ class SessionCrashFaultIT {
               .forEach(r -> why.merge(String.valueOf(r.detail()).replaceAll(" address: .*", ""), 1,
                   Integer::sum));
           queuedWhy.set(why);
+          longestWait.set(byRecord.entrySet().stream().mapToLong(e -> e.getValue().stream()
+              .filter(r -> r.status() == Status.DELIVERED).mapToLong(Receipt::timestamp).min()
+              .orElse(0) - load.sent().get(e.getKey()).sentAt()).max().orElse(-1));
           return accounting.get().lost() == 0 && accounting.get().withoutReceipt() == 0;
         });
         Accounting a = accounting.get();
@@ -125,7 +130,8 @@ class SessionCrashFaultIT {
             "statuses " + a.byStatus() + "; " + a.explained() + " not received with a receipt saying why; "
                 + a.orderViolations() + " order violations");
         ReliabilityReport.note("devices that reconnected: " + movedDevices + ", with session present every time: "
-            + withSession + "; resumed (ms after the kill): " + resumed + "; queued because " + queuedWhy.get());
+            + withSession + "; resumed (ms after the kill): " + resumed + "; queued because " + queuedWhy.get()
+            + "; longest from written to delivered: " + longestWait.get() + " ms");
 
         assertThat(load.failed()).isZero();
         assertThat(a.lost()).as("records neither received nor explained: " + a).isZero();
