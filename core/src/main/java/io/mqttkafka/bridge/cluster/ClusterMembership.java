@@ -10,7 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * This member of the bridge cluster and word of the others leaving. Hazelcast notices a member that
@@ -58,8 +58,11 @@ public final class ClusterMembership {
     return ids;
   }
 
-  /** Calls {@code onLeft} with the id of each member that leaves the cluster, on a Hazelcast thread. */
-  public void onMemberLeft(Consumer<String> onLeft) {
+  /**
+   * Calls {@code onLeft} with the node id and the bridge instance id (null when it has none) of each
+   * member that leaves the cluster, on a Hazelcast thread.
+   */
+  public void onMemberLeft(BiConsumer<String, String> onLeft) {
     manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
@@ -67,7 +70,7 @@ public final class ClusterMembership {
 
       @Override
       public void memberRemoved(MembershipEvent event) {
-        onLeft.accept(nodeId(event));
+        onLeft.accept(nodeId(event), event.getMember().getAttribute(INSTANCE_ATTRIBUTE));
       }
     });
   }

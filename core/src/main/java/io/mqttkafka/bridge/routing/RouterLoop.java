@@ -68,6 +68,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, Router
   private final SettleQueue settlements = new SettleQueue();
   private final RouterRebalanceListener rebalance;
   private final RecordRouter router;
+  private final RouterOutput output;
   private final QueueRouter queues;
   private final RouterSessions sessions;
   /** A router far behind on presence would warn for every batch: once in 10 s, the rest at DEBUG. */
@@ -95,7 +96,7 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, Router
     this.context = Contexts.newEventLoopContext(vertx);
     InstanceProtocol.register(vertx.eventBus());
     this.rebalance = new RouterRebalanceListener(consumer, topics, owned, this);
-    RouterOutput output = new RouterOutput(vertx, writers, local, settlements, () -> running, topics.sessions());
+    this.output = new RouterOutput(vertx, writers, local, settlements, () -> running, topics.sessions());
     this.queues = new QueueRouter(output, settlements, settings.queues(), topics.userProperties());
     this.router = new RecordRouter(output, queues, this::downlinkPartitions, topics.userProperties());
     this.sessions = new RouterSessions(vertx, consumer, owned, queues, output, local, this);
@@ -108,6 +109,11 @@ final class RouterLoop implements Runnable, RouterRebalanceListener.Loop, Router
 
   Set<Integer> partitionsOwned() {
     return owned.numbers();
+  }
+
+  /** An instance left the cluster: what waits for its answers ends now. Any thread. */
+  void instanceGone(String instanceId) {
+    output.instanceGone(instanceId);
   }
 
   /** The counts other threads read (gauges). */

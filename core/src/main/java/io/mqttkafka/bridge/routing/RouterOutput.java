@@ -194,6 +194,11 @@ final class RouterOutput {
     });
   }
 
+  /** The instance is gone: what waits for its answers ends as not answered. Any thread. */
+  void instanceGone(String instanceId) {
+    forwarder.instanceGone(instanceId);
+  }
+
   /** Tells an instance about one of its connections (takeover, refresh); fire and forget. */
   void notice(String instanceId, Notice notice) {
     vertx.eventBus().send(InstanceProtocol.address(instanceId), notice);

@@ -76,7 +76,7 @@ public final class RouterVerticle extends VerticleBase {
   private final Writers writers;
   private final Admin admin;
   private final Queues queues;
-  private RouterLoop loop;
+  private volatile RouterLoop loop;
   private Thread thread;
 
   /**
@@ -156,9 +156,15 @@ public final class RouterVerticle extends VerticleBase {
    * so that its partitions move to the members still here now rather than after its session timeout.
    * Any number of survivors may ask; the group coordinator answers the later ones that the member is
    * unknown. A member that only lost the cluster but still reaches Kafka is fenced off the same way:
-   * its next heartbeat finds it removed, and Kafka gives each partition to one member at a time.
+   * its next heartbeat finds it removed, and Kafka gives each partition to one member at a time. And
+   * what the router forwarded to its instance ({@code instanceId}, null if not known) and is still
+   * waiting for an answer ends now: a member that left answers nothing.
    */
-  public void memberLeft(String clusterMemberId) {
+  public void memberLeft(String clusterMemberId, String instanceId) {
+    RouterLoop running = loop;
+    if (running != null && instanceId != null) {
+      running.instanceGone(instanceId);
+    }
     String group = String.valueOf(consumerProperties.get(ConsumerConfig.GROUP_ID_CONFIG));
     admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions(
             List.of(new MemberToRemove(clusterMemberId)))).all()

@@ -24,9 +24,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * An instance dies with forwards unanswered: once the event bus has no handler for it any more, they
- * end as not answered at once, not at the request timeout (10 s), so that a client that resumed its
- * session elsewhere gets what waited for it now. Each test waits less than that timeout.
+ * An instance dies with forwards unanswered: once the cluster drops it, or the event bus has no
+ * handler for it any more, they end as not answered at once, not at the request timeout (10 s), so
+ * that a client that resumed its session elsewhere gets what waited for it now. Each test waits less
+ * than that timeout.
  */
 class InstanceGoneTest extends RouterLoopHarness {
 
@@ -87,6 +88,21 @@ class InstanceGoneTest extends RouterLoopHarness {
     assertThat(details(Status.QUEUED)).contains("0/0 instance dying is gone before it answered");
     assertThat(delivered).filteredOn(m -> m.offset() == 0 && m.connectionId().startsWith(ALIVE)).first()
         .as("sent before, maybe received: resent as such").satisfies(m -> assertThat(m.sent()).isZero());
+  }
+
+  @Test
+  void whatWaitsForAMemberThatLeftTheClusterEndsAtOnce() throws Exception {
+    String car = client(0, "car");
+    session(car, DYING);
+    routing(0);
+    downlink(car);
+    await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 1);
+    session(car, ALIVE); // resumed elsewhere; nothing is sent to the dead instance any more
+
+    loop.instanceGone(DYING); // what RouterVerticle.memberLeft does when the cluster drops it
+
+    await().atMost(LESS_THAN_THE_TIMEOUT).until(() -> forwards(ALIVE).equals(List.of("0/0")));
+    assertThat(details(Status.QUEUED)).containsExactly("0/0 instance dying is gone before it answered");
   }
 
   @Test
