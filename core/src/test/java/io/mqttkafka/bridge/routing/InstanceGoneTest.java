@@ -6,11 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.mqttkafka.bridge.bus.DownlinkMessage;
 import io.mqttkafka.bridge.bus.InstanceProtocol;
 import io.mqttkafka.bridge.bus.InstanceProtocol.Outcome;
-import io.mqttkafka.bridge.records.PresenceRecord;
-import io.mqttkafka.bridge.records.PresenceRecord.Event;
-import io.mqttkafka.bridge.records.PresenceRecord.Session;
-import io.mqttkafka.bridge.records.PresenceRecord.Subscription;
-import io.mqttkafka.bridge.records.Receipt;
 import io.mqttkafka.bridge.records.Receipt.Status;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -19,7 +14,6 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +55,7 @@ class InstanceGoneTest extends RouterLoopHarness {
     downlink(van);
 
     await().atMost(LESS_THAN_THE_TIMEOUT).until(() -> receipts(Status.OFFLINE).size() == 2);
-    assertThat(details(Status.OFFLINE)).containsExactlyInAnyOrder(
+    assertThat(receiptDetails(Status.OFFLINE)).containsExactlyInAnyOrder(
         "0/0 instance dying is gone before it answered", "0/1 the connection is gone");
     await().atMost(Duration.ofSeconds(5)).until(() -> committed(0).equals(OptionalLong.of(2)));
   }
@@ -70,14 +64,14 @@ class InstanceGoneTest extends RouterLoopHarness {
   void aSessionResumedElsewhereGetsWhatWaitedForItsDeadInstanceWithoutWaitingForTheTimeout() throws Exception {
     String car = client(0, "car");
     String van = client(0, "van");
-    session(car, DYING);
+    connectedSession(car, DYING);
     subscribed(van, DYING);
     routing(0);
     downlink(car);
     await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 1);
 
     dies();
-    session(car, ALIVE);
+    connectedSession(car, ALIVE);
     downlink(car);
     await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).equals(List.of("0/1")));
     assertThat(forwards(ALIVE)).as("0/1 waits behind 0/0, which may come back to be resent").isEmpty();
@@ -85,7 +79,7 @@ class InstanceGoneTest extends RouterLoopHarness {
 
     await().atMost(LESS_THAN_THE_TIMEOUT).until(() -> forwards(ALIVE).size() == 2);
     assertThat(forwards(ALIVE)).containsExactly("0/0", "0/1");
-    assertThat(details(Status.QUEUED)).contains("0/0 instance dying is gone before it answered");
+    assertThat(receiptDetails(Status.QUEUED)).contains("0/0 instance dying is gone before it answered");
     assertThat(delivered).filteredOn(m -> m.offset() == 0 && m.connectionId().startsWith(ALIVE)).first()
         .as("sent before, maybe received: resent as such").satisfies(m -> assertThat(m.sent()).isZero());
   }
@@ -93,29 +87,29 @@ class InstanceGoneTest extends RouterLoopHarness {
   @Test
   void whatWaitsForAMemberThatLeftTheClusterEndsAtOnce() throws Exception {
     String car = client(0, "car");
-    session(car, DYING);
+    connectedSession(car, DYING);
     routing(0);
     downlink(car);
     await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 1);
-    session(car, ALIVE); // resumed elsewhere; nothing is sent to the dead instance any more
+    connectedSession(car, ALIVE); // resumed elsewhere; nothing is sent to the dead instance any more
 
     loop.instanceGone(DYING); // what RouterVerticle.memberLeft does when the cluster drops it
 
     await().atMost(LESS_THAN_THE_TIMEOUT).until(() -> forwards(ALIVE).equals(List.of("0/0")));
-    assertThat(details(Status.QUEUED)).containsExactly("0/0 instance dying is gone before it answered");
+    assertThat(receiptDetails(Status.QUEUED)).containsExactly("0/0 instance dying is gone before it answered");
   }
 
   @Test
   void aRecordItsInstanceNeverGotAndALaterOneItMayHaveSentAreResentInTheOrderTheyWereWritten() throws Exception {
     String car = client(0, "car");
     String van = client(0, "van");
-    session(car, DYING);
+    connectedSession(car, DYING);
     subscribed(van, DYING);
     routing(0);
     downlink(car);
     downlink(car);
     await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 2);
-    session(car, ALIVE);
+    connectedSession(car, ALIVE);
     held.get(0).reply(Outcome.notConnected("the connection is gone")); // 0/0 never reached the device
     await().atMost(Duration.ofSeconds(5)).until(() -> receipts(Status.QUEUED).equals(List.of("0/0")));
 
@@ -130,20 +124,5 @@ class InstanceGoneTest extends RouterLoopHarness {
 
   private void dies() throws Exception {
     dying.unregister().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-  }
-
-  /** The client's persistent session, connected through {@code instanceId}. */
-  private void session(String clientId, String instanceId) {
-    PresenceRecord record = new PresenceRecord(Event.CONNECTED, instanceId, instanceId + "-" + clientId, true,
-        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis(), new Session(3_600, 0, List.of()));
-    byte[] json = record.toJson();
-    consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
-  }
-
-  /** The receipts of {@code status} as "partition/offset detail". */
-  private List<String> details(Status status) {
-    return producer.history().stream().filter(r -> r.topic().equals("test.receipts"))
-        .map(r -> Receipt.fromJson(r.value().getBytes())).filter(r -> r.status() == status)
-        .map(r -> r.partition() + "/" + r.offset() + " " + r.detail()).toList();
   }
 }

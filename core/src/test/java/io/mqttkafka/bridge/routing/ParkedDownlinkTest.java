@@ -333,11 +333,6 @@ class ParkedDownlinkTest extends RouterLoopHarness {
         List.of(new Subscription(filter, 1)), 4, System.currentTimeMillis()));
   }
 
-  private void connectedSession(String clientId, String instanceId) {
-    presence(clientId, new PresenceRecord(Event.CONNECTED, instanceId, instanceId + "-" + clientId, true,
-        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis(), new Session(HOUR_SECONDS, 0, List.of())));
-  }
-
   /** The end of the session's connection through {@code instanceId}, as its instance writes it. */
   private void disconnected(String clientId, String instanceId) {
     presence(clientId, new PresenceRecord(Event.DISCONNECTED, instanceId, instanceId + "-" + clientId, false,

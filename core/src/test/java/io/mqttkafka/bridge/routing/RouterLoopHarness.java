@@ -272,6 +272,22 @@ abstract class RouterLoopHarness {
     consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
   }
 
+  /** The client's persistent session (an hour), connected through {@code instanceId}, subscribed to DL/#. */
+  void connectedSession(String clientId, String instanceId) {
+    PresenceRecord record = new PresenceRecord(Event.CONNECTED, instanceId, instanceId + "-" + clientId, true,
+        List.of(new Subscription("DL/#", 1)), 4, System.currentTimeMillis(),
+        new PresenceRecord.Session(3_600, 0, List.of()));
+    byte[] json = record.toJson();
+    consumer.append(SUBSCRIPTIONS, partitionOf(clientId), clientId, json, new RecordHeaders(), json.length);
+  }
+
+  /** The receipts of {@code status} as "partition/offset detail". */
+  List<String> receiptDetails(Status status) {
+    return producer.history().stream().filter(r -> r.topic().equals("test.receipts"))
+        .map(r -> Receipt.fromJson(r.value().getBytes())).filter(r -> r.status() == status)
+        .map(r -> r.partition() + "/" + r.offset() + " " + r.detail()).toList();
+  }
+
   void downlink(String clientId) {
     downlink(clientId, 10);
   }
