@@ -163,7 +163,8 @@ public final class RouterVerticle extends VerticleBase {
   public void memberLeft(String clusterMemberId, String instanceId) {
     RouterLoop running = loop;
     if (running != null && instanceId != null) {
-      running.instanceGone(instanceId);
+      // Off Hazelcast's event thread: what the ended forwards go on to do (receipts) may wait on Kafka.
+      context.runOnContext(v -> running.instanceGone(instanceId));
     }
     String group = String.valueOf(consumerProperties.get(ConsumerConfig.GROUP_ID_CONFIG));
     admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions(
